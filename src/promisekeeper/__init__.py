@@ -1,0 +1,1 @@
+"""Promisekeeper: promise customers only what the business can deliver."""
