@@ -1,0 +1,396 @@
+"""The engine's input model: plain, validated, frozen data with integer days.
+
+Day ``0`` is the first day of the planning horizon (``Calendar.start``). Every
+day index is an integer; ``end_day`` values are exclusive. Hours are floats.
+Dates exist only at the edges (``Calendar.date_of`` / ``Calendar.day_of``).
+
+Construct the dataclasses directly, or read an instance from JSON with
+:mod:`promisekeeper.engine.io`. Call :func:`validate_instance` (done by
+``io`` and by :func:`promisekeeper.engine.schedule.schedule`) to get an
+:class:`~promisekeeper.engine.errors.InvalidInput` naming the bad field.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from promisekeeper.engine.errors import InvalidInput
+
+MAX_HORIZON_DAYS = 3 * 366
+DEFAULT_HORIZON_DAYS = 548
+WEEKDAYS = 7
+
+
+class ProjectState(enum.IntEnum):
+    """How firmly a project is in the book; lower values are scheduled first."""
+
+    IN_DELIVERY = 0
+    COMMITTED = 1
+    HELD = 2
+    TENTATIVE = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_label(cls, label: str) -> ProjectState:
+        try:
+            return cls[label.upper()]
+        except KeyError:
+            allowed = ", ".join(s.label for s in cls)
+            raise InvalidInput(
+                "state", f"unknown state {label!r}; expected one of {allowed}"
+            ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    """The organisation's planning grid.
+
+    ``working_weekdays[w]`` says whether the organisation works on weekday ``w``
+    (Monday = 0). ``closed_days`` are day indices of public holidays and company
+    closures. Fixed phases run on consecutive *working* days of this calendar.
+    """
+
+    start: date
+    horizon_days: int = DEFAULT_HORIZON_DAYS
+    working_weekdays: tuple[bool, ...] = (True, True, True, True, True, False, False)
+    closed_days: frozenset[int] = frozenset()
+
+    def date_of(self, day: int) -> date:
+        return self.start + timedelta(days=day)
+
+    def day_of(self, when: date) -> int:
+        return (when - self.start).days
+
+    def weekday(self, day: int) -> int:
+        return (self.start.weekday() + day) % WEEKDAYS
+
+    def is_working_day(self, day: int) -> bool:
+        return self.working_weekdays[self.weekday(day)] and day not in self.closed_days
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOff:
+    """Absence from ``start_day`` to ``end_day`` (exclusive).
+
+    ``hours_per_day=None`` means whole days; otherwise that many hours are lost
+    on each day of the range (a partial day off).
+    """
+
+    start_day: int
+    end_day: int
+    hours_per_day: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Somebody who delivers work.
+
+    ``skills`` maps a role to an efficiency: 1.0 is standard, 0.6 means an hour
+    of this person's time delivers 0.6 hours of that role's effort.
+    ``weekly_hours`` holds seven values, Monday first. Available hours on a day
+    are ``weekly_hours[weekday] * delivery_share`` minus time off, and zero
+    before ``start_day``, from ``end_day`` on, and on closed days.
+    """
+
+    id: str
+    skills: Mapping[str, float]
+    weekly_hours: tuple[float, ...] = (8.0, 8.0, 8.0, 8.0, 8.0, 0.0, 0.0)
+    start_day: int = 0
+    end_day: int | None = None
+    delivery_share: float = 1.0
+    time_off: tuple[TimeOff, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """This phase starts at least ``lag_days`` calendar days after ``phase`` ends."""
+
+    phase: str
+    lag_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EffortPhase:
+    """``effort_hours`` of one role, spread over days.
+
+    At most ``max_people`` people work on it on any day, each at most
+    ``max_hours_per_day``. Work may pause between days. ``effort_low`` and
+    ``effort_high`` (optional) bound the uncertainty used by ``confidence``;
+    ``per_unit_hours`` is the part of the effort that scales with the project's
+    quantity (used by ``options`` to shrink scope).
+    """
+
+    id: str
+    role: str
+    effort_hours: float
+    max_people: int = 1
+    max_hours_per_day: float = 8.0
+    predecessors: tuple[Dependency, ...] = ()
+    effort_low: float | None = None
+    effort_high: float | None = None
+    per_unit_hours: float = 0.0
+    name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "effort"
+
+
+@dataclass(frozen=True, slots=True)
+class FixedPhase:
+    """``days`` consecutive working days, each needing an exact crew.
+
+    ``crew`` maps a role to the number of people of that role needed on every
+    day; each crew member works ``hours_per_day`` hours. This is the activity
+    of the classic resource-constrained project scheduling problem (RCPSP).
+    """
+
+    id: str
+    days: int
+    crew: Mapping[str, int]
+    hours_per_day: float = 8.0
+    predecessors: tuple[Dependency, ...] = ()
+    days_low: int | None = None
+    days_high: int | None = None
+    name: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "fixed"
+
+
+Phase = EffortPhase | FixedPhase
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A piece of work to deliver: phases linked by precedence (a DAG).
+
+    ``promised_day`` is the last day (inclusive) on which the project may
+    finish and still be on time. ``release_day`` is the earliest start.
+    """
+
+    id: str
+    phases: tuple[Phase, ...]
+    release_day: int = 0
+    promised_day: int | None = None
+    priority: int = 0
+    state: ProjectState = ProjectState.COMMITTED
+    win_probability: float = 1.0
+    quantity: float = 1.0
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """Everything the engine needs to plan: calendar, roles, people, projects."""
+
+    calendar: Calendar
+    roles: tuple[str, ...]
+    people: tuple[Person, ...]
+    projects: tuple[Project, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+
+def _require(condition: bool, field_name: str, message: str) -> None:
+    if not condition:
+        raise InvalidInput(field_name, message)
+
+
+def validate_calendar(calendar: Calendar) -> None:
+    _require(
+        1 <= calendar.horizon_days <= MAX_HORIZON_DAYS,
+        "calendar.horizon_days",
+        f"must be between 1 and {MAX_HORIZON_DAYS}, got {calendar.horizon_days}",
+    )
+    _require(
+        len(calendar.working_weekdays) == WEEKDAYS,
+        "calendar.working_weekdays",
+        "must have 7 values, Monday first",
+    )
+
+
+def validate_person(person: Person, roles: frozenset[str], where: str) -> None:
+    _require(bool(person.id), f"{where}.id", "must not be empty")
+    _require(
+        len(person.weekly_hours) == WEEKDAYS,
+        f"{where}.weekly_hours",
+        f"must have 7 values, Monday first, got {len(person.weekly_hours)}",
+    )
+    for w, hours in enumerate(person.weekly_hours):
+        _require(
+            0 <= hours <= 24, f"{where}.weekly_hours[{w}]", f"must be 0..24 hours, got {hours}"
+        )
+    _require(
+        0 <= person.delivery_share <= 1,
+        f"{where}.delivery_share",
+        f"must be between 0 and 1, got {person.delivery_share}",
+    )
+    for role, efficiency in person.skills.items():
+        _require(role in roles, f"{where}.skills.{role}", f"unknown role {role!r}")
+        _require(
+            0 < efficiency <= 2,
+            f"{where}.skills.{role}",
+            f"efficiency must be in (0, 2], got {efficiency}",
+        )
+    if person.end_day is not None:
+        _require(
+            person.end_day >= person.start_day,
+            f"{where}.end_day",
+            "must not be before start_day",
+        )
+    for k, off in enumerate(person.time_off):
+        _require(
+            off.end_day >= off.start_day,
+            f"{where}.time_off[{k}].end_day",
+            "must not be before start_day",
+        )
+        if off.hours_per_day is not None:
+            _require(
+                0 <= off.hours_per_day <= 24,
+                f"{where}.time_off[{k}].hours_per_day",
+                f"must be 0..24, got {off.hours_per_day}",
+            )
+
+
+def validate_phase(phase: Phase, roles: frozenset[str], where: str) -> None:
+    _require(bool(phase.id), f"{where}.id", "must not be empty")
+    if isinstance(phase, EffortPhase):
+        _require(phase.role in roles, f"{where}.role", f"unknown role {phase.role!r}")
+        _require(
+            phase.effort_hours >= 0,
+            f"{where}.effort_hours",
+            f"must be >= 0, got {phase.effort_hours}",
+        )
+        _require(
+            phase.max_people >= 1, f"{where}.max_people", f"must be >= 1, got {phase.max_people}"
+        )
+        _require(
+            0 < phase.max_hours_per_day <= 24,
+            f"{where}.max_hours_per_day",
+            f"must be in (0, 24], got {phase.max_hours_per_day}",
+        )
+        _require(phase.per_unit_hours >= 0, f"{where}.per_unit_hours", "must be >= 0")
+        low = phase.effort_low if phase.effort_low is not None else phase.effort_hours
+        high = phase.effort_high if phase.effort_high is not None else phase.effort_hours
+        _require(
+            0 <= low <= phase.effort_hours <= high,
+            f"{where}.effort_low",
+            "must satisfy 0 <= effort_low <= effort_hours <= effort_high",
+        )
+    else:
+        _require(phase.days >= 0, f"{where}.days", f"must be >= 0, got {phase.days}")
+        _require(
+            0 < phase.hours_per_day <= 24,
+            f"{where}.hours_per_day",
+            f"must be in (0, 24], got {phase.hours_per_day}",
+        )
+        for role, count in phase.crew.items():
+            _require(role in roles, f"{where}.crew.{role}", f"unknown role {role!r}")
+            _require(count >= 0, f"{where}.crew.{role}", f"must be >= 0, got {count}")
+        low = phase.days_low if phase.days_low is not None else phase.days
+        high = phase.days_high if phase.days_high is not None else phase.days
+        _require(
+            0 <= low <= phase.days <= high,
+            f"{where}.days_low",
+            "must satisfy days_low <= days <= days_high",
+        )
+    for k, dep in enumerate(phase.predecessors):
+        _require(dep.lag_days >= 0, f"{where}.predecessors[{k}].lag_days", "must be >= 0")
+
+
+def topological_order(project: Project, where: str = "project") -> list[int]:
+    """Indices of ``project.phases`` so that every predecessor comes first.
+
+    Raises :class:`InvalidInput` on an unknown predecessor or a cycle.
+    """
+    index = {phase.id: i for i, phase in enumerate(project.phases)}
+    if len(index) != len(project.phases):
+        raise InvalidInput(f"{where}.phases", "phase ids must be unique")
+    indegree = [0] * len(project.phases)
+    successors: list[list[int]] = [[] for _ in project.phases]
+    for i, phase in enumerate(project.phases):
+        for dep in phase.predecessors:
+            if dep.phase not in index:
+                raise InvalidInput(
+                    f"{where}.phases.{phase.id}.predecessors",
+                    f"unknown phase {dep.phase!r}",
+                )
+            successors[index[dep.phase]].append(i)
+            indegree[i] += 1
+    ready = [i for i, d in enumerate(indegree) if d == 0]
+    order: list[int] = []
+    while ready:
+        i = ready.pop()
+        order.append(i)
+        for j in successors[i]:
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                ready.append(j)
+    if len(order) != len(project.phases):
+        stuck = sorted(project.phases[i].id for i, d in enumerate(indegree) if d > 0)
+        raise InvalidInput(f"{where}.phases", f"precedence cycle among phases {stuck}")
+    order.sort(key=lambda i: _depth(project, i, index, {}))
+    return order
+
+
+def _depth(project: Project, i: int, index: dict[str, int], memo: dict[int, int]) -> int:
+    if i not in memo:
+        preds = project.phases[i].predecessors
+        memo[i] = 1 + max((_depth(project, index[d.phase], index, memo) for d in preds), default=0)
+    return memo[i]
+
+
+def validate_project(
+    project: Project, calendar: Calendar, roles: frozenset[str], where: str
+) -> None:
+    _require(bool(project.id), f"{where}.id", "must not be empty")
+    _require(
+        0 <= project.release_day < calendar.horizon_days,
+        f"{where}.release_day",
+        f"must be inside the horizon (0..{calendar.horizon_days - 1}), got {project.release_day}",
+    )
+    if project.promised_day is not None:
+        _require(
+            0 <= project.promised_day < calendar.horizon_days,
+            f"{where}.promised_day",
+            f"must be inside the horizon (0..{calendar.horizon_days - 1}), got {project.promised_day}",
+        )
+    _require(
+        0 <= project.win_probability <= 1,
+        f"{where}.win_probability",
+        f"must be between 0 and 1, got {project.win_probability}",
+    )
+    _require(project.quantity >= 0, f"{where}.quantity", "must be >= 0")
+    for k, phase in enumerate(project.phases):
+        validate_phase(phase, roles, f"{where}.phases[{k}]")
+    topological_order(project, where)
+
+
+def validate_instance(instance: Instance) -> None:
+    """Raise :class:`InvalidInput` naming the first bad field, or return."""
+    validate_calendar(instance.calendar)
+    roles = frozenset(instance.roles)
+    _require(len(roles) == len(instance.roles), "roles", "role names must be unique")
+    people_ids: set[str] = set()
+    for k, person in enumerate(instance.people):
+        validate_person(person, roles, f"people[{k}]")
+        _require(
+            person.id not in people_ids, f"people[{k}].id", f"duplicate person id {person.id!r}"
+        )
+        people_ids.add(person.id)
+    project_ids: set[str] = set()
+    for k, project in enumerate(instance.projects):
+        validate_project(project, instance.calendar, roles, f"projects[{k}]")
+        _require(
+            project.id not in project_ids,
+            f"projects[{k}].id",
+            f"duplicate project id {project.id!r}",
+        )
+        project_ids.add(project.id)

@@ -1,0 +1,114 @@
+"""The engine's output: who works on what on which day, and how each project ends."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from promisekeeper.engine.model import Instance
+
+
+class ProjectStatus(enum.StrEnum):
+    """How a planned project stands against its promise."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    NO_PROMISE = "no_promise"
+    UNSCHEDULED = "unscheduled"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseTiming:
+    """When a phase runs: ``start_day`` to ``end_day`` (exclusive)."""
+
+    id: str
+    start_day: int
+    end_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectResult:
+    """A project's outcome in a plan.
+
+    ``finish_day`` is the exclusive end of its last phase (so the last day of
+    work is ``finish_day - 1``). ``lateness_days`` is ``finish_day - 1 -
+    promised_day``: positive is late, zero or negative is on time (its negation
+    is the slack). ``reason`` explains an ``UNSCHEDULED`` project.
+    """
+
+    id: str
+    status: ProjectStatus
+    finish_day: int | None
+    promised_day: int | None
+    lateness_days: int | None
+    phases: tuple[PhaseTiming, ...] = ()
+    reason: str = ""
+
+    @property
+    def slack_days(self) -> int | None:
+        return None if self.lateness_days is None else -self.lateness_days
+
+
+def project_result(
+    project_id: str, promised_day: int | None, phases: tuple[PhaseTiming, ...]
+) -> ProjectResult:
+    """Build the result of a fully scheduled project from its phase timings."""
+    finish = max((p.end_day for p in phases), default=0)
+    if promised_day is None:
+        return ProjectResult(project_id, ProjectStatus.NO_PROMISE, finish, None, None, phases)
+    lateness = finish - 1 - promised_day
+    status = ProjectStatus.LATE if lateness > 0 else ProjectStatus.ON_TIME
+    return ProjectResult(project_id, status, finish, promised_day, lateness, phases)
+
+
+@dataclass(slots=True)
+class Allocations:
+    """Column store of allocated hours; every row is (person, day, project, phase, hours).
+
+    ``person`` indexes ``instance.people``, ``project`` indexes
+    ``instance.projects`` (or ``-1`` for a project evaluated on top of a plan),
+    ``phase`` indexes that project's ``phases``.
+    """
+
+    person: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    day: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    project: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    phase: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    hours: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+
+    def __len__(self) -> int:
+        return int(self.hours.shape[0])
+
+    @classmethod
+    def concat(cls, parts: list[Allocations]) -> Allocations:
+        if not parts:
+            return cls()
+        return cls(
+            person=np.concatenate([p.person for p in parts]).astype(np.int32, copy=False),
+            day=np.concatenate([p.day for p in parts]).astype(np.int32, copy=False),
+            project=np.concatenate([p.project for p in parts]).astype(np.int32, copy=False),
+            phase=np.concatenate([p.phase for p in parts]).astype(np.int32, copy=False),
+            hours=np.concatenate([p.hours for p in parts]).astype(np.float64, copy=False),
+        )
+
+
+@dataclass(slots=True)
+class Plan:
+    """A complete allocation of an instance's work.
+
+    ``capacity`` is the people × days grid of available hours; ``free`` is what
+    remains after ``allocations``. ``projects`` maps project id to its result,
+    in the order the projects were scheduled.
+    """
+
+    instance: Instance
+    capacity: np.ndarray
+    free: np.ndarray
+    allocations: Allocations
+    projects: dict[str, ProjectResult]
+
+    @property
+    def makespan_days(self) -> int:
+        return max((r.finish_day or 0 for r in self.projects.values()), default=0)
