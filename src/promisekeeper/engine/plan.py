@@ -100,7 +100,8 @@ class Plan:
 
     ``capacity`` is the people × days grid of available hours; ``free`` is what
     remains after ``allocations``. ``projects`` maps project id to its result,
-    in the order the projects were scheduled.
+    in the order the projects were scheduled. ``context`` caches derived
+    lookups (qualified people per role, working days) for fast queries.
     """
 
     instance: Instance
@@ -108,6 +109,7 @@ class Plan:
     free: np.ndarray
     allocations: Allocations
     projects: dict[str, ProjectResult]
+    context: object | None = None
 
     @property
     def makespan_days(self) -> int:
