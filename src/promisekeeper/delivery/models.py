@@ -1,0 +1,138 @@
+"""Work the business has committed to and is delivering."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from promisekeeper.catalog.models import SopPhase, SopVersion
+from promisekeeper.people.models import Person, Role
+from promisekeeper.sales.models import Customer, Deal
+
+
+class Project(models.Model):
+    class Status(models.TextChoices):
+        COMMITTED = "committed", "Committed"
+        IN_DELIVERY = "in_delivery", "In delivery"
+        HELD = "held", "Held"
+        TENTATIVE = "tentative", "Tentative"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    deal = models.OneToOneField(
+        Deal, null=True, blank=True, on_delete=models.PROTECT, related_name="project"
+    )
+    name = models.CharField(max_length=200)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="projects")
+    sop_version = models.ForeignKey(SopVersion, on_delete=models.PROTECT, related_name="projects")
+    quantity = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMMITTED)
+    release_date = models.DateField(help_text="Earliest day work may start.")
+    promised_date = models.DateField(null=True, blank=True)
+    priority = models.IntegerField(default=0, help_text="Higher goes first when capacity is short.")
+    delivered_date = models.DateField(null=True, blank=True)
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["promised_date", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="project_quantity_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="delivered") | Q(delivered_date__isnull=False),
+                name="project_delivered_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_date__isnull=True) | Q(delivered_date__gte=F("release_date")),
+                name="project_delivered_after_release",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="project_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectPhase(models.Model):
+    """A project's copy of an SOP phase, with its own estimate, actuals and progress."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="phases")
+    sop_phase = models.ForeignKey(
+        SopPhase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    key = models.SlugField(max_length=50)
+    name = models.CharField(max_length=200)
+    order = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=6, choices=SopPhase.Kind.choices)
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effort_estimated_hours = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    effort_actual_hours = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal(0))
+    progress = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal(0))
+    fixed_days = models.PositiveIntegerField(default=0)
+    crew = models.JSONField(
+        default=list, blank=True, help_text='[{"role": "installer", "count": 2}]'
+    )
+    hours_per_day = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal(8))
+    actual_start = models.DateField(null=True, blank=True)
+    actual_end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="project_phase_unique_key"),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=1), name="project_phase_progress_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(effort_estimated_hours__gte=0, effort_actual_hours__gte=0),
+                name="project_phase_hours_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(actual_end__isnull=True)
+                | Q(actual_start__isnull=False, actual_end__gte=F("actual_start")),
+                name="project_phase_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.name}"
+
+
+class ProjectAssignment(models.Model):
+    """Optional: a person named to a project (the engine may still plan others)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="assignments")
+    role = models.ForeignKey(
+        Role, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "person"], name="assignment_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} on {self.project}"
+
+
+class ThankYouNote(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="thank_you_notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Thanks on {self.project}"

@@ -1,0 +1,1 @@
+"""Insights has no models to administer."""

@@ -1,0 +1,1 @@
+"""Insights has no tables of its own."""

@@ -1,0 +1,1 @@
+"""Insights only reads; writes belong to the apps that own the data."""

@@ -1,0 +1,33 @@
+"""Who may do what: membership of the sales, operations and admin groups."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+SALES = "sales"
+OPERATIONS = "operations"
+ADMIN = "admin"
+GROUPS = (SALES, OPERATIONS, ADMIN)
+
+
+def _in_group(user: AbstractBaseUser | AnonymousUser, group: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    if getattr(user, "is_superuser", False):
+        return True
+    return user.groups.filter(name__in=[group, ADMIN]).exists()  # type: ignore[union-attr]
+
+
+def is_sales(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Sales people quote and request promises; admins may too."""
+    return _in_group(user, SALES)
+
+
+def is_operations(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Operations manages capacity, SOPs and delivery; admins may too."""
+    return _in_group(user, OPERATIONS)
+
+
+def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Admins configure the organisation."""
+    return _in_group(user, ADMIN)

@@ -1,0 +1,52 @@
+"""Writes about the organisation; every capacity-affecting write bumps the ledger."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+
+
+def ledger_bump() -> int:
+    """Increment the ledger version inside the caller's transaction and return the new value.
+
+    F() makes the increment atomic even without a lock; callers that also read capacity lock
+    the row first with select_for_update (the global capacity lock).
+    """
+    Ledger.objects.get_or_create(singleton=True)
+    Ledger.objects.filter(singleton=True).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    return int(Ledger.objects.values_list("version", flat=True).get(singleton=True))
+
+
+@transaction.atomic
+def organisation_settings_update(**fields: Any) -> OrganisationSettings:
+    """Create or update the single settings row; validates before saving."""
+    settings_row = OrganisationSettings.objects.filter(singleton=True).first()
+    if settings_row is None:
+        settings_row = OrganisationSettings(**fields)
+    else:
+        for name, value in fields.items():
+            setattr(settings_row, name, value)
+    settings_row.full_clean()
+    settings_row.save()
+    ledger_bump()
+    return settings_row
+
+
+@transaction.atomic
+def company_closure_create(
+    *, name: str, start_date: datetime.date, end_date: datetime.date
+) -> CompanyClosure:
+    """Record a closure; validated, and bumps the ledger since capacity changes."""
+    closure = CompanyClosure(name=name, start_date=start_date, end_date=end_date)
+    closure.full_clean()
+    closure.save()
+    ledger_bump()
+    return closure

@@ -1,0 +1,60 @@
+"""Writes about people; each changes capacity, so each bumps the ledger."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.people.models import Person, Role, Skill, TimeOff
+
+
+@transaction.atomic
+def person_create(*, name: str, email: str, start_date: datetime.date, **fields: Any) -> Person:
+    """Create a validated person."""
+    person = Person(name=name, email=email, start_date=start_date, **fields)
+    person.full_clean()
+    person.save()
+    ledger_bump()
+    return person
+
+
+@transaction.atomic
+def skill_set(*, person: Person, role: Role, efficiency: Decimal) -> Skill:
+    """Give a person a role at an efficiency (create or update)."""
+    skill = Skill.objects.filter(person=person, role=role).first() or Skill(
+        person=person, role=role
+    )
+    skill.efficiency = efficiency
+    skill.full_clean()
+    skill.save()
+    ledger_bump()
+    return skill
+
+
+@transaction.atomic
+def time_off_create(
+    *,
+    person: Person,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    kind: str = TimeOff.Kind.VACATION,
+    status: str = TimeOff.Status.APPROVED,
+    hours_per_day: Decimal | None = None,
+) -> TimeOff:
+    """Book time off; validated, bumps the ledger."""
+    time_off = TimeOff(
+        person=person,
+        start_date=start_date,
+        end_date=end_date,
+        kind=kind,
+        status=status,
+        hours_per_day=hours_per_day,
+    )
+    time_off.full_clean()
+    time_off.save()
+    ledger_bump()
+    return time_off

@@ -1,0 +1,74 @@
+from django.contrib import admin
+
+from promisekeeper.sales.models import (
+    AuditEvent,
+    Customer,
+    Deal,
+    DealLine,
+    ExceptionRequest,
+    Hold,
+    Promise,
+)
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "phone"]
+    search_fields = ["name", "email"]
+
+
+class DealLineInline(admin.TabularInline):
+    model = DealLine
+    extra = 0
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = ["name", "customer", "stage", "wanted_date", "win_probability", "owner"]
+    list_filter = ["stage"]
+    search_fields = ["name", "customer__name"]
+    raw_id_fields = ["customer"]
+    inlines = [DealLineInline]
+
+
+@admin.register(DealLine)
+class DealLineAdmin(admin.ModelAdmin):
+    list_display = ["deal", "offering", "product", "quantity"]
+    raw_id_fields = ["deal"]
+
+
+class ImmutableAdmin(admin.ModelAdmin):
+    """Records that must never change after creation: view-only in the admin."""
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Promise)
+class PromiseAdmin(ImmutableAdmin):
+    list_display = ["deal", "promised_date", "confidence", "created_by", "created_at"]
+    raw_id_fields = ["deal", "approval"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ImmutableAdmin):
+    list_display = ["created_at", "action", "actor", "deal"]
+    list_filter = ["action"]
+    raw_id_fields = ["deal"]
+
+
+@admin.register(Hold)
+class HoldAdmin(admin.ModelAdmin):
+    list_display = ["deal", "expires_at", "active", "created_by"]
+    list_filter = ["active"]
+    raw_id_fields = ["deal"]
+
+
+@admin.register(ExceptionRequest)
+class ExceptionRequestAdmin(admin.ModelAdmin):
+    list_display = ["deal", "requested_date", "status", "requested_by", "decided_by"]
+    list_filter = ["status"]
+    raw_id_fields = ["deal"]

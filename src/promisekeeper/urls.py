@@ -1,0 +1,15 @@
+"""Top-level URLs: the admin, login/logout, the JSON API and the app pages."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from promisekeeper.api.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/", api.urls),
+    path("", include("promisekeeper.insights.urls")),
+]
