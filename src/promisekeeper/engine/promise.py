@@ -1,0 +1,319 @@
+"""Promise queries: when could a new project finish, and can it finish by a date?
+
+Both run on top of an existing :class:`~promisekeeper.engine.plan.Plan`
+without touching it: they place the new project on a copy of the plan's free
+capacity. ``can_deliver_by`` with reshuffle may re-plan work that has not
+started, but only when every promise already made is still kept.
+
+Examples
+--------
+>>> from datetime import date
+>>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+>>> from promisekeeper.engine.schedule import schedule
+>>> instance = Instance(
+...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+...     roles=("developer",),
+...     people=(Person("ana", {"developer": 1.0}),),
+...     projects=(Project("a", (EffortPhase("build", "developer", 80.0),), promised_day=20),),
+... )
+>>> plan = schedule(instance)
+>>> new = Project("b", (EffortPhase("build", "developer", 40.0),))
+>>> answer = earliest_finish(plan, new)
+>>> answer.finish_day, answer.bottleneck.role
+(19, 'developer')
+>>> can_deliver_by(plan, new, 15).feasible
+False
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from promisekeeper.engine.errors import InvalidInput
+from promisekeeper.engine.model import (
+    EffortPhase,
+    FixedPhase,
+    Project,
+    ProjectState,
+    validate_project,
+)
+from promisekeeper.engine.placement import Context, place_project
+from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectStatus
+
+NEW_PROJECT = -1
+
+
+class AnswerStatus(enum.StrEnum):
+    """The outcome of a promise query."""
+
+    FEASIBLE = "feasible"
+    LATE = "late"
+    BEYOND_HORIZON = "beyond_horizon"
+
+
+@dataclass(frozen=True, slots=True)
+class Bottleneck:
+    """What held a new project back: a role (or phase) and the weeks it was short.
+
+    ``delay_days`` is how much later the project finishes than it would on an
+    empty calendar; ``weeks`` lists ``(week_start_day, utilisation)`` of the
+    role over the phase's span, utilisation being booked / available hours.
+    """
+
+    phase: str
+    role: str
+    delay_days: int
+    weeks: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseAnswer:
+    """The earliest finish of a new project on top of a plan."""
+
+    project_id: str
+    status: AnswerStatus
+    finish_day: int | None
+    phases: tuple[PhaseTiming, ...]
+    allocations: Allocations
+    bottleneck: Bottleneck | None
+    unconstrained_finish_day: int | None
+
+    @property
+    def last_work_day(self) -> int | None:
+        return None if self.finish_day is None else self.finish_day - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A project that a reshuffle moves: its finish before and after."""
+
+    project_id: str
+    old_finish_day: int
+    new_finish_day: int
+
+    @property
+    def shift_days(self) -> int:
+        return self.new_finish_day - self.old_finish_day
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAnswer:
+    """Whether a new project can finish by ``by_day`` (inclusive)."""
+
+    feasible: bool
+    by_day: int
+    finish_day: int | None
+    reshuffled: bool
+    moves: tuple[Move, ...]
+    answer: PromiseAnswer | None
+    plan: Plan | None
+    reason: str = ""
+
+
+def plan_context(plan: Plan) -> Context:
+    """The plan's cached lookups, built on first use."""
+    if not isinstance(plan.context, Context):
+        plan.context = Context(plan.instance, plan.capacity)
+    return plan.context
+
+
+def _validate_new(plan: Plan, project: Project) -> None:
+    instance = plan.instance
+    validate_project(project, instance.calendar, frozenset(instance.roles), "project")
+    if project.id in plan.projects:
+        raise InvalidInput("project.id", f"project {project.id!r} is already in the plan")
+
+
+def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
+    """Earliest finish of ``project`` on the capacity ``plan`` leaves free; moves nothing.
+
+    The answer names the bottleneck: the phase that lost the most days to
+    booked capacity, its role, and that role's load in the weeks concerned.
+    """
+    _validate_new(plan, project)
+    ctx = plan_context(plan)
+    free = plan.free.copy()
+    placed = place_project(ctx, free, project, NEW_PROJECT)
+    if placed.failed_phase is not None:
+        return PromiseAnswer(
+            project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
+        )
+    finish = max((t.end_day for t in placed.timings), default=project.release_day)
+    ideal = place_project(ctx, ctx.capacity.copy(), project, NEW_PROJECT)
+    ideal_finish = (
+        max((t.end_day for t in ideal.timings), default=project.release_day)
+        if ideal.failed_phase is None
+        else None
+    )
+    bottleneck = _bottleneck(
+        plan, ctx, project, placed.timings, ideal.timings, finish, ideal_finish
+    )
+    status = AnswerStatus.FEASIBLE
+    if project.promised_day is not None and finish - 1 > project.promised_day:
+        status = AnswerStatus.LATE
+    return PromiseAnswer(
+        project.id, status, finish, placed.timings, placed.allocations, bottleneck, ideal_finish
+    )
+
+
+def _phase_role(
+    ctx: Context, free: np.ndarray, phase: EffortPhase | FixedPhase, span: slice
+) -> str:
+    if isinstance(phase, EffortPhase):
+        return phase.role
+    scarcest, best = "", np.inf
+    for role, count in phase.crew.items():
+        people = ctx.pools[ctx.role_index[role]].people
+        spare = float(free[np.ix_(people, np.arange(span.start, span.stop))].sum()) / max(1, count)
+        if count > 0 and spare < best:
+            scarcest, best = role, spare
+    return scarcest
+
+
+def _bottleneck(
+    plan: Plan,
+    ctx: Context,
+    project: Project,
+    actual: tuple[PhaseTiming, ...],
+    ideal: tuple[PhaseTiming, ...],
+    finish: int,
+    ideal_finish: int | None,
+) -> Bottleneck | None:
+    if not actual:
+        return None
+    ideal_by_id = {t.id: t for t in ideal}
+    worst, worst_extra = 0, -1
+    for k, timing in enumerate(actual):
+        reference = ideal_by_id.get(timing.id)
+        ideal_length = (reference.end_day - reference.start_day) if reference else 0
+        earliest = _earliest_start(project, k, actual)
+        extra = (timing.end_day - earliest) - ideal_length
+        if extra > worst_extra:
+            worst, worst_extra = k, extra
+    timing = actual[worst]
+    phase = project.phases[worst]
+    lo = _earliest_start(project, worst, actual)
+    hi = max(timing.end_day, lo + 1)
+    role = _phase_role(ctx, plan.free, phase, slice(lo, hi))
+    weeks = _role_weeks(plan, ctx, role, lo, hi)
+    delay = 0 if ideal_finish is None else max(0, finish - ideal_finish)
+    return Bottleneck(phase.id, role, delay, weeks)
+
+
+def _earliest_start(project: Project, k: int, timings: tuple[PhaseTiming, ...]) -> int:
+    by_id = {t.id: t for t in timings}
+    earliest = project.release_day
+    for dep in project.phases[k].predecessors:
+        earliest = max(earliest, by_id[dep.phase].end_day + dep.lag_days)
+    return earliest
+
+
+def _role_weeks(
+    plan: Plan, ctx: Context, role: str, lo: int, hi: int
+) -> tuple[tuple[int, float], ...]:
+    people = ctx.pools[ctx.role_index[role]].people
+    if len(people) == 0:
+        return ()
+    weekday = plan.instance.calendar.start.weekday()
+    first_week = lo - ((weekday + lo) % 7)
+    weeks = []
+    for week in range(first_week, hi, 7):
+        a, b = max(0, week), min(ctx.horizon, week + 7)
+        available = float(ctx.capacity[people, a:b].sum())
+        booked = available - float(plan.free[people, a:b].sum())
+        weeks.append((int(week), round(booked / available, 4) if available > 0 else 1.0))
+    return tuple(weeks)
+
+
+def can_deliver_by(
+    plan: Plan, project: Project, by_day: int, *, allow_reshuffle: bool = False
+) -> DeliveryAnswer:
+    """Can ``project`` finish by ``by_day`` (last working day, inclusive)?
+
+    Without reshuffle this is ``earliest_finish`` compared with the date. With
+    ``allow_reshuffle`` the work that has not started (everything not in
+    delivery) is re-planned together with the new project, and the answer is
+    yes only if every project that was on time is still on time; ``moves``
+    names the projects whose finish changes.
+    """
+    instance = plan.instance
+    if not 0 <= by_day < instance.calendar.horizon_days:
+        raise InvalidInput(
+            "by_day", f"must be inside the horizon (0..{instance.calendar.horizon_days - 1})"
+        )
+    answer = earliest_finish(plan, project)
+    if answer.finish_day is not None and answer.finish_day - 1 <= by_day:
+        return DeliveryAnswer(True, by_day, answer.finish_day, False, (), answer, None)
+    if not allow_reshuffle:
+        return DeliveryAnswer(
+            False,
+            by_day,
+            answer.finish_day,
+            False,
+            (),
+            answer,
+            None,
+            reason="not enough free capacity",
+        )
+    return _reshuffle(plan, project, by_day, answer)
+
+
+def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer) -> DeliveryAnswer:
+    from promisekeeper.engine.schedule import priority_key, schedule_in_order
+
+    instance = plan.instance
+    candidate = replace(project, promised_day=by_day, state=ProjectState.COMMITTED)
+    extended = replace(instance, projects=(*instance.projects, candidate))
+    ctx = Context(extended, plan.capacity)
+    new_index = len(instance.projects)
+    started = [i for i, p in enumerate(instance.projects) if p.state is ProjectState.IN_DELIVERY]
+    movable = [
+        i for i, p in enumerate(instance.projects) if p.state is not ProjectState.IN_DELIVERY
+    ]
+    orders = [
+        sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i])),
+        [new_index, *sorted(movable, key=lambda i: priority_key(extended.projects[i]))],
+    ]
+    for order in orders:
+        trial = schedule_in_order(extended, [*started, *order], ctx=ctx, repair_seconds=0.5)
+        if _keeps_promises(plan, trial) and _on_time(trial, candidate.id):
+            moves = _moves(plan, trial)
+            finish = trial.projects[candidate.id].finish_day
+            return DeliveryAnswer(True, by_day, finish, True, moves, answer, trial)
+    return DeliveryAnswer(
+        False,
+        by_day,
+        answer.finish_day,
+        True,
+        (),
+        answer,
+        None,
+        reason="no re-ordering of unstarted work keeps every existing promise",
+    )
+
+
+def _on_time(plan: Plan, project_id: str) -> bool:
+    return plan.projects[project_id].status is ProjectStatus.ON_TIME
+
+
+def _keeps_promises(before: Plan, after: Plan) -> bool:
+    for project_id, result in before.projects.items():
+        if result.status is ProjectStatus.ON_TIME and not _on_time(after, project_id):
+            return False
+    return True
+
+
+def _moves(before: Plan, after: Plan) -> tuple[Move, ...]:
+    moves = []
+    for project_id, result in before.projects.items():
+        new = after.projects[project_id]
+        if (
+            result.finish_day is not None
+            and new.finish_day is not None
+            and new.finish_day != result.finish_day
+        ):
+            moves.append(Move(project_id, result.finish_day, new.finish_day))
+    return tuple(moves)
