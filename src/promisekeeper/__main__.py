@@ -8,10 +8,14 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     """Run a Django management command, e.g. `promisekeeper migrate` or `promisekeeper demo`."""
+    argv = argv if argv is not None else sys.argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promisekeeper.settings")
+    if argv[1:2] == ["demo"]:
+        # The demo is for trying it out locally: debug on, built-in development key.
+        os.environ.setdefault("PROMISEKEEPER_DEV", "1")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(argv if argv is not None else sys.argv)
+    execute_from_command_line(argv)
 
 
 if __name__ == "__main__":
