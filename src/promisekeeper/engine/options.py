@@ -1,0 +1,586 @@
+"""What could make a wanted date possible? Concrete, re-checked alternatives.
+
+When a new project cannot finish by the date a customer wants, :func:`options`
+lists what would change that: a smaller scope, overtime, one more person, or
+re-planning work that has not started. Every option is computed by placing the
+project with the engine on a modified copy of the plan's free capacity (or,
+for a reshuffle, by re-planning), never estimated. The plan itself is never
+changed.
+
+Examples
+--------
+>>> from datetime import date
+>>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+>>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+>>> instance = Instance(
+...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+...     roles=("developer",),
+...     people=(Person("ana", {"developer": 1.0}),),
+... )
+>>> plan = schedule_in_order(instance, default_order(instance))
+>>> new = Project("b", (EffortPhase("build", "developer", 48.0, per_unit_hours=8.0),), quantity=6)
+>>> answer = options(plan, new, by_day=4)
+>>> answer.baseline.finish_day, answer.meets_by_day
+(8, False)
+>>> [(o.kind.value, o.feasible, o.finish_day) for o in answer.options]
+[('smaller_scope', True, 5), ('overtime', True, 5), ('hire', False, 8), ('reshuffle', False, 8)]
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from promisekeeper.engine.capacity import person_capacity
+from promisekeeper.engine.errors import InvalidInput
+from promisekeeper.engine.model import EffortPhase, Person, Phase, Project
+from promisekeeper.engine.placement import Context, Placement, place_project
+from promisekeeper.engine.plan import Plan
+from promisekeeper.engine.promise import (
+    NEW_PROJECT,
+    Move,
+    PromiseAnswer,
+    can_deliver_by,
+    earliest_finish,
+    plan_context,
+)
+
+DEFAULT_HIRE_NOTICE_DAYS = 30
+"""A hire joins this many days after day 0 unless ``hire_day`` says otherwise."""
+
+
+class OptionKind(enum.StrEnum):
+    """The kinds of alternative :func:`options` considers."""
+
+    SMALLER_SCOPE = "smaller_scope"
+    OVERTIME = "overtime"
+    HIRE = "hire"
+    RESHUFFLE = "reshuffle"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One alternative, re-checked by the engine.
+
+    Attributes
+    ----------
+    kind
+        Which alternative.
+    feasible
+        Whether the project then finishes by the wanted day (last work day on
+        or before ``by_day``).
+    finish_day
+        Exclusive finish day under this alternative (``None``: beyond the horizon).
+    detail
+        One sentence for people.
+    quantity
+        ``smaller_scope``: the quantity checked (the largest that fits, or 1
+        when not even that fits).
+    overtime_hours
+        ``overtime``: ``(role, hours)`` worked beyond the regular free hours.
+    hire_role, hire_day, hire_hours
+        ``hire``: the role hired, the day the person starts and the hours they
+        work on the new project.
+    moves
+        ``reshuffle``: projects whose finish day changes.
+    """
+
+    kind: OptionKind
+    feasible: bool
+    finish_day: int | None
+    detail: str
+    quantity: float | None = None
+    overtime_hours: tuple[tuple[str, float], ...] = ()
+    hire_role: str | None = None
+    hire_day: int | None = None
+    hire_hours: float | None = None
+    moves: tuple[Move, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OptionsAnswer:
+    """The alternatives for finishing a new project by ``by_day``.
+
+    ``baseline`` is the project's earliest finish as it is. When it already
+    meets ``by_day`` (``meets_by_day``) there is nothing to change and
+    ``options`` is empty.
+    """
+
+    project_id: str
+    by_day: int
+    baseline: PromiseAnswer
+    meets_by_day: bool
+    options: tuple[Option, ...]
+
+    @property
+    def feasible_options(self) -> tuple[Option, ...]:
+        """The options that make ``by_day``."""
+        return tuple(option for option in self.options if option.feasible)
+
+
+def options(
+    plan: Plan,
+    project: Project,
+    by_day: int,
+    *,
+    overtime_share: float = 0.2,
+    hire_day: int | None = None,
+    include_reshuffle: bool = True,
+) -> OptionsAnswer:
+    """Alternatives that would let ``project`` finish by ``by_day``, each re-checked.
+
+    Parameters
+    ----------
+    plan
+        The current plan; it is not modified.
+    project
+        The new project.
+    by_day
+        The wanted last work day (inclusive), inside the horizon.
+    overtime_share
+        Extra hours as a share of regular capacity for the ``overtime``
+        option, in (0, 1]; see :func:`overtime_option`.
+    hire_day
+        The day a hire starts for the ``hire`` option; default
+        ``DEFAULT_HIRE_NOTICE_DAYS``; see :func:`hire_option`.
+    include_reshuffle
+        Also try re-planning unstarted work (:func:`reshuffle_option`); the
+        slowest option on a large plan.
+
+    Returns
+    -------
+    OptionsAnswer
+        The baseline answer and, when it misses ``by_day``, one option per
+        kind (smaller scope, overtime, hire, reshuffle) in that order.
+
+    Raises
+    ------
+    InvalidInput
+        On a malformed project or an argument out of range, naming it.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ... )
+    >>> plan = schedule_in_order(instance, default_order(instance))
+    >>> new = Project("b", (EffortPhase("build", "developer", 40.0, max_people=2),))
+    >>> answer = options(plan, new, by_day=2, hire_day=0, include_reshuffle=False)
+    >>> [(o.kind.value, o.feasible, o.finish_day) for o in answer.options]
+    [('smaller_scope', False, 5), ('overtime', False, 5), ('hire', True, 3)]
+    """
+    _check_by_day(plan, by_day)
+    _check_share(overtime_share)
+    hire_day = _hire_day(plan, hire_day)
+    baseline = earliest_finish(plan, project)
+    if _meets(baseline.finish_day, by_day):
+        return OptionsAnswer(project.id, by_day, baseline, True, ())
+    found = [
+        largest_scope(plan, project, by_day),
+        overtime_option(plan, project, by_day, share=overtime_share),
+        hire_option(plan, project, by_day, hire_day=hire_day, baseline=baseline),
+    ]
+    if include_reshuffle:
+        found.append(reshuffle_option(plan, project, by_day))
+    return OptionsAnswer(project.id, by_day, baseline, False, tuple(found))
+
+
+def with_quantity(project: Project, quantity: float) -> Project:
+    """``project`` resized to ``quantity`` units.
+
+    Each effort phase's effort (and its low and high bounds) changes by
+    ``per_unit_hours × (quantity - project.quantity)``, never below zero;
+    fixed phases do not scale.
+
+    Examples
+    --------
+    >>> from promisekeeper.engine.model import EffortPhase, Project
+    >>> p = Project("p", (EffortPhase("build", "developer", 100.0, per_unit_hours=10.0),), quantity=5)
+    >>> with_quantity(p, 3).phases[0].effort_hours
+    80.0
+    """
+    if quantity < 0:
+        raise InvalidInput("quantity", f"must be >= 0, got {quantity}")
+    delta = quantity - project.quantity
+    phases: list[Phase] = []
+    for phase in project.phases:
+        if isinstance(phase, EffortPhase) and phase.per_unit_hours > 0:
+            change = phase.per_unit_hours * delta
+            effort = max(0.0, phase.effort_hours + change)
+            low = (
+                None
+                if phase.effort_low is None
+                else min(effort, max(0.0, phase.effort_low + change))
+            )
+            high = None if phase.effort_high is None else max(effort, phase.effort_high + change)
+            phase = replace(phase, effort_hours=effort, effort_low=low, effort_high=high)
+        phases.append(phase)
+    return replace(project, phases=tuple(phases), quantity=float(quantity))
+
+
+def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
+    """The largest quantity of ``project`` that finishes by ``by_day``.
+
+    The full quantity is tried first, then whole quantities below it down to
+    1 by binary search (see :func:`with_quantity`). Every quantity is checked
+    by placing the project; the search assumes that less work never finishes
+    later, which holds for chains of phases (greedy placement of parallel
+    phases could in rare cases break it; the answer is still a checked one).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ... )
+    >>> plan = schedule_in_order(instance, default_order(instance))
+    >>> new = Project("b", (EffortPhase("build", "developer", 80.0, per_unit_hours=8.0),), quantity=10)
+    >>> option = largest_scope(plan, new, by_day=2)
+    >>> option.feasible, option.quantity, option.finish_day
+    (True, 3.0, 3)
+    """
+    _check_by_day(plan, by_day)
+    full = earliest_finish(plan, project).finish_day
+    if _meets(full, by_day):
+        return Option(
+            OptionKind.SMALLER_SCOPE,
+            True,
+            full,
+            f"the full quantity ({project.quantity:g}) finishes by day {by_day}",
+            quantity=float(project.quantity),
+        )
+    top = int(np.ceil(project.quantity)) - 1
+    if not any(isinstance(p, EffortPhase) and p.per_unit_hours > 0 for p in project.phases):
+        return Option(
+            OptionKind.SMALLER_SCOPE,
+            False,
+            full,
+            "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)",
+        )
+    if top < 1:
+        return Option(
+            OptionKind.SMALLER_SCOPE,
+            False,
+            full,
+            f"the quantity ({project.quantity:g}) cannot shrink to a smaller whole number",
+        )
+    ctx = plan_context(plan)
+    smallest = _finish(project, _place(ctx, plan.free, with_quantity(project, 1)))
+    if not _meets(smallest, by_day):
+        return Option(
+            OptionKind.SMALLER_SCOPE,
+            False,
+            smallest,
+            f"even 1 unit {_ends(smallest)}, after day {by_day}",
+            quantity=1.0,
+        )
+    lo, lo_finish, hi = 1, smallest, top
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        finish = _finish(project, _place(ctx, plan.free, with_quantity(project, mid)))
+        if _meets(finish, by_day):
+            lo, lo_finish = mid, finish
+        else:
+            hi = mid - 1
+    return Option(
+        OptionKind.SMALLER_SCOPE,
+        True,
+        lo_finish,
+        f"{lo} of {project.quantity:g} units {_ends(lo_finish)}",
+        quantity=float(lo),
+    )
+
+
+def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float = 0.2) -> Option:
+    """The earliest finish if the project's people may work ``share`` more hours.
+
+    Everybody who has one of the project's roles gets ``share`` × their
+    regular capacity on top of their free hours on each working day, and an
+    effort phase's ``max_hours_per_day`` grows by the same share (at most 24).
+    ``overtime_hours`` reports, per role, the hours the placement takes beyond
+    the regular free hours.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ... )
+    >>> plan = schedule_in_order(instance, default_order(instance))
+    >>> option = overtime_option(plan, Project("b", (EffortPhase("build", "developer", 48.0),)), 4)
+    >>> option.feasible, option.finish_day, option.overtime_hours
+    (True, 5, (('developer', 8.0),))
+    """
+    _check_by_day(plan, by_day)
+    _check_share(share, "share")
+    earliest_finish(plan, project)  # validates the project
+    ctx = plan_context(plan)
+    roles = _roles(project)
+    rows = np.unique(
+        np.concatenate([ctx.pools[ctx.role_index[r]].people for r in roles] or [np.zeros(0, int)])
+    ).astype(np.int64)
+    free = plan.free.copy()
+    free[rows] += plan.capacity[rows] * share
+    stretched = replace(
+        project,
+        phases=tuple(
+            replace(p, max_hours_per_day=min(24.0, p.max_hours_per_day * (1 + share)))
+            if isinstance(p, EffortPhase)
+            else p
+            for p in project.phases
+        ),
+    )
+    placed = place_project(ctx, free, stretched, NEW_PROJECT)
+    finish = _finish(project, placed)
+    used = _overtime_by_role(ctx, plan.free, project, placed)
+    total = sum(hours for _, hours in used)
+    return Option(
+        OptionKind.OVERTIME,
+        _meets(finish, by_day),
+        finish,
+        f"with {share:.0%} overtime for {', '.join(sorted(roles)) or 'nobody'} the project "
+        f"{_ends(finish)}, using {total:g} overtime hours",
+        overtime_hours=used,
+    )
+
+
+def hire_option(
+    plan: Plan,
+    project: Project,
+    by_day: int,
+    *,
+    hire_day: int | None = None,
+    baseline: PromiseAnswer | None = None,
+) -> Option:
+    """The earliest finish if one more person of the bottleneck role joined on ``hire_day``.
+
+    The role is the bottleneck of :func:`~promisekeeper.engine.promise.earliest_finish`
+    (or, when the project does not fit the horizon at all, the project's role
+    with the most hours of work). The hire has that role only, at efficiency
+    1.0, with the median weekly hours and delivery share of the people who
+    have the role (a 40-hour week when nobody has it), and starts on
+    ``hire_day`` (default ``DEFAULT_HIRE_NOTICE_DAYS``). The project is placed
+    on the plan's free capacity plus the hire's.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ... )
+    >>> plan = schedule_in_order(instance, default_order(instance))
+    >>> new = Project("b", (EffortPhase("build", "developer", 80.0, max_people=2),))
+    >>> option = hire_option(plan, new, 7, hire_day=0)
+    >>> option.feasible, option.finish_day, option.hire_role, option.hire_hours
+    (True, 5, 'developer', 40.0)
+    """
+    _check_by_day(plan, by_day)
+    hire_day = _hire_day(plan, hire_day)
+    baseline = baseline if baseline is not None else earliest_finish(plan, project)
+    role = baseline.bottleneck.role if baseline.bottleneck is not None else ""
+    role = role or _busiest_role(project)
+    if not role:
+        return Option(
+            OptionKind.HIRE,
+            False,
+            baseline.finish_day,
+            "the project needs no role, so a hire cannot help",
+        )
+    instance = plan.instance
+    hire = _new_person(plan, role, hire_day)
+    ctx = plan_context(plan)
+    row = person_capacity(hire, instance.calendar, ctx.working)
+    bigger = replace(instance, people=(*instance.people, hire))
+    grown = Context(bigger, np.vstack([plan.capacity, row]))
+    placed = place_project(grown, np.vstack([plan.free, row]), project, NEW_PROJECT)
+    finish = _finish(project, placed)
+    hours = float(placed.allocations.hours[placed.allocations.person == len(instance.people)].sum())
+    return Option(
+        OptionKind.HIRE,
+        _meets(finish, by_day),
+        finish,
+        f"with one more {role} ({sum(hire.weekly_hours):g} h/week) from day {hire_day} "
+        f"the project {_ends(finish)}; the hire works {hours:g} hours on it",
+        hire_role=role,
+        hire_day=hire_day,
+        hire_hours=round(hours, 6),
+    )
+
+
+def reshuffle_option(plan: Plan, project: Project, by_day: int) -> Option:
+    """Whether re-planning unstarted work lets ``project`` finish by ``by_day``.
+
+    This is :func:`~promisekeeper.engine.promise.can_deliver_by` with
+    ``allow_reshuffle=True``: yes only if every promise already kept stays
+    kept; ``moves`` names the projects whose finish day changes.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import default_order, schedule_in_order
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=90),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ...     projects=(Project("a", (EffortPhase("build", "developer", 40.0),), promised_day=30),),
+    ... )
+    >>> plan = schedule_in_order(instance, default_order(instance))
+    >>> option = reshuffle_option(plan, Project("b", (EffortPhase("b", "developer", 40.0),)), 4)
+    >>> option.feasible, option.finish_day, [(m.project_id, m.shift_days) for m in option.moves]
+    (True, 5, [('a', 7)])
+    """
+    _check_by_day(plan, by_day)
+    answer = can_deliver_by(plan, project, by_day, allow_reshuffle=True)
+    if answer.feasible and answer.moves:
+        moved = ", ".join(f"{m.project_id} {m.shift_days:+d} days" for m in answer.moves)
+        detail = f"re-planning unstarted work moves {moved}; every kept promise stays kept"
+    elif answer.feasible:
+        detail = f"the project {_ends(answer.finish_day)} without moving any other project"
+    else:
+        detail = answer.reason or "re-planning unstarted work does not make the date"
+    return Option(
+        OptionKind.RESHUFFLE,
+        answer.feasible,
+        answer.finish_day,
+        detail,
+        moves=answer.moves,
+    )
+
+
+def _check_by_day(plan: Plan, by_day: int) -> None:
+    horizon = plan.instance.calendar.horizon_days
+    if not 0 <= by_day < horizon:
+        raise InvalidInput("by_day", f"must be inside the horizon (0..{horizon - 1}), got {by_day}")
+
+
+def _check_share(share: float, name: str = "overtime_share") -> None:
+    if not 0 < share <= 1:
+        raise InvalidInput(name, f"must be in (0, 1], got {share}")
+
+
+def _hire_day(plan: Plan, hire_day: int | None) -> int:
+    horizon = plan.instance.calendar.horizon_days
+    if hire_day is None:
+        return min(DEFAULT_HIRE_NOTICE_DAYS, horizon - 1)
+    if not 0 <= hire_day < horizon:
+        raise InvalidInput(
+            "hire_day", f"must be inside the horizon (0..{horizon - 1}), got {hire_day}"
+        )
+    return int(hire_day)
+
+
+def _meets(finish_day: int | None, by_day: int) -> bool:
+    return finish_day is not None and finish_day - 1 <= by_day
+
+
+def _ends(finish_day: int | None) -> str:
+    if finish_day is None:
+        return "does not finish inside the horizon"
+    return f"has its last work day on day {finish_day - 1}"
+
+
+def _place(ctx: Context, free: np.ndarray, project: Project) -> Placement:
+    return place_project(ctx, free.copy(), project, NEW_PROJECT)
+
+
+def _finish(project: Project, placed: Placement) -> int | None:
+    if placed.failed_phase is not None:
+        return None
+    return int(max((t.end_day for t in placed.timings), default=project.release_day))
+
+
+def _roles(project: Project) -> set[str]:
+    roles: set[str] = set()
+    for phase in project.phases:
+        if isinstance(phase, EffortPhase):
+            roles.add(phase.role)
+        else:
+            roles.update(role for role, count in phase.crew.items() if count > 0)
+    return roles
+
+
+def _busiest_role(project: Project) -> str:
+    """The role with the most hours of work in ``project`` ("" when there is none)."""
+    hours: dict[str, float] = {}
+    for phase in project.phases:
+        if isinstance(phase, EffortPhase):
+            hours[phase.role] = hours.get(phase.role, 0.0) + phase.effort_hours
+        else:
+            for role, count in phase.crew.items():
+                work = count * phase.days * phase.hours_per_day
+                hours[role] = hours.get(role, 0.0) + work
+    busy = [(h, role) for role, h in hours.items() if h > 0]
+    return max(busy)[1] if busy else ""
+
+
+def _new_person(plan: Plan, role: str, hire_day: int) -> Person:
+    peers = [p for p in plan.instance.people if role in p.skills]
+    taken = {p.id for p in plan.instance.people}
+    person_id, k = f"hire-{role}", 2
+    while person_id in taken:
+        person_id, k = f"hire-{role}-{k}", k + 1
+    if not peers:
+        return Person(person_id, {role: 1.0}, start_day=hire_day)
+    weekly = np.median(np.array([p.weekly_hours for p in peers], dtype=np.float64), axis=0)
+    share = float(np.median([p.delivery_share for p in peers]))
+    return Person(
+        person_id,
+        {role: 1.0},
+        weekly_hours=tuple(float(h) for h in weekly),
+        start_day=hire_day,
+        delivery_share=share,
+    )
+
+
+def _overtime_by_role(
+    ctx: Context, regular: np.ndarray, project: Project, placed: Placement
+) -> tuple[tuple[str, float], ...]:
+    """Hours booked beyond ``regular`` free hours, attributed to roles pro rata."""
+    allocations = placed.allocations
+    if len(allocations) == 0:
+        return ()
+    cells = allocations.person.astype(np.int64) * regular.shape[1] + allocations.day
+    unique, inverse = np.unique(cells, return_inverse=True)
+    total = np.bincount(inverse, weights=allocations.hours)
+    excess = np.maximum(0.0, total - regular.ravel()[unique])
+    share = np.divide(
+        allocations.hours, total[inverse], out=np.zeros(len(allocations)), where=total[inverse] > 0
+    )
+    over = share * excess[inverse]
+    by_role: dict[str, float] = {}
+    for person, phase_index, hours in zip(
+        allocations.person.tolist(), allocations.phase.tolist(), over.tolist(), strict=True
+    ):
+        if hours <= 1e-9:
+            continue
+        role = _role_of(ctx, project.phases[phase_index], person)
+        by_role[role] = by_role.get(role, 0.0) + hours
+    return tuple((role, round(hours, 6)) for role, hours in sorted(by_role.items()))
+
+
+def _role_of(ctx: Context, phase: Phase, person: int) -> str:
+    """The role a person works in on ``phase``: a fixed crew's role they are best at."""
+    if isinstance(phase, EffortPhase):
+        return phase.role
+    crew = [role for role, count in phase.crew.items() if count > 0]
+    return max(crew, key=lambda role: ctx.efficiency[person, ctx.role_index[role]])
