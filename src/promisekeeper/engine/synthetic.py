@@ -185,6 +185,7 @@ def _draw_phases(
     headcount: dict[str, int],
     n_phases: int,
     effort_scale: dict[str, float] | None,
+    remaining: float = 1.0,
 ) -> tuple[Phase, ...]:
     stage = {name: s for name, _, s in _ROLES}
     drawn = sorted(
@@ -219,7 +220,8 @@ def _draw_phases(
                     id=phase_id,
                     days=days,
                     crew=crew,
-                    hours_per_day=8.0,
+                    # below a full day: availability is hours x delivery share
+                    hours_per_day=float(rng.choice((4, 5, 6))),
                     predecessors=predecessors,
                     days_low=max(1, days - 1),
                     days_high=days + rng.randint(1, 3),
@@ -227,7 +229,7 @@ def _draw_phases(
                 )
             )
             continue
-        raw = rng.triangular(_MIN_EFFORT, _MAX_EFFORT, 60.0)
+        raw = rng.triangular(_MIN_EFFORT, _MAX_EFFORT, 60.0) * remaining
         scale = 1.0 if effort_scale is None else effort_scale.get(role, 1.0)
         likely = round(min(_MAX_EFFORT, max(_MIN_EFFORT, raw * scale)))
         crowd = rng.choice((1, 2, 2, 3))  # drawn always, so scaling keeps the structure
@@ -274,12 +276,14 @@ def _project(
     release_day: int,
     phases: tuple[Phase, ...],
     horizon_days: int,
+    backlog: int,
 ) -> Project:
     release_day = min(release_day, horizon_days - 1)
-    estimate = estimated_duration_days(
-        Project(id=project_id, phases=phases, release_day=release_day)
-    )
-    promised = min(horizon_days - 1, release_day + math.ceil(estimate * rng.uniform(1.2, 1.8)))
+    alone = estimated_duration_days(Project(id=project_id, phases=phases))
+    # Quoted from the uncontended duration with a margin, or from the backlog
+    # when that is longer; sales is sometimes optimistic about the backlog.
+    duration = max(alone, backlog) * rng.uniform(1.2, 1.8)
+    promised = min(horizon_days - 1, release_day + math.ceil(duration))
     win = round(rng.uniform(0.2, 0.8), 2) if state is ProjectState.TENTATIVE else 1.0
     quantity = float(rng.randint(1, 20))
     phases = tuple(
@@ -295,6 +299,61 @@ def _project(
         quantity=quantity,
         name=f"{state.label.replace('_', ' ')} project {project_id}",
     )
+
+
+def _backlog_estimates(
+    projects: Sequence[tuple[Phase, ...]],
+    releases: Sequence[int],
+    role_daily: dict[str, np.ndarray],
+) -> list[int]:
+    """Calendar days each project takes when it queues behind earlier releases.
+
+    A role-level fluid model of how the organisation quoted its dates:
+    projects are served in release order, each phase takes its role's
+    remaining hours day by day (at most ``max_people × max_hours_per_day``
+    a day) from when its predecessors end. It ignores who exactly does the
+    work, so it is optimistic next to a real plan.
+    """
+    remaining = {role: daily.copy() for role, daily in role_daily.items()}
+    horizon = len(next(iter(role_daily.values())))
+    estimates = [0] * len(projects)
+    for k in sorted(range(len(projects)), key=lambda k: releases[k]):
+        finish: dict[str, int] = {}
+        for phase in projects[k]:
+            start = max(
+                (finish[d.phase] + d.lag_days for d in phase.predecessors), default=releases[k]
+            )
+            if isinstance(phase, EffortPhase):
+                demand = {
+                    phase.role: (phase.effort_hours, phase.max_people * phase.max_hours_per_day)
+                }
+            else:
+                demand = {
+                    r: (n * phase.days * phase.hours_per_day, n * phase.hours_per_day)
+                    for r, n in phase.crew.items()
+                }
+            end = start
+            for role, (hours, per_day) in demand.items():
+                end = max(end, _consume(remaining[role], start, hours, per_day, horizon))
+            finish[phase.id] = end
+        estimates[k] = max(finish.values(), default=releases[k]) - releases[k]
+    return estimates
+
+
+def _consume(free: np.ndarray, start: int, hours: float, per_day: float, horizon: int) -> int:
+    """Take ``hours`` from ``free`` from ``start`` on; the exclusive day it is done."""
+    if start >= horizon:
+        return start + math.ceil(hours / per_day * 7 / 5)
+    take = np.minimum(free[start:], per_day)
+    done = np.cumsum(take)
+    last = int(np.searchsorted(done, hours - 1e-9))
+    if last >= len(done):
+        free[start:] = 0.0
+        left = hours - float(done[-1]) if len(done) else hours
+        return horizon + math.ceil(left / per_day * 7 / 5)
+    free[start : start + last] -= take[:last]
+    free[start + last] -= hours - (float(done[last - 1]) if last else 0.0)
+    return start + last + 1
 
 
 def _per_unit(phase: EffortPhase, quantity: float) -> EffortPhase:
@@ -340,13 +399,13 @@ def _role_demand(
 
 def _role_capacity(
     people: tuple[Person, ...], roles: tuple[str, ...], calendar: Calendar
-) -> dict[str, float]:
-    """Hours each role can deliver in the busy months, counting primary skills only."""
-    hours = capacity_matrix(Instance(calendar, roles, people))[:, :_BUSY_DAYS].sum(axis=1)
-    capacity = dict.fromkeys(roles, 0.0)
-    for person, total in zip(people, hours, strict=True):
+) -> dict[str, np.ndarray]:
+    """Hours each role can deliver per day, counting main roles only."""
+    hours = capacity_matrix(Instance(calendar, roles, people))
+    capacity = {role: np.zeros(calendar.horizon_days) for role in roles}
+    for person, daily in zip(people, hours, strict=True):
         role, efficiency = max(person.skills.items(), key=lambda kv: kv[1])
-        capacity[role] += float(total) * efficiency
+        capacity[role] += daily * efficiency
     return capacity
 
 
@@ -396,36 +455,39 @@ def generate_organisation(
         for role in person.skills:
             headcount[role] += 1
     capacity = _role_capacity(people, roles, calendar)
-    weights = [capacity[role] for role in roles]
+    busy = {role: float(daily[:_BUSY_DAYS].sum()) for role, daily in capacity.items()}
+    weights = [busy[role] for role in roles]
 
     states = rng.choices(
         [s for s, _ in _STATE_SHARES], weights=[w for _, w in _STATE_SHARES], k=n_projects
     )
     phase_seeds = [rng.getrandbits(64) for _ in range(n_projects)]
     n_phases = [rng.randint(3, 8) for _ in range(n_projects)]
+    # Work in delivery has partly been done: only some of its effort remains.
+    remaining = [
+        rng.uniform(0.3, 0.8) if state is ProjectState.IN_DELIVERY else 1.0 for state in states
+    ]
 
     def draw(scale: dict[str, float] | None) -> list[tuple[Phase, ...]]:
         return [
-            _draw_phases(random.Random(s), roles, weights, headcount, n, scale)
-            for s, n in zip(phase_seeds, n_phases, strict=True)
+            _draw_phases(random.Random(s), roles, weights, headcount, n, scale, left)
+            for s, n, left in zip(phase_seeds, n_phases, remaining, strict=True)
         ]
 
     effort, fixed = _role_demand(draw(None))
     scale = {
-        role: max(0.2, (LOAD_TARGET * capacity[role] - fixed.get(role, 0.0)) / effort[role])
+        role: max(0.2, (LOAD_TARGET * busy[role] - fixed.get(role, 0.0)) / effort[role])
         for role in roles
         if effort.get(role)
     }
+    releases = [_release_day(rng, state) for state in states]
+    drawn = draw(scale)
+    estimates = _backlog_estimates(drawn, releases, capacity)
     projects = tuple(
-        _project(
-            rng,
-            f"P{k + 1:04d}",
-            state,
-            _release_day(rng, state),
-            phases,
-            horizon_days,
+        _project(rng, f"P{k + 1:04d}", state, release, phases, horizon_days, estimate)
+        for k, (state, release, phases, estimate) in enumerate(
+            zip(states, releases, drawn, estimates, strict=True)
         )
-        for k, (state, phases) in enumerate(zip(states, draw(scale), strict=True))
     )
     meta: dict[str, object] = {
         "generator": "promisekeeper.engine.synthetic",
@@ -479,4 +541,5 @@ def generate_new_project(
         rng.randint(0, min(30, instance.calendar.horizon_days - 1)),
         drawn,
         instance.calendar.horizon_days,
+        estimated_duration_days(Project(id="new", phases=drawn)),
     )
