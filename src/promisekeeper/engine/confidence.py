@@ -50,7 +50,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -93,7 +93,8 @@ class ConfidenceAnswer:
         ``promised_day``; ``None`` when the project has no promised day.
     deterministic
         The exact engine answer with the most likely efforts
-        (:func:`~promisekeeper.engine.promise.earliest_finish`).
+        (:func:`~promisekeeper.engine.promise.earliest_finish`); left out of
+        equality, which compares the distributions.
     """
 
     project_id: str
@@ -105,7 +106,7 @@ class ConfidenceAnswer:
     finish_days: tuple[int, ...]
     beyond_horizon: int
     on_time_probability: float | None
-    deterministic: PromiseAnswer
+    deterministic: PromiseAnswer = field(compare=False)
 
     @property
     def beyond_horizon_share(self) -> float:

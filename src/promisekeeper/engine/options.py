@@ -29,7 +29,7 @@ Examples
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -110,7 +110,7 @@ class OptionsAnswer:
 
     project_id: str
     by_day: int
-    baseline: PromiseAnswer
+    baseline: PromiseAnswer = field(compare=False)
     meets_by_day: bool
     options: tuple[Option, ...]
 
