@@ -13,6 +13,7 @@ Construct the dataclasses directly, or read an instance from JSON with
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -324,10 +325,10 @@ def topological_order(project: Project, where: str = "project") -> list[int]:
                 )
             successors[index[dep.phase]].append(i)
             indegree[i] += 1
-    ready = [i for i, d in enumerate(indegree) if d == 0]
+    ready = deque(i for i, d in enumerate(indegree) if d == 0)
     order: list[int] = []
     while ready:
-        i = ready.pop()
+        i = ready.popleft()
         order.append(i)
         for j in successors[i]:
             indegree[j] -= 1
@@ -336,15 +337,7 @@ def topological_order(project: Project, where: str = "project") -> list[int]:
     if len(order) != len(project.phases):
         stuck = sorted(project.phases[i].id for i, d in enumerate(indegree) if d > 0)
         raise InvalidInput(f"{where}.phases", f"precedence cycle among phases {stuck}")
-    order.sort(key=lambda i: _depth(project, i, index, {}))
     return order
-
-
-def _depth(project: Project, i: int, index: dict[str, int], memo: dict[int, int]) -> int:
-    if i not in memo:
-        preds = project.phases[i].predecessors
-        memo[i] = 1 + max((_depth(project, index[d.phase], index, memo) for d in preds), default=0)
-    return memo[i]
 
 
 def validate_project(

@@ -8,6 +8,7 @@ place; the caller undoes a placement with :func:`release`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,8 @@ from promisekeeper.engine.model import EffortPhase, FixedPhase, Instance, Projec
 from promisekeeper.engine.plan import Allocations, PhaseTiming
 
 _EPS = 1e-9
+_SHORTLIST_MIN = 16
+_SHORTLIST_PER_SEAT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +48,10 @@ class Context:
             people = np.flatnonzero(self.efficiency[:, k] > 0)
             eff = self.efficiency[people, k]
             self.pools.append(RolePool(people, eff, eff >= best[people] - _EPS))
+        self.role_count = (self.efficiency > 0).sum(axis=1)
         self.project_index = {p.id: i for i, p in enumerate(instance.projects)}
         self._orders: dict[int, list[int]] = {}
+        self.lock = threading.Lock()
 
     def phase_order(self, project: Project, project_index: int) -> list[int]:
         if project_index < 0:
@@ -67,46 +72,36 @@ class Placement:
     failed_phase: str | None = None
 
 
-def _effort_daily(
-    pool_people: np.ndarray,
-    pool_eff: np.ndarray,
-    free: np.ndarray,
-    phase: EffortPhase,
-    lo: int,
-    hi: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Hours each pool member can give per day in [lo, hi) and the effort the best crew delivers."""
-    hours = np.minimum(free[pool_people, lo:hi], phase.max_hours_per_day)
-    effective = hours * pool_eff[:, None]
-    k = phase.max_people
-    if len(pool_people) > k:
-        top = np.partition(effective, len(pool_people) - k, axis=0)[len(pool_people) - k :]
-        return hours, top.sum(axis=0)
-    return hours, effective.sum(axis=0)
+Undo = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
-def _effort_finish(
-    pool_people: np.ndarray,
-    pool_eff: np.ndarray,
-    free: np.ndarray,
-    phase: EffortPhase,
-    start: int,
-    horizon: int,
-) -> tuple[int, np.ndarray, np.ndarray, int] | None:
-    """Index of the day the phase completes, scanning a growing window from ``start``."""
-    need = phase.effort_hours
-    rate = max(_EPS, float(min(len(pool_people), phase.max_people)) * phase.max_hours_per_day * 0.5)
-    window = int(need / rate) + 21
-    while True:
-        hi = min(horizon, start + window)
-        hours, daily = _effort_daily(pool_people, pool_eff, free, phase, start, hi)
-        cumulative = np.cumsum(daily)
-        last = int(np.searchsorted(cumulative, need - _EPS))
-        if last < len(cumulative):
-            return last, hours, daily, hi
-        if hi >= horizon:
-            return None
-        window *= 3
+def _take(
+    free: np.ndarray, rows: np.ndarray, days: np.ndarray, hours: np.ndarray, undo: Undo | None
+) -> None:
+    """Book ``hours`` at (rows, days); remember the old values when undoing is wanted."""
+    if undo is not None:
+        undo.append((rows, days, free[rows, days]))
+    free[rows, days] -= hours
+
+
+def restore(free: np.ndarray, undo: Undo) -> None:
+    """Put back, exactly, every cell a placement with this undo log changed."""
+    for rows, days, old in reversed(undo):
+        free[rows, days] = old
+    undo.clear()
+
+
+def _daily_effort(effective: np.ndarray, k: int) -> np.ndarray:
+    """Effort the best ``k`` people can deliver on each day (columns of ``effective``)."""
+    n = effective.shape[0]
+    if n > k:
+        return np.partition(effective, n - k, axis=0)[n - k :].sum(axis=0)
+    return effective.sum(axis=0)
+
+
+def _finish_index(daily: np.ndarray, need: float) -> int:
+    cumulative = np.cumsum(daily)
+    return int(np.searchsorted(cumulative, need - _EPS))
 
 
 def place_effort(
@@ -116,27 +111,48 @@ def place_effort(
     start: int,
     project_index: int,
     phase_index: int,
+    undo: Undo | None = None,
 ) -> tuple[PhaseTiming, Allocations] | None:
-    """Put an effort phase on the free grid from ``start`` on; None if it overruns the horizon."""
+    """Put an effort phase on the free grid from ``start`` on; None if it overruns the horizon.
+
+    The crew is the best ``max_people`` of the role each day. People who have
+    the role only as a cross-trained skill are used when that finishes sooner
+    than the main-role people alone.
+    """
     if phase.effort_hours <= _EPS:
         return PhaseTiming(phase.id, start, start), Allocations()
     pool = ctx.pools[ctx.role_index[phase.role]]
     if len(pool.people) == 0:
         return None
-    candidates = [(pool.people, pool.efficiency)]
-    if not pool.primary.all() and pool.primary.any():
-        candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
-    best: tuple[np.ndarray, np.ndarray, tuple[int, np.ndarray, np.ndarray, int]] | None = None
-    for people, eff in candidates:
-        found = _effort_finish(people, eff, free, phase, start, ctx.horizon)
-        if found is not None and (best is None or found[0] < best[2][0]):
-            best = (people, eff, found)
-    if best is None:
-        return None
-    people, eff, (last, hours, daily, _hi) = best
-    return _commit_effort(
-        free, phase, start, people, eff, hours, daily, last, project_index, phase_index
-    )
+    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
+    window = int(phase.effort_hours / full_rate * 1.8) + 7
+    shortlist = max(_SHORTLIST_MIN, _SHORTLIST_PER_SEAT * phase.max_people)
+    while True:
+        hi = min(ctx.horizon, start + window)
+        people, efficiency, primary = pool.people, pool.efficiency, pool.primary
+        hours = np.minimum(free[people, start:hi], phase.max_hours_per_day)
+        if len(people) > shortlist:
+            # Large pools: only the people with the most to give in this window can
+            # be the best crew on most days; the rest would not change the finish.
+            score = hours.sum(axis=1) * efficiency
+            keep = np.sort(np.argpartition(-score, shortlist - 1)[:shortlist])
+            people, efficiency, primary, hours = people[keep], efficiency[keep], primary[keep], hours[keep]
+        effective = hours * efficiency[:, None]
+        daily = _daily_effort(effective, phase.max_people)
+        last = _finish_index(daily, phase.effort_hours)
+        if not primary.all() and primary.any():
+            primary_daily = _daily_effort(effective[primary], phase.max_people)
+            primary_last = _finish_index(primary_daily, phase.effort_hours)
+            if primary_last <= last and primary_last < len(daily):
+                rows = np.flatnonzero(primary)
+                crew = (people[rows], hours[rows], effective[rows], primary_daily, primary_last)
+                return _commit_effort(free, phase, start, *crew, project_index, phase_index, undo)
+        if last < len(daily):
+            crew = (people, hours, effective, daily, last)
+            return _commit_effort(free, phase, start, *crew, project_index, phase_index, undo)
+        if hi >= ctx.horizon:
+            return None
+        window *= 2
 
 
 def _commit_effort(
@@ -144,39 +160,40 @@ def _commit_effort(
     phase: EffortPhase,
     start: int,
     people: np.ndarray,
-    eff: np.ndarray,
     hours: np.ndarray,
+    effective: np.ndarray,
     daily: np.ndarray,
     last: int,
     project_index: int,
     phase_index: int,
+    undo: Undo | None,
 ) -> tuple[PhaseTiming, Allocations]:
     span = last + 1
-    hours = hours[:, :span].copy()
-    effective = hours * eff[:, None]
+    hours, effective = hours[:, :span], effective[:, :span]
     k = phase.max_people
     if len(people) > k:
-        keep = np.zeros_like(hours, dtype=bool)
-        order = np.argsort(-effective, axis=0, kind="stable")[:k]
-        np.put_along_axis(keep, order, True, axis=0)
-        hours[~keep] = 0.0
-        effective[~keep] = 0.0
-    delivered_before = float(daily[:last].sum())
-    remaining = phase.effort_hours - delivered_before
+        chosen = np.argpartition(-effective, k - 1, axis=0)[:k]
+        hours = np.take_along_axis(hours, chosen, axis=0)
+        effective = np.take_along_axis(effective, chosen, axis=0)
+        person_of = people[chosen]
+    else:
+        person_of = np.broadcast_to(people[:, None], hours.shape)
+    hours = hours.copy()
+    remaining = phase.effort_hours - float(daily[:last].sum())
     final = effective[:, last]
+    offered = hours[:, last].copy()
     hours[:, last] = 0.0
     for row in np.argsort(-final, kind="stable"):
         if remaining <= _EPS or final[row] <= 0:
             break
-        take = min(final[row], remaining)
-        hours[row, last] = take / eff[row]
+        take = min(float(final[row]), remaining)
+        hours[row, last] = offered[row] * (take / float(final[row]))
         remaining -= take
     rows, cols = np.nonzero(hours > _EPS)
     taken = hours[rows, cols]
-    person_rows = people[rows]
+    person_rows = person_of[rows, cols]
     days = cols + start
-    free[person_rows, days] -= taken
-    np.maximum(free[person_rows, days], 0.0, out=free[person_rows, days])
+    _take(free, person_rows, days, taken, undo)
     first_day = int(days.min()) if len(days) else start
     allocations = Allocations(
         person=person_rows.astype(np.int32),
@@ -189,47 +206,60 @@ def _commit_effort(
 
 
 def _crew_for_day(
-    ctx: Context, free_day: np.ndarray, phase: FixedPhase, taken: set[int]
+    ctx: Context, free_day: np.ndarray, phase: FixedPhase
 ) -> list[tuple[int, int]] | None:
-    """Pick exactly the crew for one day: (person row, role index) pairs, or None."""
+    """Pick exactly the crew for one day: (person row, role index) pairs, or None.
+
+    Scarce roles are staffed first, each from the people with the fewest other
+    skills, so versatile people stay available for the roles that need them.
+    """
     needs = sorted(
         ((ctx.role_index[r], n) for r, n in phase.crew.items() if n > 0),
         key=lambda rn: len(ctx.pools[rn[0]].people),
     )
     crew: list[tuple[int, int]] = []
+    taken: set[int] = set()
     for role, count in needs:
         pool = ctx.pools[role]
         able = pool.people[free_day[pool.people] >= phase.hours_per_day - _EPS]
-        able = [int(p) for p in able if int(p) not in taken]
+        if taken:
+            able = np.array([p for p in able.tolist() if p not in taken], dtype=np.int64)
         if len(able) < count:
             return None
-        able.sort(key=lambda p: (int((ctx.efficiency[p] > 0).sum()), -free_day[p]))
-        for person in able[:count]:
+        if len(able) > count:
+            able = able[np.lexsort((-free_day[able], ctx.role_count[able]))[:count]]
+        for person in able.tolist():
             crew.append((person, role))
             taken.add(person)
     return crew
 
 
-def _fixed_day_possible(
-    ctx: Context, free: np.ndarray, phase: FixedPhase, days: np.ndarray
-) -> np.ndarray:
+def _fixed_day_possible(ctx: Context, free: np.ndarray, phase: FixedPhase, days: np.ndarray) -> np.ndarray:
     """Necessary condition per day: enough able people for each crew role and in total."""
+    lo, hi = int(days[0]), int(days[-1]) + 1
+    columns = days - lo
     ok = np.ones(len(days), dtype=bool)
     total_need = 0
-    union = np.zeros(free.shape[0], dtype=bool)
+    union: list[np.ndarray] = []
     for role_name, count in phase.crew.items():
         if count <= 0:
             continue
         pool = ctx.pools[ctx.role_index[role_name]]
-        able = free[np.ix_(pool.people, days)] >= phase.hours_per_day - _EPS
-        ok &= able.sum(axis=0) >= count
+        able = free[pool.people, lo:hi][:, columns] >= phase.hours_per_day - _EPS
+        ok &= np.count_nonzero(able, axis=0) >= count
         total_need += count
-        union[pool.people] = True
-    if total_need and len(phase.crew) > 1:
-        members = np.flatnonzero(union)
-        able_any = free[np.ix_(members, days)] >= phase.hours_per_day - _EPS
-        ok &= able_any.sum(axis=0) >= total_need
+        union.append(pool.people)
+    if len(union) > 1:
+        members = np.unique(np.concatenate(union))
+        able_any = free[members, lo:hi][:, columns] >= phase.hours_per_day - _EPS
+        ok &= np.count_nonzero(able_any, axis=0) >= total_need
     return ok
+
+
+def _first_full_run(ok: np.ndarray, length: int) -> int | None:
+    run = np.concatenate(([0], np.cumsum(ok, dtype=np.int64)))
+    full = np.flatnonzero(run[length:] - run[:-length] == length)
+    return int(full[0]) if len(full) else None
 
 
 def place_fixed(
@@ -239,32 +269,45 @@ def place_fixed(
     start: int,
     project_index: int,
     phase_index: int,
+    undo: Undo | None = None,
 ) -> tuple[PhaseTiming, Allocations] | None:
     """Put a fixed phase on the first run of ``days`` working days with its full crew."""
     if phase.days == 0:
         return PhaseTiming(phase.id, start, start), Allocations()
     first = int(np.searchsorted(ctx.working_days, start))
-    candidates = ctx.working_days[first:]
-    if len(candidates) < phase.days:
+    all_candidates = ctx.working_days[first:]
+    if len(all_candidates) < phase.days:
         return None
-    ok = _fixed_day_possible(ctx, free, phase, candidates)
-    d = phase.days
+    window = phase.days + 20
     while True:
-        run = np.concatenate(([0], np.cumsum(ok, dtype=np.int64)))
-        full = np.flatnonzero(run[d:] - run[:-d] == d)
-        if len(full) == 0:
+        candidates = all_candidates[:window]
+        ok = _fixed_day_possible(ctx, free, phase, candidates)
+        found = _place_fixed_in(ctx, free, phase, candidates, ok)
+        if found is not None:
+            days, crews = found
+            return _commit_fixed(free, phase, days, crews, project_index, phase_index, undo)
+        if window >= len(all_candidates):
             return None
-        at = int(full[0])
-        days = candidates[at : at + d]
+        window *= 4
+
+
+def _place_fixed_in(
+    ctx: Context, free: np.ndarray, phase: FixedPhase, candidates: np.ndarray, ok: np.ndarray
+) -> tuple[np.ndarray, list[list[tuple[int, int]]]] | None:
+    while True:
+        at = _first_full_run(ok, phase.days)
+        if at is None:
+            return None
+        days = candidates[at : at + phase.days]
         crews: list[list[tuple[int, int]]] = []
-        for offset, day in enumerate(days):
-            crew = _crew_for_day(ctx, free[:, day], phase, set())
+        for offset, day in enumerate(days.tolist()):
+            crew = _crew_for_day(ctx, free[:, day], phase)
             if crew is None:
                 ok[at + offset] = False
                 break
             crews.append(crew)
         else:
-            return _commit_fixed(free, phase, days, crews, project_index, phase_index)
+            return days, crews
 
 
 def _commit_fixed(
@@ -274,16 +317,17 @@ def _commit_fixed(
     crews: list[list[tuple[int, int]]],
     project_index: int,
     phase_index: int,
+    undo: Undo | None,
 ) -> tuple[PhaseTiming, Allocations]:
-    person = np.array([p for crew in crews for p, _ in crew], dtype=np.int32)
+    person = np.array([p for crew in crews for p, _ in crew], dtype=np.int64)
     day = np.array(
-        [int(d) for d, crew in zip(days, crews, strict=True) for _ in crew], dtype=np.int32
+        [d for d, crew in zip(days.tolist(), crews, strict=True) for _ in crew], dtype=np.int64
     )
     hours = np.full(len(person), phase.hours_per_day, dtype=np.float64)
-    free[person, day] -= hours
+    _take(free, person, day, hours, undo)
     allocations = Allocations(
-        person=person,
-        day=day,
+        person=person.astype(np.int32),
+        day=day.astype(np.int32),
         project=np.full(len(person), project_index, dtype=np.int32),
         phase=np.full(len(person), phase_index, dtype=np.int32),
         hours=hours,
@@ -298,10 +342,11 @@ def place_phase(
     start: int,
     project_index: int,
     phase_index: int,
+    undo: Undo | None = None,
 ) -> tuple[PhaseTiming, Allocations] | None:
     if isinstance(phase, EffortPhase):
-        return place_effort(ctx, free, phase, start, project_index, phase_index)
-    return place_fixed(ctx, free, phase, start, project_index, phase_index)
+        return place_effort(ctx, free, phase, start, project_index, phase_index, undo)
+    return place_fixed(ctx, free, phase, start, project_index, phase_index, undo)
 
 
 def place_project(
@@ -311,14 +356,18 @@ def place_project(
     project_index: int,
     *,
     fixed_starts: dict[str, int] | None = None,
+    undo: Undo | None = None,
 ) -> Placement:
     """Place every phase of ``project`` as early as precedence, lags and capacity allow.
 
     On failure (a phase would overrun the horizon) everything placed so far is
-    released again and ``failed_phase`` names the phase.
+    given back and ``failed_phase`` names the phase. With an ``undo`` log the
+    caller can later :func:`restore` the grid exactly.
     """
     timings: dict[str, PhaseTiming] = {}
     parts: list[Allocations] = []
+    log: Undo = [] if undo is None else undo
+    mark = len(log)
     for phase_index in ctx.phase_order(project, project_index):
         phase = project.phases[phase_index]
         earliest = project.release_day
@@ -326,17 +375,18 @@ def place_project(
             earliest = max(earliest, timings[dep.phase].end_day + dep.lag_days)
         if fixed_starts is not None and phase.id in fixed_starts:
             earliest = max(earliest, fixed_starts[phase.id])
-        placed = (
-            place_phase(ctx, free, phase, earliest, project_index, phase_index)
-            if earliest < ctx.horizon
-            else None
-        )
+        placed = None
+        if earliest < ctx.horizon:
+            placed = place_phase(ctx, free, phase, earliest, project_index, phase_index, log)
         if placed is None:
-            done = Allocations.concat(parts)
-            release(free, done)
+            failed = log[mark:]
+            restore(free, failed)
+            del log[mark:]
             return Placement((), Allocations(), failed_phase=phase.id)
         timings[phase.id] = placed[0]
         parts.append(placed[1])
+    if undo is None:
+        log.clear()
     ordered = tuple(timings[p.id] for p in project.phases)
     return Placement(ordered, Allocations.concat(parts))
 

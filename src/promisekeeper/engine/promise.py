@@ -40,7 +40,7 @@ from promisekeeper.engine.model import (
     ProjectState,
     validate_project,
 )
-from promisekeeper.engine.placement import Context, place_project
+from promisekeeper.engine.placement import Context, Undo, place_project, restore
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectStatus
 
 NEW_PROJECT = -1
@@ -135,14 +135,17 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     """
     _validate_new(plan, project)
     ctx = plan_context(plan)
-    free = plan.free.copy()
-    placed = place_project(ctx, free, project, NEW_PROJECT)
-    if placed.failed_phase is not None:
-        return PromiseAnswer(
-            project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
-        )
+    undo: Undo = []
+    with ctx.lock:
+        placed = place_project(ctx, plan.free, project, NEW_PROJECT, undo=undo)
+        restore(plan.free, undo)
+        if placed.failed_phase is not None:
+            return PromiseAnswer(
+                project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
+            )
+        ideal = place_project(ctx, ctx.capacity, project, NEW_PROJECT, undo=undo)
+        restore(ctx.capacity, undo)
     finish = max((t.end_day for t in placed.timings), default=project.release_day)
-    ideal = place_project(ctx, ctx.capacity.copy(), project, NEW_PROJECT)
     ideal_finish = (
         max((t.end_day for t in ideal.timings), default=project.release_day)
         if ideal.failed_phase is None
@@ -269,20 +272,32 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     extended = replace(instance, projects=(*instance.projects, candidate))
     ctx = Context(extended, plan.capacity)
     new_index = len(instance.projects)
-    started = [i for i, p in enumerate(instance.projects) if p.state is ProjectState.IN_DELIVERY]
+    started = np.array([p.state is ProjectState.IN_DELIVERY for p in instance.projects], dtype=bool)
     movable = [
         i for i, p in enumerate(instance.projects) if p.state is not ProjectState.IN_DELIVERY
     ]
+    kept = _subset(plan.allocations, started[plan.allocations.project])
+    free = plan.capacity.copy()
+    np.subtract.at(free, (kept.person, kept.day), kept.hours)
     orders = [
         sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i])),
         [new_index, *sorted(movable, key=lambda i: priority_key(extended.projects[i]))],
     ]
     for order in orders:
-        trial = schedule_in_order(extended, [*started, *order], ctx=ctx, repair_seconds=0.5)
-        if _keeps_promises(plan, trial) and _on_time(trial, candidate.id):
-            moves = _moves(plan, trial)
-            finish = trial.projects[candidate.id].finish_day
-            return DeliveryAnswer(True, by_day, finish, True, moves, answer, trial)
+        trial = schedule_in_order(extended, order, ctx=ctx, free=free.copy(), repair_seconds=0.5)
+        results = {pid: r for pid, r in plan.projects.items() if started[ctx.project_index[pid]]}
+        results.update(trial.projects)
+        merged = Plan(
+            extended,
+            plan.capacity,
+            trial.free,
+            Allocations.concat([kept, trial.allocations]),
+            results,
+            context=ctx,
+        )
+        if _keeps_promises(plan, merged) and _on_time(merged, candidate.id):
+            finish = merged.projects[candidate.id].finish_day
+            return DeliveryAnswer(True, by_day, finish, True, _moves(plan, merged), answer, merged)
     return DeliveryAnswer(
         False,
         by_day,
@@ -292,6 +307,16 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
         answer,
         None,
         reason="no re-ordering of unstarted work keeps every existing promise",
+    )
+
+
+def _subset(allocations: Allocations, mask: np.ndarray) -> Allocations:
+    return Allocations(
+        person=allocations.person[mask],
+        day=allocations.day[mask],
+        project=allocations.project[mask],
+        phase=allocations.phase[mask],
+        hours=allocations.hours[mask],
     )
 
 

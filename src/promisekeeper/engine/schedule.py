@@ -123,7 +123,10 @@ def _try_move(book: _Book, late_pos: int, target_pos: int) -> bool:
 
 
 def _repair(book: _Book, deadline: float) -> None:
-    """Rescue late promised projects by moving each ahead of earlier ones with slack."""
+    """Rescue late promised projects by moving each ahead of earlier ones with slack.
+
+    Work in delivery is never overtaken: its people are already on it.
+    """
     projects = book.ctx.instance.projects
     pos = 0
     while pos < len(book.order) and time.perf_counter() < deadline:
@@ -135,6 +138,8 @@ def _repair(book: _Book, deadline: float) -> None:
         roles = _roles(project)
         for target in range(pos - 1, max(-1, pos - 1 - _REPAIR_LOOKBACK), -1):
             other = projects[book.order[target]]
+            if other.state is ProjectState.IN_DELIVERY:
+                break
             if priority_class(other) != 0 or not roles & _roles(other):
                 continue
             slack = _slack(other, book.placements[book.order[target]])
