@@ -1,0 +1,253 @@
+"""Assemble ``benchmarks/RESULTS.md`` from every ``benchmarks/results/*.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/make_results.py
+
+Any result file with a ``targets`` list (see ``common.target``) becomes a
+"metric | measured | target | met" table; the engine and TaskJuggler results
+get extra tables; files of unknown shape are rendered generically (scalar
+fields, and lists of flat records as tables). Missing files are listed, not
+fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_DIR = BENCH_DIR / "results"
+OUTPUT = BENCH_DIR / "RESULTS.md"
+EXPECTED_AREAS = (
+    ("engine", "bench_engine.py"),
+    ("taskjuggler", "bench_taskjuggler.py"),
+    ("psplib", "bench_psplib.py"),
+    ("http", "HTTP benchmark"),
+    ("dashboard", "dashboard benchmark"),
+)
+AREA_ORDER = ("engine", "taskjuggler", "psplib", "http", "dashboard")
+
+
+def area_of(name: str) -> str:
+    for area in AREA_ORDER:
+        if name == area or name.startswith(area + "_") or name.startswith(area + "-"):
+            return area
+    return "other"
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def met_cell(met: Any) -> str:
+    return {True: "✅ yes", False: "❌ no"}.get(met, "—")
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    if not machine:
+        return "_machine unknown_"
+    parts = [
+        f"{machine.get('nproc', '?')} × {machine.get('cpu_model', '?')}",
+        f"Python {machine.get('python', '?')}",
+        f"NumPy {machine.get('numpy', '?')}",
+    ]
+    if machine.get("load_average"):
+        parts.append(f"load avg {fmt(machine['load_average'])}")
+    if machine.get("commit"):
+        parts.append(f"commit {machine['commit']}")
+    return f"_Measured {machine.get('date', '?')} on {'; '.join(parts)}._"
+
+
+def targets_table(targets: Sequence[dict[str, Any]]) -> list[str]:
+    rows = []
+    for t in targets:
+        measured = t.get("measured")
+        shown = "—" if measured is None else f"{fmt(measured)} {t.get('unit', '')}".strip()
+        rows.append((t.get("metric", "?"), shown, t.get("target", "—"), met_cell(t.get("met"))))
+    return table(("metric", "measured", "target", "met"), rows)
+
+
+def engine_sections(doc: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    growth = doc.get("growth") or []
+    steps = [s for s in ("S->M", "M->L") if any(r.get(s) is not None for r in growth)]
+    if steps:
+        lines += ["**Cost growth** (ratio of cost per 10× more people and projects):", ""]
+        header = ("metric", *(s.replace("->", " → ") for s in steps))
+        rows = [(r["metric"], *(fmt_ratio(r.get(s)) for s in steps)) for r in growth]
+        lines += table(header, rows)
+    sizes = doc.get("sizes") or {}
+    if sizes:
+        lines += ["**Per size:**", ""]
+        header = (
+            "size",
+            "people / projects / phases",
+            "schedule s (no repair)",
+            "late / unscheduled",
+            "earliest_finish p50 / p95 ms",
+            "can_deliver_by p50 / p95 ms",
+            "confidence p50 / p95 ms",
+            "peak RSS MiB",
+        )
+        rows = []
+        for size, r in sizes.items():
+            plan = r.get("plan", {})
+            rows.append(
+                (
+                    size,
+                    f"{r.get('people', '?'):,} / {r.get('projects', '?'):,} / {r.get('phases', '?'):,}",
+                    f"{fmt(r.get('schedule_s'))} ({fmt(r.get('schedule_constructive_s'))})",
+                    f"{fmt(plan.get('late'))} / {fmt(plan.get('unscheduled'))}",
+                    pair(r.get("earliest_finish")),
+                    pair(r.get("can_deliver_by")),
+                    pair(r.get("confidence")),
+                    r.get("peak_rss_mib"),
+                )
+            )
+        lines += table(header, rows)
+    return lines
+
+
+def fmt_ratio(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def pair(section: dict[str, Any] | None) -> str:
+    if not section:
+        return "—"
+    return f"{fmt(section.get('p50_ms'))} / {fmt(section.get('p95_ms'))}"
+
+
+def taskjuggler_sections(doc: dict[str, Any]) -> list[str]:
+    ours, theirs = doc.get("ours") or {}, doc.get("taskjuggler") or {}
+    if not ours and not theirs:
+        return []
+    keys = (
+        ("plan time (s)", "seconds"),
+        ("projects late", "late"),
+        ("projects unscheduled", "unscheduled"),
+        ("total lateness (days)", "total_lateness_days"),
+        ("mean lateness of late projects (days)", "mean_lateness_days"),
+        ("makespan (days)", "makespan_days"),
+    )
+    lines = [f"**Same portfolio** ({fmt(doc.get('instance', {}))}):", ""]
+    lines += table(
+        ("metric", "Promisekeeper", "TaskJuggler"),
+        [(label, ours.get(key), theirs.get(key)) for label, key in keys],
+    )
+    if theirs.get("status") and theirs["status"] != "ok":
+        lines += [f"TaskJuggler run status: **{theirs['status']}** {theirs.get('detail', '')}", ""]
+    for note in doc.get("notes") or []:
+        lines.append(f"- {note}")
+    return lines + ([""] if doc.get("notes") else [])
+
+
+def generic_sections(doc: dict[str, Any], *, with_scalars: bool = True) -> list[str]:
+    skip = {"name", "machine", "title", "targets"}
+    scalars = [(k, v) for k, v in doc.items() if k not in skip and not isinstance(v, dict | list)]
+    lines: list[str] = []
+    if scalars and with_scalars:
+        lines += table(
+            ("metric", "measured", "target", "met"), [(k, v, "—", "—") for k, v in scalars]
+        )
+    for key, value in doc.items():
+        if key in skip:
+            continue
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            columns: list[str] = []
+            for record in value:
+                columns += [c for c in record if c not in columns]
+            lines += [f"**{key}:**", ""]
+            lines += table(columns, [[r.get(c) for c in columns] for r in value])
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(not isinstance(v, dict | list) for v in value.values())
+        ):
+            lines += [f"**{key}:**", ""]
+            lines += table(("metric", "measured"), list(value.items()))
+    return lines
+
+
+def render(docs: Sequence[tuple[str, dict[str, Any]]]) -> str:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Generated by `benchmarks/make_results.py` from `benchmarks/results/*.json`;"
+        " do not edit by hand. How to run each benchmark: `benchmarks/README.md`.",
+        "",
+    ]
+    if docs:
+        lines += ["Machine: " + machine_line(docs[0][1].get("machine", {})), ""]
+    present = {area_of(name) for name, _ in docs}
+    missing = [f"{area} ({how})" for area, how in EXPECTED_AREAS if area not in present]
+    if missing:
+        lines += ["Not measured yet: " + ", ".join(missing) + ".", ""]
+    ordered = sorted(
+        docs,
+        key=lambda d: (
+            AREA_ORDER.index(area_of(d[0])) if area_of(d[0]) in AREA_ORDER else 99,
+            d[0],
+        ),
+    )
+    for name, doc in ordered:
+        area = area_of(name)
+        lines += [f"## {doc.get('title') or name}", "", machine_line(doc.get("machine", {})), ""]
+        if doc.get("targets"):
+            lines += targets_table(doc["targets"])
+        if area == "engine":
+            lines += engine_sections(doc)
+        elif area == "taskjuggler":
+            lines += taskjuggler_sections(doc)
+        else:
+            lines += generic_sections(doc, with_scalars=not doc.get("targets"))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def load(results_dir: Path) -> list[tuple[str, dict[str, Any]]]:
+    docs = []
+    for path in sorted(results_dir.glob("*.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            doc = {"title": path.stem, "error": f"unreadable: {error}"}
+        if not isinstance(doc, dict):
+            doc = {"title": path.stem, "records": doc}
+        docs.append((path.stem, doc))
+    return docs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write RESULTS.md from results/*.json")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    args.output.write_text(render(load(args.results)))
+    print(f"wrote {args.output}")  # noqa: T201 - a script's one line of output
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
