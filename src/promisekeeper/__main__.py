@@ -7,8 +7,16 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run a Django management command, e.g. `promisekeeper migrate` or `promisekeeper demo`."""
+    """Run a Django management command, e.g. `promisekeeper migrate` or `promisekeeper demo`.
+
+    `promisekeeper engine ...` runs the engine on instance files and needs no database,
+    so it skips Django entirely and starts fast.
+    """
     argv = argv if argv is not None else sys.argv
+    if argv[1:2] == ["engine"]:
+        from promisekeeper.engine_cli import main as engine_main
+
+        sys.exit(engine_main(argv[2:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promisekeeper.settings")
     if argv[1:2] == ["demo"]:
         # The demo is for trying it out locally: debug on, built-in development key.
