@@ -187,3 +187,14 @@ def test_report_missing_a_phase_is_rejected():
     )
     with pytest.raises(InvalidInput):
         read_task_report(report, tiny_instance())
+
+
+def test_leaver_stays_gone_for_the_whole_span():
+    text = instance_to_tjp(tiny_instance(), span_days=120)
+    assert "leaves unemployed 2026-03-26 +40d" in text  # dee leaves on day 80
+
+
+def test_span_shorter_than_horizon_is_rejected():
+    with pytest.raises(InvalidInput) as raised:
+        instance_to_tjp(tiny_instance(), span_days=30)
+    assert raised.value.field == "span_days"

@@ -135,13 +135,15 @@ def _working_hours(person: Person, resolution_minutes: int) -> list[str]:
     return lines
 
 
-def _leave_lines(person: Person, instance: Instance, resolution_minutes: int) -> Iterable[str]:
+def _leave_lines(
+    person: Person, instance: Instance, resolution_minutes: int, span: int
+) -> Iterable[str]:
     calendar = instance.calendar
-    horizon = calendar.horizon_days
     if person.start_day > 0:
-        yield f"leaves unemployed {calendar.start.isoformat()} +{min(person.start_day, horizon)}d"
-    if person.end_day is not None and person.end_day < horizon:
-        yield f"leaves unemployed {calendar.date_of(person.end_day).isoformat()} +{horizon - person.end_day}d"
+        yield f"leaves unemployed {calendar.start.isoformat()} +{min(person.start_day, span)}d"
+    if person.end_day is not None and person.end_day < span:
+        gone = calendar.date_of(person.end_day).isoformat()
+        yield f"leaves unemployed {gone} +{span - person.end_day}d"
     for off in person.time_off:
         yield from _time_off_lines(person, off, instance, resolution_minutes)
 
@@ -287,7 +289,9 @@ def instance_to_tjp(
         lines.append(f"resource {resource_id(k)} {_quote(person.id)} {{")
         lines.extend(f"  {line}" for line in _working_hours(person, resolution_minutes))
         lines.append(f"  efficiency {max(person.skills.values(), default=1.0):g}")
-        lines.extend(f"  {line}" for line in _leave_lines(person, instance, resolution_minutes))
+        lines.extend(
+            f"  {line}" for line in _leave_lines(person, instance, resolution_minutes, span)
+        )
         lines.append("}")
     lines.append("")
     qualified = {role: _qualified(instance, role) for role in instance.roles}
