@@ -476,10 +476,9 @@ class _Builder:
             first = rng.choice(FIRST_NAMES)
             last = rng.choice(LAST_NAMES)
             hours = [8.0, 8.0, 8.0, 8.0, 8.0, 0.0, 0.0]
-            pattern = rng.random()
-            if pattern < 0.12:
+            if index % 10 in (2, 7):
                 hours = [8.0, 8.0, 8.0, 8.0, 0.0, 0.0, 0.0]  # four-day week
-            elif pattern < 0.2:
+            elif index % 10 == 5:
                 hours = [4.0, 4.0, 4.0, 4.0, 4.0, 0.0, 0.0]  # 20 h part-time
             share = 0.6 if role == "project manager" else rng.choice((0.75, 0.8, 0.85, 0.9))
             start = self.today - datetime.timedelta(days=rng.randint(200, 3000))

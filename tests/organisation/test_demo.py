@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from promisekeeper.catalog.models import SopVersion
+from promisekeeper.delivery.models import Project, ProjectPhase
+from promisekeeper.organisation.demo import DemoDataExists, demo_company_create
+from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
+from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.people.models import Person, Skill, TimeOff
+from promisekeeper.sales.models import Deal
+
+pytestmark = pytest.mark.django_db
+
+
+def _fingerprint() -> tuple:
+    return (
+        list(
+            Person.objects.order_by("email").values_list(
+                "email", "hours_fri", "delivery_share", "start_date"
+            )
+        ),
+        list(
+            Skill.objects.order_by("person__email", "role__name").values_list(
+                "person__email", "role__name", "efficiency"
+            )
+        ),
+        list(
+            TimeOff.objects.order_by("person__email", "start_date").values_list(
+                "person__email", "start_date", "end_date"
+            )
+        ),
+        list(
+            Deal.objects.order_by("name", "stage", "wanted_date").values_list(
+                "name", "stage", "wanted_date"
+            )
+        ),
+        list(
+            Project.objects.order_by("name", "release_date").values_list(
+                "name", "status", "release_date", "promised_date", "delivered_date"
+            )
+        ),
+        list(
+            ProjectPhase.objects.order_by(
+                "project__name", "project__release_date", "order"
+            ).values_list("key", "progress", "effort_actual_hours")
+        ),
+    )
+
+
+def _wipe() -> None:
+    call_command("flush", interactive=False, verbosity=0)
+
+
+def test_demo_company_has_the_promised_shape():
+    demo_company_create(seed=1, size="S")
+    assert OrganisationSettings.objects.get().name == "Northwind Digital & Installations"
+    assert Person.objects.count() == 25
+    assert Project.objects.filter(status="delivered").count() == 80
+    assert Project.objects.exclude(status="delivered").count() == 25
+    assert Deal.objects.count() == 60
+    assert SopVersion.objects.values("offering").distinct().count() == 6
+    assert Person.objects.filter(hours_fri=0).exists(), "some staff work four-day weeks"
+    assert Skill.objects.filter(efficiency__lt=1).exists(), "some staff are cross-trained"
+    assert CompanyClosure.objects.filter(name__startswith="Christmas").exists()
+    late = [
+        p for p in Project.objects.filter(status="delivered") if p.delivered_date > p.promised_date
+    ]
+    assert late, "some finished projects were late"
+
+
+def test_demo_accounts_have_their_roles():
+    demo_company_create(seed=1, size="S")
+    users = {user.username: user for user in get_user_model().objects.all()}
+    assert is_sales(users["sales"]) and not is_operations(users["sales"])
+    assert is_operations(users["ops"]) and not is_sales(users["ops"])
+    assert users["admin"].is_superuser
+    assert users["sales"].check_password("promise-demo")
+
+
+@pytest.mark.django_db(transaction=True)  # flush needs no open transaction
+def test_same_seed_gives_the_same_company():
+    demo_company_create(seed=7, size="S")
+    first = _fingerprint()
+    _wipe()
+    demo_company_create(seed=7, size="S")
+    assert _fingerprint() == first
+
+
+@pytest.mark.django_db(transaction=True)  # flush needs no open transaction
+def test_different_seed_gives_a_different_company():
+    demo_company_create(seed=1, size="S")
+    first = _fingerprint()
+    _wipe()
+    demo_company_create(seed=2, size="S")
+    assert _fingerprint() != first
+
+
+def test_demo_refuses_to_overwrite_existing_data():
+    demo_company_create(seed=1, size="S")
+    with pytest.raises(DemoDataExists):
+        demo_company_create(seed=1, size="S")
+    assert Person.objects.count() == 25
+
+
+def test_seed_command_creates_requested_size_and_refuses_twice(capsys):
+    call_command("seed", "--size", "S", "--seed", "3")
+    assert "size S" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="already holds data"):
+        call_command("seed", "--size", "S")

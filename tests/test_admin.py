@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from promisekeeper.organisation.demo import demo_company_create
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"organisation", "people", "catalog", "sales", "delivery", "api"}
+MODELS = sorted(
+    (model._meta.app_label, model._meta.model_name)
+    for model in admin.site._registry
+    if model._meta.app_label in OUR_APPS
+)
+
+
+def test_every_model_of_our_apps_is_in_the_admin():
+    from django.apps import apps
+
+    ours = {
+        (model._meta.app_label, model._meta.model_name)
+        for model in apps.get_models()
+        if model._meta.app_label in OUR_APPS
+    }
+    assert ours == set(MODELS)
+
+
+def test_admin_changelist_add_and_change_pages_load_for_every_model(client, superuser):
+    demo_company_create(seed=1, size="S")
+    client.force_login(superuser)
+    failures = []
+    for app_label, model_name in MODELS:
+        model = next(m for m in admin.site._registry if m._meta.model_name == model_name)
+        urls = [reverse(f"admin:{app_label}_{model_name}_changelist")]
+        if admin.site._registry[model].has_add_permission(client.get("/").wsgi_request):
+            urls.append(reverse(f"admin:{app_label}_{model_name}_add"))
+        obj = model.objects.first()
+        if obj is not None:
+            urls.append(reverse(f"admin:{app_label}_{model_name}_change", args=[obj.pk]))
+        failures += [
+            (url, status) for url in urls if (status := client.get(url).status_code) != 200
+        ]
+    assert failures == []
+
+
+def test_admin_requires_staff(client, sales_user):
+    client.force_login(sales_user)
+    response = client.get(reverse("admin:people_person_changelist"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
