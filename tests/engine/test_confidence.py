@@ -77,6 +77,18 @@ def test_zero_uncertainty_equals_earliest_finish_on_a_busy_plan() -> None:
     answer = confidence(plan, new, samples=50)
     expected = earliest_finish(plan, new).finish_day
     assert answer.finish_days == (expected,) * 50
+    assert answer.sampler_gap_days == 0
+
+
+def test_parallel_branches_do_not_compete_in_the_sampler_and_the_gap_says_so() -> None:
+    new = Project(
+        "new",
+        (EffortPhase("left", "developer", 40.0), EffortPhase("right", "developer", 40.0)),
+    )
+    answer = confidence(make_plan(), new, samples=20)
+    assert answer.deterministic.finish_day == 12  # one developer does both, one after the other
+    assert answer.finish_days == (5,) * 20  # each branch alone fits the first week
+    assert answer.sampler_gap_days == 7
 
 
 def test_calibration_ratios_of_one_equal_the_deterministic_answer() -> None:
@@ -236,8 +248,10 @@ def test_without_uncertainty_every_sample_of_a_chain_equals_earliest_finish(
     expected = earliest_finish(plan, project).finish_day
     if expected is None:
         assert answer.beyond_horizon == 5
+        assert answer.sampler_gap_days is None
     else:
         assert answer.finish_days == (expected,) * 5
+        assert answer.sampler_gap_days == 0
 
 
 @pytest.mark.parametrize("samples", [0, -3])

@@ -22,8 +22,9 @@ project do not compete with each other for the same hours in the sampler
 (they do in the deterministic answer). Phases that follow each other never
 overlap, so for a chain of phases the sampler is exact: with no uncertainty
 every sample equals :func:`~promisekeeper.engine.promise.earliest_finish`.
-With parallel branches on the same role the quantiles can be optimistic.
-The deterministic answer returned alongside (``deterministic``) is always the
+With parallel branches on the same role the quantiles can be optimistic;
+every answer reports by how much at the most likely efforts
+(``sampler_gap_days``). The deterministic answer returned alongside (``deterministic``) is always the
 exact engine placement. Phase efforts are drawn independently of each other.
 
 Examples
@@ -91,6 +92,11 @@ class ConfidenceAnswer:
     on_time_probability
         Share of samples whose last work day is on or before the project's
         ``promised_day``; ``None`` when the project has no promised day.
+    sampler_gap_days
+        ``deterministic.finish_day`` minus the sampler's own finish day at the
+        most likely efforts: 0 when the sampler reproduces the engine (always
+        for a chain of phases), positive when it is optimistic by that many
+        days (see the module notes); ``None`` if either is beyond the horizon.
     deterministic
         The exact engine answer with the most likely efforts
         (:func:`~promisekeeper.engine.promise.earliest_finish`); left out of
@@ -106,6 +112,7 @@ class ConfidenceAnswer:
     finish_days: tuple[int, ...]
     beyond_horizon: int
     on_time_probability: float | None
+    sampler_gap_days: int | None
     deterministic: PromiseAnswer = field(compare=False)
 
     @property
@@ -209,9 +216,18 @@ def confidence(
         )
     ratios = _validate_calibration(plan, project, calibration)
     rng = np.random.default_rng(seed)
-    draws = [_draw(phase, ratios, samples, rng, distribution) for phase in project.phases]
+    draws = [
+        np.append(_draw(phase, ratios, samples, rng, distribution), _most_likely(phase))
+        for phase in project.phases
+    ]
     ctx = plan_context(plan)
-    finish = _simulate(ctx, plan.free, project, draws, samples)
+    finish = _simulate(ctx, plan.free, project, draws, samples + 1)
+    finish, likely = finish[:samples], int(finish[samples])
+    gap = (
+        None
+        if deterministic.finish_day is None or likely > ctx.horizon
+        else deterministic.finish_day - likely
+    )
     inside = np.sort(finish[finish <= ctx.horizon])
     finish_days = tuple(int(d) for d in inside)
     on_time = (
@@ -229,6 +245,7 @@ def confidence(
         finish_days=finish_days,
         beyond_horizon=int(samples - len(finish_days)),
         on_time_probability=on_time,
+        sampler_gap_days=gap,
         deterministic=deterministic,
     )
 
@@ -291,6 +308,11 @@ def _draw(
         high = phase.days if phase.days_high is None else phase.days_high
         days = _spread(float(low), float(phase.days), float(high), n, rng, distribution)
     return np.floor(days + 0.5).astype(np.int64)
+
+
+def _most_likely(phase: EffortPhase | FixedPhase) -> float | int:
+    """The estimate itself: effort hours, or whole days (keeps a duration array integer)."""
+    return phase.effort_hours if isinstance(phase, EffortPhase) else phase.days
 
 
 def _simulate(
