@@ -6,6 +6,7 @@ import copy
 import json
 import re
 from datetime import date, timedelta
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -617,3 +618,99 @@ def test_plan_from_dict_ignores_keys_it_does_not_use() -> None:
     data = plan_to_dict(plan)
     data["role_weeks"] = [{"role": "dev", "week": "2026-01-05", "hours": 40}]
     assert plan_from_dict(data, plan.instance).projects == plan.projects
+
+
+# --------------------------------------------------------------------------- JSON Schemas
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+# Where each object definition of instance.schema.json occurs in the studio fixture.
+INSTANCE_LOCATIONS = {
+    "": (),
+    "calendar": ("calendar",),
+    "person": ("people", 1),
+    "timeOff": ("people", 1, "time_off", 0),
+    "project": ("projects", 0),
+    "effortPhase": ("projects", 0, "phases", 0),
+    "fixedPhase": ("projects", 0, "phases", 2),
+    "predecessor": ("projects", 0, "phases", 2, "predecessors", 0),
+}
+
+
+def schema(name: str) -> dict:
+    resource = files("promisekeeper.engine") / "schemas" / f"{name}.schema.json"
+    return json.loads(resource.read_text(encoding="utf-8"))
+
+
+def object_schema(root: dict, definition: str) -> dict:
+    """The object-shaped schema of a definition ('' is the root)."""
+    node = root if not definition else root["$defs"][definition]
+    if "oneOf" in node:
+        node = next(option for option in node["oneOf"] if option.get("type") == "object")
+    return node
+
+
+def at(data: object, path: tuple) -> object:
+    for key in path:
+        data = data[key]  # type: ignore[index]
+    return data
+
+
+@pytest.mark.parametrize("name", ["instance", "project", "plan"])
+def test_schema_files_are_draft_2020_12_json(name: str) -> None:
+    document = schema(name)
+    assert document["$schema"] == DRAFT_2020_12
+    assert document["title"]
+
+
+def test_project_schema_shares_the_instance_schema_definitions() -> None:
+    instance, project = schema("instance"), schema("project")
+    assert project["$ref"] == "#/$defs/project"
+    for name, definition in project["$defs"].items():
+        assert instance["$defs"][name] == definition, name
+
+
+@pytest.mark.parametrize("definition", sorted(INSTANCE_LOCATIONS))
+def test_every_key_the_instance_schema_requires_is_required_on_read(definition: str) -> None:
+    required = object_schema(schema("instance"), definition)["required"]
+    assert required
+    for key in required:
+        data = fixture("studio.json")
+        del at(data, INSTANCE_LOCATIONS[definition])[key]
+        with pytest.raises(InvalidInput) as error:
+            instance_from_dict(data)
+        assert error.value.field.endswith(key), (definition, key, error.value.field)
+
+
+@pytest.mark.parametrize("definition", sorted(INSTANCE_LOCATIONS))
+def test_every_key_written_or_used_in_fixtures_is_in_the_instance_schema(definition: str) -> None:
+    properties = set(object_schema(schema("instance"), definition)["properties"])
+    path = INSTANCE_LOCATIONS[definition]
+    written = instance_to_dict(load_instance(FIXTURES / "studio.json"))
+    written["projects"][0]["phases"][2]["predecessors"][0] = {"phase": "build", "lag_days": 2}
+    for data in (fixture("studio.json"), written):
+        assert set(at(data, path)) <= properties, definition
+
+
+def test_every_key_the_plan_schema_requires_is_produced() -> None:
+    plan_schema = schema("plan")
+    data = plan_to_dict(tiny_plan())
+    produced = {
+        "": data,
+        "projectResult": data["projects"][0],
+        "phaseTiming": data["projects"][0]["phases"][0],
+        "allocation": data["allocations"][0],
+    }
+    for definition, obj in produced.items():
+        node = object_schema(plan_schema, definition)
+        assert set(node["required"]) <= set(obj), definition
+        assert set(obj) <= set(node["properties"]), definition
+
+
+def test_fixtures_and_plans_validate_against_the_schemas() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator
+    validator(schema("instance")).validate(fixture("studio.json"))
+    validator(schema("instance")).validate(fixture("tiny.json"))
+    validator(schema("project")).validate(fixture("new_project.json"))
+    validator(schema("plan")).validate(plan_to_dict(tiny_plan()))
