@@ -334,6 +334,7 @@ class _Network:
             (-(-w // c) for w, c in zip(work, self.caps, strict=True) if c > 0), default=0
         )
         self.lower_bound = max(self.cpm_bound, self.energy_bound)
+        self.sgs = _sgs if max(self.caps, default=0) <= 255 else _sgs_wide
         # Backward CPM from the critical-path length: latest finish times.
         lf = [self.cpm_bound] * n
         for i in reversed(self.topo):
@@ -399,6 +400,11 @@ class _Network:
         )
 
 
+_FITS = [bytes(49 if x >= q else 48 for x in range(256)) for q in range(256)]
+_MINUS = [bytes((x - q) % 256 for x in range(256)) for q in range(256)]
+_LOOKAHEAD = 24
+
+
 def _sgs(
     order: Sequence[int],
     dur: list[int],
@@ -408,7 +414,66 @@ def _sgs(
     release: list[int],
     horizon: int,
 ) -> tuple[list[int], list[int], int]:
-    """Serial SGS: each activity in list order at its earliest precedence- and resource-feasible day."""
+    """Serial SGS: each activity in list order at its earliest precedence- and resource-feasible day.
+
+    A role's free head count per day is a ``bytearray``. ``translate`` with
+    ``_FITS[q]`` turns it into ``b"1"`` where ``q`` people are free and ``b"0"``
+    elsewhere, so the earliest window of ``d`` free days is a C-level
+    ``find(b"1" * d)``, first in a short look-ahead, then in the whole profile.
+    ``_MINUS[q]`` books the crew. Needs capacities of at most 255.
+    """
+    n = len(dur)
+    start = [0] * n
+    finish = [0] * n
+    avail = [bytearray([c]) * horizon for c in caps]
+    fits = _FITS
+    minus = _MINUS
+    makespan = 0
+    for i in order:
+        t = release[i]
+        for p, lag in preds[i]:
+            f = finish[p] + lag
+            if f > t:
+                t = f
+        d = dur[i]
+        rq = reqs[i]
+        if rq:
+            window = b"1" * d
+            reach = d + _LOOKAHEAD
+            moved = True
+            while moved:
+                moved = False
+                for r, q in rq:
+                    a = avail[r]
+                    k = a[t : t + reach].translate(fits[q]).find(window)
+                    if k < 0:
+                        k = a.translate(fits[q]).find(window, t) - t
+                    if k:
+                        t += k
+                        moved = len(rq) > 1
+            end = t + d
+            for r, q in rq:
+                a = avail[r]
+                a[t:end] = a[t:end].translate(minus[q])
+        else:
+            end = t + d
+        start[i] = t
+        finish[i] = end
+        if end > makespan:
+            makespan = end
+    return start, finish, makespan
+
+
+def _sgs_wide(
+    order: Sequence[int],
+    dur: list[int],
+    preds: list[tuple[tuple[int, int], ...]],
+    reqs: list[tuple[tuple[int, int], ...]],
+    caps: list[int],
+    release: list[int],
+    horizon: int,
+) -> tuple[list[int], list[int], int]:
+    """Serial SGS on lists of ints, for roles with more than 255 people (see :func:`_sgs`)."""
     n = len(dur)
     start = [0] * n
     finish = [0] * n
@@ -493,7 +558,8 @@ class _Search:
     def evaluate(self, order: Sequence[int]) -> _Individual:
         """Decode, then justify right and left; keep the better and its start order."""
         net = self.net
-        start, finish, mk = _sgs(
+        sgs = net.sgs
+        start, finish, mk = sgs(
             order, net.dur, net.preds, net.reqs, net.caps, net.release, net.horizon
         )
         key = self.key(start, finish, mk)
@@ -501,11 +567,11 @@ class _Search:
         best = _Individual(list(order), start, key)
         if net.n > 1:
             back = sorted(range(net.n), key=finish.__getitem__, reverse=True)
-            rstart, rfinish, rmk = _sgs(
+            rstart, rfinish, rmk = sgs(
                 back, net.dur, net.succs, net.reqs, net.caps, self.zero_release, net.horizon
             )
             forward = sorted(range(net.n), key=rfinish.__getitem__, reverse=True)
-            fstart, ffinish, fmk = _sgs(
+            fstart, ffinish, fmk = sgs(
                 forward, net.dur, net.preds, net.reqs, net.caps, net.release, net.horizon
             )
             self.schedules += 2
