@@ -1,0 +1,477 @@
+"""The one adapter between the database and the engine.
+
+``portfolio_snapshot()`` turns the business's state into the engine's
+``Instance`` (dates become day indices from today, Decimals become floats,
+holidays and closures become closed days) and plans it. The result is cached
+per ledger version: every capacity-affecting write bumps the ledger, so a warm
+call costs a dictionary lookup and a stale snapshot is never served.
+
+Two plans come back. ``firm_plan`` holds what the business is bound to (work
+in delivery, committed work, held deals); promise questions are answered on
+top of it. ``plan`` adds the tentative pipeline on top of the firm plan, for
+pictures of load and demand.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+import holidays
+import numpy as np
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from promisekeeper.catalog.models import SopPhase, SopVersion
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.delivery.models import ProjectPhase
+from promisekeeper.engine.model import (
+    Calendar,
+    Dependency,
+    EffortPhase,
+    FixedPhase,
+    Instance,
+    Person,
+    Phase,
+    Project,
+    ProjectState,
+    TimeOff,
+)
+from promisekeeper.engine.placement import Context
+from promisekeeper.engine.plan import Allocations, Plan
+from promisekeeper.engine.schedule import default_order, schedule, schedule_in_order
+from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
+from promisekeeper.organisation.selectors import ledger_version_get
+from promisekeeper.people.models import Person as DbPerson
+from promisekeeper.people.models import Role
+from promisekeeper.sales.models import Deal
+
+SCHEDULE_SECONDS = 1.0
+DEFAULT_MAX_HOURS_PER_DAY = 8.0
+
+_STATE_OF_STATUS = {
+    DeliveryProject.Status.IN_DELIVERY: ProjectState.IN_DELIVERY,
+    DeliveryProject.Status.COMMITTED: ProjectState.COMMITTED,
+    DeliveryProject.Status.HELD: ProjectState.HELD,
+    DeliveryProject.Status.TENTATIVE: ProjectState.TENTATIVE,
+}
+TENTATIVE_DEAL_STAGES = (Deal.Stage.LEAD, Deal.Stage.QUALIFIED, Deal.Stage.PROPOSAL)
+
+
+def person_engine_id(pk: int) -> str:
+    return f"person-{pk}"
+
+
+def project_engine_id(pk: int) -> str:
+    return f"project-{pk}"
+
+
+def deal_engine_id(pk: int) -> str:
+    return f"deal-{pk}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    """Which database row an engine project stands for: a delivery project or a deal."""
+
+    kind: str
+    pk: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The business at one ledger version, as the engine sees it, with its plans."""
+
+    ledger_version: int
+    today: datetime.date
+    instance: Instance
+    firm_plan: Plan
+    plan: Plan
+    projects: dict[str, ProjectRef]
+    people: dict[str, int]
+    built_in_seconds: float = 0.0
+
+    def day_of(self, when: datetime.date) -> int:
+        return self.instance.calendar.day_of(when)
+
+    def date_of(self, day: int) -> datetime.date:
+        return self.instance.calendar.date_of(day)
+
+    def clamp_day(self, when: datetime.date) -> int:
+        """Day index of ``when``, pulled into the horizon (a past date becomes today)."""
+        return min(max(self.day_of(when), 0), self.instance.calendar.horizon_days - 1)
+
+
+_cache: dict[tuple[int, datetime.date, str], Snapshot] = {}
+_cache_lock = threading.Lock()
+
+
+def portfolio_snapshot(*, today: datetime.date | None = None) -> Snapshot:
+    """The current snapshot, from cache when the ledger has not moved since it was built."""
+    from django.db import connection
+
+    today = today or timezone.localdate()
+    key = (ledger_version_get(), today, connection.alias)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None:
+            cached = snapshot_build(today=today, ledger_version=key[0])
+            _cache.clear()
+            _cache[key] = cached
+    return cached
+
+
+def snapshot_cache_clear() -> None:
+    """Forget cached snapshots (tests that change data without the ledger use it)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
+    """Read the database and plan it; uncached (``portfolio_snapshot`` caches it)."""
+    import time
+
+    started = time.perf_counter()
+    org = OrganisationSettings.objects.filter(singleton=True).first()
+    calendar = calendar_build(org=org, today=today)
+    roles = tuple(Role.objects.order_by("name").values_list("name", flat=True))
+    people, people_map = _people(calendar)
+    firm, tentative, refs = _projects(calendar)
+    instance = Instance(calendar, roles, people, (*firm, *tentative))
+    firm_plan, plan = _plans(instance, len(firm))
+    return Snapshot(
+        ledger_version=ledger_version,
+        today=today,
+        instance=instance,
+        firm_plan=firm_plan,
+        plan=plan,
+        projects=refs,
+        people=people_map,
+        built_in_seconds=time.perf_counter() - started,
+    )
+
+
+def calendar_build(*, org: OrganisationSettings | None, today: datetime.date) -> Calendar:
+    """The planning calendar from today: working weekdays, public holidays and closures."""
+    horizon = org.planning_horizon_days if org else 548
+    weekdays = set(org.working_weekdays) if org else {0, 1, 2, 3, 4}
+    end = today + datetime.timedelta(days=horizon)
+    closed: set[int] = set()
+    if org and org.country:
+        years = range(today.year, end.year + 1)
+        public = holidays.country_holidays(org.country, subdiv=org.subdivision or None, years=years)
+        closed.update((day - today).days for day in public if today <= day < end)
+    for closure in CompanyClosure.objects.filter(end_date__gte=today, start_date__lt=end):
+        first = max(closure.start_date, today)
+        last = min(closure.end_date, end - datetime.timedelta(days=1))
+        closed.update(range((first - today).days, (last - today).days + 1))
+    return Calendar(
+        start=today,
+        horizon_days=horizon,
+        working_weekdays=tuple(w in weekdays for w in range(7)),
+        closed_days=frozenset(closed),
+    )
+
+
+def _people(calendar: Calendar) -> tuple[tuple[Person, ...], dict[str, int]]:
+    today = calendar.start
+    rows = (
+        DbPerson.objects.filter(_active_in_horizon(calendar))
+        .prefetch_related("skills__role", "time_off")
+        .order_by("pk")
+    )
+    people = []
+    for row in rows:
+        skills = {skill.role.name: float(skill.efficiency) for skill in row.skills.all()}
+        if not skills:
+            continue
+        off = tuple(
+            TimeOff(
+                (t.start_date - today).days,
+                (t.end_date - today).days + 1,
+                None if t.hours_per_day is None else float(t.hours_per_day),
+            )
+            for t in row.time_off.all()
+            if t.end_date >= today
+        )
+        people.append(
+            Person(
+                person_engine_id(row.pk),
+                skills,
+                weekly_hours=tuple(float(h) for h in row.weekly_hours),
+                start_day=max(0, (row.start_date - today).days),
+                end_day=None if row.end_date is None else max(0, (row.end_date - today).days + 1),
+                delivery_share=float(row.delivery_share),
+                time_off=off,
+            )
+        )
+    return tuple(people), {p.id: int(p.id.removeprefix("person-")) for p in people}
+
+
+def _active_in_horizon(calendar: Calendar) -> Q:
+    end = calendar.date_of(calendar.horizon_days)
+    return Q(start_date__lt=end) & (Q(end_date__isnull=True) | Q(end_date__gte=calendar.start))
+
+
+def _projects(calendar: Calendar) -> tuple[list[Project], list[Project], dict[str, ProjectRef]]:
+    firm: list[Project] = []
+    tentative: list[Project] = []
+    refs: dict[str, ProjectRef] = {}
+    phase_rows = ProjectPhase.objects.select_related("role", "sop_phase").prefetch_related(
+        "sop_phase__predecessors__predecessor"
+    )
+    projects = (
+        DeliveryProject.objects.filter(status__in=list(_STATE_OF_STATUS))
+        .prefetch_related(Prefetch("phases", queryset=phase_rows))
+        .order_by("pk")
+    )
+    for row in projects:
+        project = delivery_project_to_engine(row, calendar)
+        refs[project.id] = ProjectRef("project", row.pk)
+        (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
+    for deal, state in _deals_without_project(calendar):
+        project = deal_to_engine(deal, calendar, state)
+        if project is None:
+            continue
+        refs[project.id] = ProjectRef("deal", deal.pk)
+        (tentative if state is ProjectState.TENTATIVE else firm).append(project)
+    return firm, tentative, refs
+
+
+def _deals_without_project(calendar: Calendar) -> Iterable[tuple[Deal, ProjectState]]:
+    now = timezone.now()
+    deals = (
+        Deal.objects.filter(project__isnull=True)
+        .filter(stage__in=[*TENTATIVE_DEAL_STAGES, Deal.Stage.HELD])
+        .prefetch_related("lines__offering", "holds")
+        .order_by("pk")
+    )
+    for deal in deals:
+        held = any(h.active and h.expires_at > now for h in deal.holds.all())
+        yield deal, ProjectState.HELD if held else ProjectState.TENTATIVE
+
+
+def _day(calendar: Calendar, when: datetime.date | None) -> int | None:
+    if when is None:
+        return None
+    return min(max((when - calendar.start).days, 0), calendar.horizon_days - 1)
+
+
+def _f(value: Decimal | float | None, default: float = 0.0) -> float:
+    return default if value is None else float(value)
+
+
+def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Project:
+    """A delivery project's remaining work: estimate × (1 − progress) per phase."""
+    phases: list[Phase] = []
+    key_of_sop_phase = {p.sop_phase_id: p.key for p in row.phases.all() if p.sop_phase_id}
+    for phase in row.phases.all():
+        remaining = 1.0 - _f(phase.progress)
+        sop = phase.sop_phase
+        predecessors = tuple(
+            Dependency(key_of_sop_phase[d.predecessor_id], int(d.lag_days))
+            for d in (sop.predecessors.all() if sop else ())
+            if d.predecessor_id in key_of_sop_phase
+        )
+        if phase.kind == SopPhase.Kind.FIXED:
+            phases.append(
+                FixedPhase(
+                    phase.key,
+                    math.ceil(phase.fixed_days * remaining - 1e-9),
+                    {c["role"]: int(c["count"]) for c in phase.crew},
+                    hours_per_day=_f(phase.hours_per_day, 8.0),
+                    predecessors=predecessors,
+                    name=phase.name,
+                )
+            )
+            continue
+        likely = _f(phase.effort_estimated_hours) * remaining
+        low, high = likely, likely
+        if sop is not None and sop.effort_likely + sop.effort_per_unit_likely * row.quantity > 0:
+            planned = float(sop.effort_likely + sop.effort_per_unit_likely * row.quantity)
+            low = likely * float(sop.effort_low + sop.effort_per_unit_low * row.quantity) / planned
+            high = (
+                likely * float(sop.effort_high + sop.effort_per_unit_high * row.quantity) / planned
+            )
+        phases.append(
+            EffortPhase(
+                phase.key,
+                phase.role.name if phase.role else "",
+                likely,
+                max_people=sop.max_people if sop else 1,
+                max_hours_per_day=_f(
+                    sop.max_hours_per_day if sop else None, DEFAULT_MAX_HOURS_PER_DAY
+                ),
+                predecessors=predecessors,
+                effort_low=min(low, likely),
+                effort_high=max(high, likely),
+                name=phase.name,
+            )
+        )
+    return Project(
+        project_engine_id(row.pk),
+        tuple(phases),
+        release_day=_day(calendar, row.release_date) or 0,
+        promised_day=_day(calendar, row.promised_date),
+        priority=row.priority,
+        state=_STATE_OF_STATUS[row.status],
+        quantity=float(row.quantity),
+        name=row.name,
+    )
+
+
+def sop_phases(sop_version: SopVersion, quantity: int, *, prefix: str = "") -> tuple[Phase, ...]:
+    """The phases an SOP version prescribes for ``quantity`` units (effort = fixed + per unit)."""
+    rows = list(
+        sop_version.phases.select_related("role")
+        .prefetch_related("crew__role", "predecessors")
+        .order_by("order", "pk")
+    )
+    key_of = {row.pk: f"{prefix}{row.key}" for row in rows}
+    phases: list[Phase] = []
+    for row in rows:
+        predecessors = tuple(
+            Dependency(key_of[d.predecessor_id], int(d.lag_days))
+            for d in row.predecessors.all()
+            if d.predecessor_id in key_of
+        )
+        if row.kind == SopPhase.Kind.FIXED:
+            phases.append(
+                FixedPhase(
+                    key_of[row.pk],
+                    int(row.fixed_days),
+                    {c.role.name: int(c.count) for c in row.crew.all()},
+                    hours_per_day=_f(row.hours_per_day, 8.0),
+                    predecessors=predecessors,
+                    name=row.name,
+                )
+            )
+            continue
+        per_unit = _f(row.effort_per_unit_likely) * quantity
+        phases.append(
+            EffortPhase(
+                key_of[row.pk],
+                row.role.name if row.role else "",
+                _f(row.effort_likely) + per_unit,
+                max_people=int(row.max_people),
+                max_hours_per_day=_f(row.max_hours_per_day, DEFAULT_MAX_HOURS_PER_DAY),
+                predecessors=predecessors,
+                effort_low=_f(row.effort_low) + _f(row.effort_per_unit_low) * quantity,
+                effort_high=_f(row.effort_high) + _f(row.effort_per_unit_high) * quantity,
+                per_unit_hours=_f(row.effort_per_unit_likely),
+                name=row.name,
+            )
+        )
+    return tuple(phases)
+
+
+def lines_to_engine(
+    *,
+    project_id: str,
+    lines: Sequence[tuple[SopVersion, int]],
+    calendar: Calendar,
+    release_date: datetime.date | None = None,
+    promised_date: datetime.date | None = None,
+    state: ProjectState = ProjectState.TENTATIVE,
+    win_probability: float = 1.0,
+    name: str = "",
+) -> Project:
+    """One engine project for a deal's offering lines; the lines run in parallel.
+
+    With a single line the phase ids are the SOP keys; with several they are
+    prefixed ``l<k>:`` so they stay unique.
+    """
+    phases: list[Phase] = []
+    for k, (sop_version, quantity) in enumerate(lines):
+        prefix = f"l{k}:" if len(lines) > 1 else ""
+        phases.extend(sop_phases(sop_version, quantity, prefix=prefix))
+    quantity = float(lines[0][1]) if len(lines) == 1 else 1.0
+    return Project(
+        project_id,
+        tuple(phases),
+        release_day=_day(calendar, release_date) or 0,
+        promised_day=_day(calendar, promised_date),
+        state=state,
+        win_probability=win_probability,
+        quantity=quantity,
+        name=name,
+    )
+
+
+def deal_to_engine(deal: Deal, calendar: Calendar, state: ProjectState) -> Project | None:
+    """A deal that has no project yet: its offering lines from each offering's latest SOP."""
+    from promisekeeper.catalog.selectors import sop_version_latest
+
+    lines: list[tuple[SopVersion, int]] = []
+    for line in deal.lines.all():
+        if line.offering is None:
+            continue
+        version = sop_version_latest(offering=line.offering)
+        if version is not None:
+            lines.append((version, int(line.quantity)))
+    if not lines:
+        return None
+    return lines_to_engine(
+        project_id=deal_engine_id(deal.pk),
+        lines=lines,
+        calendar=calendar,
+        promised_date=deal.wanted_date if state is ProjectState.HELD else None,
+        state=state,
+        win_probability=float(deal.win_probability),
+        name=deal.name,
+    )
+
+
+def _plans(instance: Instance, firm_count: int) -> tuple[Plan, Plan]:
+    """Plan firm work first; then lay the tentative pipeline on what is left."""
+    firm_instance = replace(instance, projects=instance.projects[:firm_count])
+    firm_plan = schedule(firm_instance, time_limit=SCHEDULE_SECONDS)
+    if firm_count == len(instance.projects):
+        return firm_plan, firm_plan
+    ctx = Context(instance, firm_plan.capacity)
+    tentative_order = [i for i in default_order(instance) if i >= firm_count]
+    pipeline = schedule_in_order(instance, tentative_order, ctx=ctx, free=firm_plan.free.copy())
+    combined = Plan(
+        instance,
+        firm_plan.capacity,
+        pipeline.free,
+        Allocations.concat([firm_plan.allocations, pipeline.allocations]),
+        {**firm_plan.projects, **pipeline.projects},
+        context=ctx,
+    )
+    return firm_plan, combined
+
+
+def allocation_rows(snapshot: Snapshot, plan: Plan | None = None) -> list[dict[str, object]]:
+    """The plan's allocations with database keys and dates, for pages and exports."""
+    plan = plan or snapshot.plan
+    alloc = plan.allocations
+    instance = plan.instance
+    person_pk = np.array([snapshot.people[p.id] for p in instance.people], dtype=np.int64)
+    rows = []
+    for person, day, project, phase, hours in zip(
+        alloc.person.tolist(),
+        alloc.day.tolist(),
+        alloc.project.tolist(),
+        alloc.phase.tolist(),
+        alloc.hours.tolist(),
+        strict=True,
+    ):
+        engine_project = instance.projects[project]
+        rows.append(
+            {
+                "person_pk": int(person_pk[person]),
+                "date": snapshot.date_of(day),
+                "project": snapshot.projects[engine_project.id],
+                "phase": engine_project.phases[phase].id,
+                "hours": hours,
+            }
+        )
+    return rows
