@@ -133,12 +133,14 @@ def _need(obj: object, key: str, where: str) -> Any:
     return obj[key]
 
 
-def _as_int(value: object, where: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
+def _as_int(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(where, "must be an integer")
     return value
+
+
+def _as_optional_int(value: object, where: str) -> int | None:
+    return None if value is None else _as_int(value, where)
 
 
 def _as_str(value: object, where: str) -> str:
@@ -170,7 +172,7 @@ def _read_result(data: object, where: str) -> _Result:
     return _Result(
         id=_as_str(_need(data, "id", where), f"{where}.id"),
         status=status,
-        finish_day=_as_int(data.get("finish_day"), f"{where}.finish_day", optional=True),
+        finish_day=_as_optional_int(data.get("finish_day"), f"{where}.finish_day"),
         raw=data,
         phases=tuple(timings),
     )
@@ -227,7 +229,6 @@ class _Checker:
             hours = _need(row, "hours", at)
             if isinstance(hours, bool) or not isinstance(hours, int | float):
                 raise InvalidInput(f"{at}.hours", "must be a number")
-            assert day is not None
             self.allocation(k, person, project, phase, day, float(hours), row.get("date"))
 
     def allocation(
@@ -682,17 +683,15 @@ def check_plan(
         raise InvalidInput("projects", "must be a list")
     results: dict[str, _Result] = {}
     for k, item in enumerate(raw_results):
-        result = _read_result(item, f"projects[{k}]")
-        if result.id in results:
+        read = _read_result(item, f"projects[{k}]")
+        if read.id in results:
+            checker.add("duplicate_project", f"project {read.id} appears twice", project=read.id)
+        elif read.id not in checker.projects:
             checker.add(
-                "duplicate_project", f"project {result.id} appears twice", project=result.id
-            )
-        elif result.id not in checker.projects:
-            checker.add(
-                "unknown_project", f"plan lists unknown project {result.id!r}", project=result.id
+                "unknown_project", f"plan lists unknown project {read.id!r}", project=read.id
             )
         else:
-            results[result.id] = result
+            results[read.id] = read
     checker.read_allocations(_need(data, "allocations", ""))
     extra_ids = {project.id for project in extra_projects}
     for project in all_projects:

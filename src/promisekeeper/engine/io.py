@@ -552,6 +552,17 @@ def _jsonable(value: object) -> Any:
     return value
 
 
+def _jsonable_leaf(value: object) -> Any:
+    """``json.dumps`` fallback for the few non-JSON types the engine produces."""
+    if isinstance(value, np.generic | np.ndarray):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 # --------------------------------------------------------------------------- files
 
 
@@ -582,7 +593,7 @@ def load_instance(path: str | Path) -> Instance:
 
 def dump_json(data: object, path: str | Path | None = None) -> str:
     """Serialise ``data`` (NumPy scalars allowed) as indented JSON; write it if ``path``."""
-    text = json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(data, indent=2, allow_nan=False, default=_jsonable_leaf) + "\n"
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")
     return text
