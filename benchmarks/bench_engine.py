@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -87,10 +88,12 @@ def plan_stats(plan: Any) -> dict[str, Any]:
     }
 
 
-def run_size(size: str, *, queries: int, confidence_queries: int, seed: int) -> dict[str, Any]:
+def run_size(
+    size: str, *, queries: int, confidence_queries: int, seed: int, repeat: int
+) -> dict[str, Any]:
     """Measure one size in this process (called in a fresh child)."""
     console = Console(stderr=True)
-    out: dict[str, Any] = {"size": size, "seed": seed}
+    out: dict[str, Any] = {"size": size, "seed": seed, "load_average": os.getloadavg()[0]}
     people, projects, _ = SIZES[size]
     out["people"], out["projects"] = people, projects
     gen_s, instance = timed(lambda: generate_organisation(size, seed=seed))
@@ -101,7 +104,6 @@ def run_size(size: str, *, queries: int, confidence_queries: int, seed: int) -> 
     warm = generate_organisation("S", seed=seed + 1)  # import and first-call costs
     schedule(warm, time_limit=0.0)
 
-    repeat = 1 if size == "L" else 3
     with progress(console) as bars:
         task = bars.add_task(f"{size}: schedule ×{2 * repeat}", total=2 * repeat)
         constructive = []
@@ -215,6 +217,8 @@ def run_child(size: str, args: argparse.Namespace) -> dict[str, Any]:
             str(args.confidence_queries),
             "--seed",
             str(args.seed),
+            "--repeat",
+            str(args.repeat),
         ]
         subprocess.run(command, check=True, timeout=args.timeout)
         return json.loads(out.read_text())
@@ -245,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="new projects to query")
     parser.add_argument("--confidence-queries", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=0, help="schedule runs (0: 3, 1 at L)")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per size")
     parser.add_argument("--name", default="engine", help="results/<name>.json")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -256,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             queries=args.queries,
             confidence_queries=args.confidence_queries,
             seed=args.seed,
+            repeat=args.repeat or (1 if args.child == "L" else 3),
         )
         Path(args.out).write_text(json.dumps(result))
         return 0

@@ -199,8 +199,9 @@ def render(docs: Sequence[tuple[str, dict[str, Any]]]) -> str:
         " do not edit by hand. How to run each benchmark: `benchmarks/README.md`.",
         "",
     ]
-    if docs:
-        lines += ["Machine: " + machine_line(docs[0][1].get("machine", {})), ""]
+    machines = [doc.get("machine") for _, doc in docs if doc.get("machine")]
+    if machines:
+        lines += ["Machine: " + machine_line(machines[0]), ""]
     present = {area_of(name) for name, _ in docs}
     missing = [f"{area} ({how})" for area, how in EXPECTED_AREAS if area not in present]
     if missing:
