@@ -523,7 +523,7 @@ class _Search:
     """Priority rules, regret-biased sampling, then a justified GA on activity lists."""
 
     population_per_activity = 2
-    population_bounds = (20, 60)
+    population_bounds = (20, 40)
     mutation_per_list = 1.0
     restart_after = 30
 
