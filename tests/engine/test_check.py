@@ -30,8 +30,9 @@ from promisekeeper.engine.model import (
     ProjectState,
     TimeOff,
 )
+from promisekeeper.engine.plan import Allocations, Plan, project_result
 
-from .strategies import instances
+from .strategies import instance_and_new_project, instances
 
 FIXTURES = Path(__file__).parent / "fixtures"
 START = date(2026, 1, 5)  # a Monday
@@ -552,3 +553,27 @@ def test_scheduled_plans_pass_the_checker(instance: Instance) -> None:
     schedule = pytest.importorskip("promisekeeper.engine.schedule")
     plan = schedule.schedule(instance, time_limit=0.05)
     assert check_plan(instance, plan) == []
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance_and_new_project())
+def test_promise_placements_pass_the_checker(pair: tuple[Instance, Project]) -> None:
+    schedule = pytest.importorskip("promisekeeper.engine.schedule")
+    promise = pytest.importorskip("promisekeeper.engine.promise")
+    instance, new = pair
+    plan = schedule.schedule(instance, time_limit=0.05)
+    answer = promise.earliest_finish(plan, new)
+    if answer.finish_day is not None:
+        combined = Plan(
+            instance,
+            plan.capacity,
+            plan.free,
+            Allocations.concat([plan.allocations, answer.allocations]),
+            {**plan.projects, new.id: project_result(new.id, new.promised_day, answer.phases)},
+        )
+        assert check_plan(instance, combined, extra_projects=[new]) == []
+    if answer.finish_day is not None and new.promised_day is not None:
+        by_day = max(new.release_day, min(new.promised_day, answer.finish_day - 2))
+        delivery = promise.can_deliver_by(plan, new, by_day, allow_reshuffle=True)
+        if delivery.plan is not None:
+            assert check_plan(delivery.plan.instance, delivery.plan) == []

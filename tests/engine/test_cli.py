@@ -168,6 +168,15 @@ def test_promise_with_confidence_reports_quantiles(
     assert "P80 finish" in capsys.readouterr().out
 
 
+def test_confidence_without_its_module_is_a_clean_error(
+    plan_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "promisekeeper.engine.confidence", None)
+    argv = ["promise", STUDIO, "--project", NEW, "--plan", str(plan_path), "--confidence"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: --confidence: the confidence module")
+
+
 def test_reshuffle_without_a_date_is_an_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["promise", STUDIO, "--project", NEW, "--reshuffle"]) == 2
     assert capsys.readouterr().err.strip() == "error: --reshuffle: needs --by DATE"
