@@ -471,6 +471,19 @@ def test_invalid_json_names_the_file(tmp_path: Path) -> None:
         load_instance(path)
 
 
+def test_binary_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "image.json"
+    path.write_bytes(b"\x89PNG\xff\xfe")
+    with pytest.raises(InvalidInput, match="image.json: not a UTF-8 text file"):
+        load_instance(path)
+
+
+@pytest.mark.parametrize("data", [[], "x", None])
+def test_instance_that_is_not_an_object_is_named(data: object) -> None:
+    with raises_on("instance"):
+        instance_from_dict(data)
+
+
 def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_instance(tmp_path / "nope.json")

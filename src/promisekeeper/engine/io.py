@@ -395,6 +395,8 @@ def instance_from_dict(data: object) -> Instance:
         Naming the first missing, mistyped, unknown or invalid field, e.g.
         ``people[2].weekly_hours`` or ``projects[3].promised_date``.
     """
+    if not isinstance(data, dict):
+        raise InvalidInput("instance", f"must be an object, got {_type_name(data)}")
     obj = _object(data, "", _TOP_KEYS, required=("calendar", "roles", "people"))
     calendar = _calendar_from_dict(obj["calendar"])
     roles = tuple(_str(role, f"roles[{k}]") for k, role in enumerate(_list(obj["roles"], "roles")))
@@ -572,7 +574,10 @@ def read_json(path: str | Path) -> Any:
     Raises ``FileNotFoundError`` when the file does not exist.
     """
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(str(path), "not a UTF-8 text file") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
