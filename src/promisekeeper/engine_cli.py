@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -38,6 +38,10 @@ from promisekeeper.engine.io import (
 )
 from promisekeeper.engine.model import Calendar, Instance, Project
 from promisekeeper.engine.plan import Plan
+
+if TYPE_CHECKING:
+    from promisekeeper.engine.confidence import ConfidenceAnswer
+    from promisekeeper.engine.promise import DeliveryAnswer, PromiseAnswer
 
 EXIT_OK = 0
 EXIT_INVALID_PLAN = 1
@@ -211,8 +215,9 @@ def _late_table(plan: Plan) -> Table | None:
     if len(late) > LATE_ROWS_SHOWN:
         title += f" (worst {LATE_ROWS_SHOWN} of {len(late)})"
     table = Table(title=title)
-    for column in ("project", "status", "finish", "promised", "days late"):
+    for column in ("project", "status", "finish", "promised"):
         table.add_column(column)
+    table.add_column("days late", justify="right")
     for result in late[:LATE_ROWS_SHOWN]:
         table.add_row(
             result.id,
@@ -290,9 +295,9 @@ def _promise(args: argparse.Namespace, console: Console) -> int:
 def promise_report(
     calendar: Calendar,
     project: Project,
-    answer: Any,
-    delivery: Any = None,
-    confidence: Any = None,
+    answer: PromiseAnswer,
+    delivery: DeliveryAnswer | None = None,
+    confidence: ConfidenceAnswer | None = None,
 ) -> dict[str, Any]:
     """The ``promise --json`` document: plain JSON values, every day also as a date.
 
