@@ -150,6 +150,8 @@ def _as_str(value: object, where: str) -> str:
 
 
 def _read_result(data: object, where: str) -> _Result:
+    if not isinstance(data, Mapping):
+        raise InvalidInput(where, "must be an object")
     status = _as_str(_need(data, "status", where), f"{where}.status")
     if status not in _STATUSES:
         raise InvalidInput(f"{where}.status", f"unknown status {status!r}")
@@ -168,7 +170,6 @@ def _read_result(data: object, where: str) -> _Result:
                 end_date=item.get("end_date"),
             )
         )
-    assert isinstance(data, Mapping)
     return _Result(
         id=_as_str(_need(data, "id", where), f"{where}.id"),
         status=status,
