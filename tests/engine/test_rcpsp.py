@@ -198,3 +198,12 @@ def test_heuristic_finds_the_optimum_of_easy_j30_instances(name: str) -> None:
     result = rcpsp_solve(instance, time_limit=2.0, seed=0, max_schedules=6000)
     assert result.makespan == optimum
     assert verify_rcpsp_starts(instance, result.starts) == []
+
+
+def test_heuristic_handles_roles_with_more_than_255_people() -> None:
+    project = Project("p", tuple(FixedPhase(f"x{k}", 2, {"dev": 200}) for k in range(3)))
+    small = FixedPhase("y", 2, {"dev": 100})
+    instance = rcpsp((replace(project, phases=(*project.phases, small)),), {"dev": 300})
+    result = rcpsp_solve(instance, time_limit=1.0)
+    assert verify_rcpsp_starts(instance, result.starts) == []
+    assert result.makespan == 6 and result.status is RcpspStatus.OPTIMAL

@@ -58,6 +58,7 @@ import random
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -334,7 +335,14 @@ class _Network:
             (-(-w // c) for w, c in zip(work, self.caps, strict=True) if c > 0), default=0
         )
         self.lower_bound = max(self.cpm_bound, self.energy_bound)
-        self.sgs = _sgs if max(self.caps, default=0) <= 255 else _sgs_wide
+        if max(self.caps, default=0) <= 255:
+            self.sgs = _sgs
+            self.sgs_reqs: list[tuple[tuple[int, Any, Any], ...]] = [
+                tuple((r, _FITS[q], _MINUS[q]) for r, q in reqs) for reqs in self.reqs
+            ]
+        else:
+            self.sgs = _sgs_wide
+            self.sgs_reqs = list(self.reqs)
         # Backward CPM from the critical-path length: latest finish times.
         lf = [self.cpm_bound] * n
         for i in reversed(self.topo):
@@ -409,25 +417,24 @@ def _sgs(
     order: Sequence[int],
     dur: list[int],
     preds: list[tuple[tuple[int, int], ...]],
-    reqs: list[tuple[tuple[int, int], ...]],
+    reqs: list[tuple[tuple[int, bytes, bytes], ...]],
     caps: list[int],
     release: list[int],
     horizon: int,
 ) -> tuple[list[int], list[int], int]:
     """Serial SGS: each activity in list order at its earliest precedence- and resource-feasible day.
 
-    A role's free head count per day is a ``bytearray``. ``translate`` with
-    ``_FITS[q]`` turns it into ``b"1"`` where ``q`` people are free and ``b"0"``
-    elsewhere, so the earliest window of ``d`` free days is a C-level
-    ``find(b"1" * d)``, first in a short look-ahead, then in the whole profile.
-    ``_MINUS[q]`` books the crew. Needs capacities of at most 255.
+    A role's free head count per day is a ``bytearray``. A request is ``(role,
+    _FITS[q], _MINUS[q])``: ``translate`` with ``_FITS[q]`` turns the profile
+    into ``b"1"`` where ``q`` people are free and ``b"0"`` elsewhere, so the
+    earliest window of ``d`` free days is a C-level ``find(b"1" * d)``, first
+    in a short look-ahead, then in the whole profile; ``_MINUS[q]`` books the
+    crew. Needs capacities of at most 255.
     """
     n = len(dur)
     start = [0] * n
     finish = [0] * n
     avail = [bytearray([c]) * horizon for c in caps]
-    fits = _FITS
-    minus = _MINUS
     makespan = 0
     for i in order:
         t = release[i]
@@ -437,24 +444,32 @@ def _sgs(
                 t = f
         d = dur[i]
         rq = reqs[i]
-        if rq:
+        if len(rq) == 1:
+            ((r, fit, book),) = rq
+            a = avail[r]
+            window = b"1" * d
+            k = a[t : t + d + _LOOKAHEAD].translate(fit).find(window)
+            t = a.translate(fit).find(window, t) if k < 0 else t + k
+            end = t + d
+            a[t:end] = a[t:end].translate(book)
+        elif rq:
             window = b"1" * d
             reach = d + _LOOKAHEAD
             moved = True
             while moved:
                 moved = False
-                for r, q in rq:
+                for r, fit, _ in rq:
                     a = avail[r]
-                    k = a[t : t + reach].translate(fits[q]).find(window)
+                    k = a[t : t + reach].translate(fit).find(window)
                     if k < 0:
-                        k = a.translate(fits[q]).find(window, t) - t
+                        k = a.translate(fit).find(window, t) - t
                     if k:
                         t += k
-                        moved = len(rq) > 1
+                        moved = True
             end = t + d
-            for r, q in rq:
+            for r, _, book in rq:
                 a = avail[r]
-                a[t:end] = a[t:end].translate(minus[q])
+                a[t:end] = a[t:end].translate(book)
         else:
             end = t + d
         start[i] = t
@@ -560,7 +575,7 @@ class _Search:
         net = self.net
         sgs = net.sgs
         start, finish, mk = sgs(
-            order, net.dur, net.preds, net.reqs, net.caps, net.release, net.horizon
+            order, net.dur, net.preds, net.sgs_reqs, net.caps, net.release, net.horizon
         )
         key = self.key(start, finish, mk)
         self.schedules += 1
@@ -568,11 +583,11 @@ class _Search:
         if net.n > 1:
             back = sorted(range(net.n), key=finish.__getitem__, reverse=True)
             rstart, rfinish, rmk = sgs(
-                back, net.dur, net.succs, net.reqs, net.caps, self.zero_release, net.horizon
+                back, net.dur, net.succs, net.sgs_reqs, net.caps, self.zero_release, net.horizon
             )
             forward = sorted(range(net.n), key=rfinish.__getitem__, reverse=True)
             fstart, ffinish, fmk = sgs(
-                forward, net.dur, net.preds, net.reqs, net.caps, net.release, net.horizon
+                forward, net.dur, net.preds, net.sgs_reqs, net.caps, net.release, net.horizon
             )
             self.schedules += 2
             fkey = self.key(fstart, ffinish, fmk)
