@@ -57,7 +57,7 @@ import numpy as np
 
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import EffortPhase, FixedPhase, Project
-from promisekeeper.engine.placement import Context, place_fixed
+from promisekeeper.engine.placement import Context, best_crew_effort, place_fixed
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import PromiseAnswer, earliest_finish, plan_context
 
@@ -367,10 +367,7 @@ def _best_crew_daily(
     hours x efficiency; the ``max_people`` most effective people count.
     """
     effective = np.minimum(free[people], phase.max_hours_per_day) * eff[:, None]
-    k = phase.max_people
-    if len(people) > k:
-        return np.partition(effective, len(people) - k, axis=0)[len(people) - k :].sum(axis=0)
-    return effective.sum(axis=0)
+    return best_crew_effort(effective, phase.max_people)
 
 
 def _fixed_end(

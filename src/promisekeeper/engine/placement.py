@@ -18,8 +18,6 @@ from promisekeeper.engine.model import EffortPhase, FixedPhase, Instance, Projec
 from promisekeeper.engine.plan import Allocations, PhaseTiming
 
 _EPS = 1e-9
-_SHORTLIST_MIN = 16
-_SHORTLIST_PER_SEAT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +89,36 @@ def restore(free: np.ndarray, undo: Undo) -> None:
     undo.clear()
 
 
-def _daily_effort(effective: np.ndarray, k: int) -> np.ndarray:
-    """Effort the best ``k`` people can deliver on each day (columns of ``effective``)."""
+def best_crew_effort(effective: np.ndarray, k: int) -> np.ndarray:
+    """Effort the best ``k`` people can deliver on each day.
+
+    ``effective`` is people x days of hours x efficiency; this is the rule every
+    effort phase is placed by, shared with the Monte Carlo sampler. Only days
+    on which more than ``k`` people are free need a selection; on the others
+    everyone free is in the crew.
+    """
     n = effective.shape[0]
-    if n > k:
-        return np.partition(effective, n - k, axis=0)[n - k :].sum(axis=0)
-    return effective.sum(axis=0)
+    if n <= k:
+        return effective.sum(axis=0)
+    if k == 1:
+        return effective.max(axis=0)
+    daily = effective.sum(axis=0)
+    crowded = np.count_nonzero(effective, axis=0) > k
+    if crowded.any():
+        daily[crowded] = np.partition(effective[:, crowded], n - k, axis=0)[n - k :].sum(axis=0)
+    return daily
+
+
+def _drop_all_but_best(hours: np.ndarray, effective: np.ndarray, k: int) -> None:
+    """Zero, in place, everyone but the ``k`` most effective people of each crowded day."""
+    crowded = np.flatnonzero(np.count_nonzero(effective, axis=0) > k)
+    if len(crowded) == 0:
+        return
+    sub = effective[:, crowded]
+    rejected = np.argpartition(-sub, k - 1, axis=0)[k:]
+    columns = np.broadcast_to(crowded, rejected.shape)
+    hours[rejected, columns] = 0.0
+    effective[rejected, columns] = 0.0
 
 
 def _finish_index(daily: np.ndarray, need: float) -> int:
@@ -126,22 +148,15 @@ def place_effort(
         return None
     full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
     window = int(phase.effort_hours / full_rate * 1.8) + 7
-    shortlist = max(_SHORTLIST_MIN, _SHORTLIST_PER_SEAT * phase.max_people)
+    people, efficiency, primary = pool.people, pool.efficiency, pool.primary
     while True:
         hi = min(ctx.horizon, start + window)
-        people, efficiency, primary = pool.people, pool.efficiency, pool.primary
         hours = np.minimum(free[people, start:hi], phase.max_hours_per_day)
-        if len(people) > shortlist:
-            # Large pools: only the people with the most to give in this window can
-            # be the best crew on most days; the rest would not change the finish.
-            score = hours.sum(axis=1) * efficiency
-            keep = np.sort(np.argpartition(-score, shortlist - 1)[:shortlist])
-            people, efficiency, primary, hours = people[keep], efficiency[keep], primary[keep], hours[keep]
         effective = hours * efficiency[:, None]
-        daily = _daily_effort(effective, phase.max_people)
+        daily = best_crew_effort(effective, phase.max_people)
         last = _finish_index(daily, phase.effort_hours)
         if not primary.all() and primary.any():
-            primary_daily = _daily_effort(effective[primary], phase.max_people)
+            primary_daily = best_crew_effort(effective[primary], phase.max_people)
             primary_last = _finish_index(primary_daily, phase.effort_hours)
             if primary_last <= last and primary_last < len(daily):
                 rows = np.flatnonzero(primary)
@@ -169,16 +184,9 @@ def _commit_effort(
     undo: Undo | None,
 ) -> tuple[PhaseTiming, Allocations]:
     span = last + 1
-    hours, effective = hours[:, :span], effective[:, :span]
-    k = phase.max_people
-    if len(people) > k:
-        chosen = np.argpartition(-effective, k - 1, axis=0)[:k]
-        hours = np.take_along_axis(hours, chosen, axis=0)
-        effective = np.take_along_axis(effective, chosen, axis=0)
-        person_of = people[chosen]
-    else:
-        person_of = np.broadcast_to(people[:, None], hours.shape)
-    hours = hours.copy()
+    hours, effective = hours[:, :span].copy(), effective[:, :span].copy()
+    if len(people) > phase.max_people:
+        _drop_all_but_best(hours, effective, phase.max_people)
     remaining = phase.effort_hours - float(daily[:last].sum())
     final = effective[:, last]
     offered = hours[:, last].copy()
@@ -191,7 +199,7 @@ def _commit_effort(
         remaining -= take
     rows, cols = np.nonzero(hours > _EPS)
     taken = hours[rows, cols]
-    person_rows = person_of[rows, cols]
+    person_rows = people[rows]
     days = cols + start
     _take(free, person_rows, days, taken, undo)
     first_day = int(days.min()) if len(days) else start
@@ -234,7 +242,9 @@ def _crew_for_day(
     return crew
 
 
-def _fixed_day_possible(ctx: Context, free: np.ndarray, phase: FixedPhase, days: np.ndarray) -> np.ndarray:
+def _fixed_day_possible(
+    ctx: Context, free: np.ndarray, phase: FixedPhase, days: np.ndarray
+) -> np.ndarray:
     """Necessary condition per day: enough able people for each crew role and in total."""
     lo, hi = int(days[0]), int(days[-1]) + 1
     columns = days - lo
