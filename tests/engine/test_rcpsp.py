@@ -206,4 +206,4 @@ def test_heuristic_handles_roles_with_more_than_255_people() -> None:
     instance = rcpsp((replace(project, phases=(*project.phases, small)),), {"dev": 300})
     result = rcpsp_solve(instance, time_limit=1.0)
     assert verify_rcpsp_starts(instance, result.starts) == []
-    assert result.makespan == 6 and result.status is RcpspStatus.OPTIMAL
+    assert (result.makespan, result.lower_bound) == (6, 5)  # work content: 1,400 / 300
