@@ -145,7 +145,8 @@ def taskjuggler_sections(doc: dict[str, Any]) -> list[str]:
     if not ours and not theirs:
         return []
     keys = (
-        ("plan time (s)", "seconds"),
+        ("plan time, wall (s)", "seconds"),
+        ("plan time, CPU (s)", "cpu_seconds"),
         ("projects late", "late"),
         ("projects unscheduled", "unscheduled"),
         ("total lateness (days)", "total_lateness_days"),
