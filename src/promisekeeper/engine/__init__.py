@@ -2,5 +2,6 @@
 
 Public entry points live in submodules: ``model`` (input), ``plan`` (output),
 ``schedule`` (plan a portfolio), ``promise`` (earliest finish, can-deliver-by),
-``confidence``, ``options``, ``exact`` (CP-SAT), ``io`` (JSON), ``psplib``.
+``confidence``, ``options``, ``atp`` (stock), ``exact`` (CP-SAT), ``rcpsp``,
+``check`` (independent plan checker), ``io`` (JSON), ``psplib``, ``synthetic``.
 """

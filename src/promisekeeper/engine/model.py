@@ -79,8 +79,9 @@ class Calendar:
 class TimeOff:
     """Absence from ``start_day`` to ``end_day`` (exclusive).
 
-    ``hours_per_day=None`` means whole days; otherwise that many hours are lost
-    on each day of the range (a partial day off).
+    ``hours_per_day=None`` means whole days; otherwise that many contracted
+    hours are lost on each day of the range (a partial day off), which costs
+    ``hours_per_day * delivery_share`` hours of delivery capacity.
     """
 
     start_day: int
