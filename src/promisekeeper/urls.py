@@ -2,14 +2,20 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from promisekeeper.api.api import api
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("promisekeeper/favicon.svg"))),
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
+    path("people/", include("promisekeeper.people.urls")),
+    path("catalog/", include("promisekeeper.catalog.urls")),
+    path("delivery/", include("promisekeeper.delivery.urls")),
     path("", include("promisekeeper.insights.urls")),
 ]

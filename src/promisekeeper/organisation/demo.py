@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,7 +30,7 @@ from promisekeeper.catalog.models import (
 from promisekeeper.delivery.models import Project, ProjectPhase, ThankYouNote
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
-from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.organisation.services import group_permissions_sync, ledger_bump
 from promisekeeper.people.models import Person, Role, Skill, Team, TimeOff
 from promisekeeper.sales.models import AuditEvent, Customer, Deal, DealLine, Hold, Promise
 
@@ -418,15 +417,14 @@ class _Builder:
     def _users(self) -> None:
         user_model = get_user_model()
         password = make_password(DEMO_PASSWORD)
-        groups = {
-            name: Group.objects.get_or_create(name=name)[0] for name in (SALES, OPERATIONS, ADMIN)
-        }
+        groups = group_permissions_sync()
         sales = user_model.objects.create(
             username="sales",
             first_name="Sam",
             last_name="Seller",
             password=password,
             email="sales@northwind.example",
+            is_staff=True,
         )
         sales.groups.add(groups[SALES])
         ops = user_model.objects.create(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
 
 
 def ledger_bump() -> int:
@@ -50,3 +52,27 @@ def company_closure_create(
     closure.save()
     ledger_bump()
     return closure
+
+
+# Which apps each group may change (add/change/delete/view) or only view.
+GROUP_APP_PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    SALES: (("sales",), ("catalog", "people", "delivery", "organisation")),
+    OPERATIONS: (("people", "catalog", "delivery", "organisation"), ("sales",)),
+    ADMIN: (("organisation", "people", "catalog", "sales", "delivery", "api", "auth"), ()),
+}
+
+
+@transaction.atomic
+def group_permissions_sync() -> dict[str, Group]:
+    """Create the sales, operations and admin groups and give each its model permissions."""
+    groups = {}
+    for name, (change_apps, view_apps) in GROUP_APP_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label__in=change_apps) | (
+            Permission.objects.filter(
+                content_type__app_label__in=view_apps, codename__startswith="view_"
+            )
+        )
+        group.permissions.set(permissions)
+        groups[name] = group
+    return groups

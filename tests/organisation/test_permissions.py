@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from promisekeeper.organisation.services import group_permissions_sync
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _staff_in(group_name: str):
+    groups = group_permissions_sync()
+    user = UserFactory(is_staff=True)
+    user.groups.add(groups[group_name])
+    return user
+
+
+def test_operations_manages_projects_and_people_but_only_views_deals(client):
+    client.force_login(_staff_in("operations"))
+    assert client.get(reverse("admin:delivery_project_changelist")).status_code == 200
+    assert client.get(reverse("admin:people_person_add")).status_code == 200
+    assert client.get(reverse("admin:sales_deal_changelist")).status_code == 200
+    assert client.get(reverse("admin:sales_deal_add")).status_code == 403
+
+
+def test_sales_manages_deals_but_only_views_people(client):
+    client.force_login(_staff_in("sales"))
+    assert client.get(reverse("admin:sales_deal_add")).status_code == 200
+    assert client.get(reverse("admin:people_person_changelist")).status_code == 200
+    assert client.get(reverse("admin:people_person_add")).status_code == 403
+
+
+def test_sync_is_idempotent():
+    first = group_permissions_sync()
+    second = group_permissions_sync()
+    assert {name: set(group.permissions.all()) for name, group in first.items()} == {
+        name: set(group.permissions.all()) for name, group in second.items()
+    }
