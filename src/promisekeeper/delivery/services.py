@@ -1,14 +1,16 @@
-"""Writes about projects; all change committed capacity, so all bump the ledger."""
+"""Writes about projects; those that change committed capacity bump the ledger."""
 
 from __future__ import annotations
 
 import datetime
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from promisekeeper.catalog.models import SopVersion
-from promisekeeper.delivery.models import Project, ProjectPhase
+from promisekeeper.delivery.models import Project, ProjectPhase, ThankYouNote
 from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.sales.models import Customer, Deal
 
@@ -66,3 +68,16 @@ def project_phase_progress_set(*, phase: ProjectPhase, progress: Decimal) -> Pro
     phase.save(update_fields=["progress"])
     ledger_bump()
     return phase
+
+
+@transaction.atomic
+def thank_you_note_create(
+    *, project: Project, author: AbstractBaseUser | None, text: str
+) -> ThankYouNote:
+    """Thank the people behind a delivered project; only delivered projects can be thanked."""
+    if project.status != Project.Status.DELIVERED:
+        raise ValidationError({"project": "Only delivered projects can be thanked."})
+    note = ThankYouNote(project=project, author=author, text=text.strip())
+    note.full_clean()
+    note.save()
+    return note

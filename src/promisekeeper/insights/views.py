@@ -1,21 +1,165 @@
+"""The shared dashboard and its parts: thin views over insights.selectors and insights.charts."""
+
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime
+from pathlib import Path
+from typing import Any
 
-from promisekeeper.insights.selectors import dashboard_summary_get
-from promisekeeper.organisation.permissions import is_operations, is_sales
+import plotly
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from promisekeeper.insights import charts, exports, selectors
+from promisekeeper.sales.models import Deal
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+@require_GET
+def plotly_js(request: HttpRequest) -> FileResponse:
+    """plotly.js from the installed Python package, so charts work offline and without a CDN."""
+    response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
+    response["Cache-Control"] = f"public, max-age={60 * 60 * 24 * 30}"
+    return response
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _gantt_filters(request: HttpRequest) -> selectors.GanttFilters:
+    return selectors.GanttFilters(
+        team=_int(request.GET.get("team")),
+        role=request.GET.get("role", "").strip(),
+        customer=_int(request.GET.get("customer")),
+        salesperson=_int(request.GET.get("salesperson")),
+    )
+
+
+def _expand(request: HttpRequest) -> set[str]:
+    return {value for value in request.GET.getlist("expand") if value}
+
+
+def _heatmap_context(facts: selectors.PlanFacts, expand: set[str]) -> dict[str, Any]:
+    rows = selectors.heatmap_rows(facts=facts, expand=expand)
+    return {
+        "heat_rows": rows,
+        "heat_weeks": facts.weeks,
+        "heat_figure": charts.heatmap(rows, facts.weeks),
+        "heat_expand": sorted(expand),
+        "heat_roles": facts.roles,
+    }
+
+
+def _gantt_context(
+    request: HttpRequest, facts: selectors.PlanFacts, threshold: int
+) -> dict[str, Any]:
+    filters = _gantt_filters(request)
+    rows = selectors.gantt_rows(facts=facts, filters=filters, threshold_days=threshold)
+    return {
+        "gantt_rows": rows,
+        "gantt_figure": charts.gantt(rows, today=facts.today),
+        "filters": filters,
+        "filter_options": selectors.gantt_filter_options(),
+    }
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    if request.htmx and request.htmx.target == "timeline":
+        return timeline(request)
+    facts = selectors.plan_facts_get(today=today)
+    threshold = selectors.risk_threshold_days_get()
+    tiles = selectors.history_tiles(today=today) + selectors.plan_tiles(facts=facts)
+    context: dict[str, Any] = {
+        "organisation_name": selectors.organisation_name_get(),
+        "todos": selectors.todo_list_for_user(user=request.user),
+        "tiles": [(tile, charts.sparkline(tile)) for tile in tiles],
+        "at_risk": selectors.at_risk_list(facts=facts, threshold_days=threshold),
+        "threshold": threshold,
+        "recognition": selectors.recognition_list(today=today),
+        "sales_credit": selectors.sales_credit_list(since=today - datetime.timedelta(weeks=52)),
+        "thanks": selectors.thank_you_feed(),
+        "today": today,
+        **_heatmap_context(facts, _expand(request)),
+        **_gantt_context(request, facts, threshold),
+    }
+    return render(request, "insights/dashboard.html", context)
+
+
+@login_required
+def timeline(request: HttpRequest) -> HttpResponse:
+    facts = selectors.plan_facts_get()
+    context = _gantt_context(request, facts, selectors.risk_threshold_days_get())
+    template = "insights/dashboard.html#timeline" if request.htmx else "insights/timeline.html"
+    return render(request, template, context)
+
+
+@login_required
+def heatmap(request: HttpRequest) -> HttpResponse:
+    facts = selectors.plan_facts_get()
+    context = _heatmap_context(facts, _expand(request))
+    template = "insights/dashboard.html#heatmap" if request.htmx else "insights/heatmap.html"
+    return render(request, template, context)
+
+
+@login_required
+def heatmap_cell(request: HttpRequest) -> HttpResponse:
+    facts = selectors.plan_facts_get()
+    row_key = request.GET.get("row", "")
+    week = _int(request.GET.get("week"))
+    if week is None or week >= len(facts.weeks):
+        raise Http404("No such week.")
+    projects = selectors.heatmap_cell_projects(facts=facts, row_key=row_key, week=week)
     return render(
         request,
-        "insights/dashboard.html",
+        "insights/heatmap_cell.html",
         {
-            "summary": dashboard_summary_get(),
-            "is_sales": is_sales(request.user),
-            "is_operations": is_operations(request.user),
+            "row_label": row_key.partition(":")[2],
+            "week": facts.weeks[week],
+            "cell_projects": projects,
+            "person_names": facts.person_names,
+            "row_key": row_key,
         },
     )
+
+
+@login_required
+def heatmap_csv(request: HttpRequest) -> HttpResponse:
+    facts = selectors.plan_facts_get()
+    rows = selectors.heatmap_rows(facts=facts, expand=set(facts.roles))
+    return exports.csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
+
+
+@login_required
+def at_risk_csv(request: HttpRequest) -> HttpResponse:
+    facts = selectors.plan_facts_get()
+    rows = selectors.at_risk_list(facts=facts, threshold_days=selectors.risk_threshold_days_get())
+    return exports.csv_response("at-risk.csv", *exports.at_risk_table(rows))
+
+
+@login_required
+def deals(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "-created")
+    rows = selectors.deal_list(
+        q=request.GET.get("q", "").strip(),
+        stage=request.GET.get("stage", ""),
+        owner=_int(request.GET.get("owner")),
+        sort=sort,
+    )
+    if request.GET.get("format") == "csv":
+        return exports.csv_response("deals.csv", *exports.deal_table(rows))
+    context = {
+        "deals": rows,
+        "stages": Deal.Stage.choices,
+        "owners": selectors.deal_owner_options(),
+        "sort": sort,
+        "query": request.GET,
+    }
+    template = "insights/deals.html#results" if request.htmx else "insights/deals.html"
+    return render(request, template, context)

@@ -58,3 +58,19 @@ def time_off_create(
     time_off.save()
     ledger_bump()
     return time_off
+
+
+@transaction.atomic
+def person_hire(
+    *,
+    name: str,
+    email: str,
+    start_date: datetime.date,
+    skills: list[tuple[Role, Decimal]],
+    **fields: Any,
+) -> Person:
+    """Create a person with their skills in one transaction (so the plan never sees half)."""
+    person = person_create(name=name, email=email, start_date=start_date, **fields)
+    for role, efficiency in skills:
+        skill_set(person=person, role=role, efficiency=efficiency)
+    return person

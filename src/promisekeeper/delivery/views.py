@@ -1,0 +1,108 @@
+"""Project list and page, thank-you notes and the project calendar feed."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from promisekeeper.catalog.models import Offering
+from promisekeeper.delivery.models import Project
+from promisekeeper.delivery.selectors import project_detail_get, project_list
+from promisekeeper.delivery.services import thank_you_note_create
+from promisekeeper.insights import exports
+from promisekeeper.insights.selectors import (
+    plan_facts_get,
+    risk_reason,
+    risk_threshold_days_get,
+)
+from promisekeeper.sales.models import Customer
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@login_required
+def projects(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "promised")
+    rows = project_list(
+        q=request.GET.get("q", "").strip(),
+        status=request.GET.get("status", ""),
+        customer=_int(request.GET.get("customer")),
+        owner=_int(request.GET.get("owner")),
+        offering=_int(request.GET.get("offering")),
+        sort=sort,
+    )
+    if request.GET.get("format") == "csv":
+        return exports.csv_response("projects.csv", *exports.project_table(rows))
+    context = {
+        "projects": rows[:500],
+        "total": rows.count(),
+        "statuses": Project.Status.choices,
+        "customers": Customer.objects.filter(projects__isnull=False).distinct().order_by("name"),
+        "offerings": Offering.objects.all(),
+        "sort": sort,
+        "query": request.GET,
+    }
+    template = "delivery/projects.html#results" if request.htmx else "delivery/projects.html"
+    return render(request, template, context)
+
+
+def _project_or_404(pk: int) -> Project:
+    try:
+        return project_detail_get(pk=pk)
+    except Project.DoesNotExist:
+        raise Http404("No such project.") from None
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(pk)
+    facts = plan_facts_get()
+    plan = facts.projects.get(("project", project.pk))
+    threshold = risk_threshold_days_get()
+    at_risk = plan is not None and (
+        plan.status in ("late", "unscheduled")
+        or (plan.slack_days is not None and plan.slack_days < threshold)
+    )
+    people = sorted(facts.person_names[p] for p in facts.project_people.get(("project", pk), ()))
+    context = {
+        "project": project,
+        "plan": plan,
+        "at_risk": at_risk,
+        "reason": risk_reason(plan) if plan and at_risk else "",
+        "planned_people": people,
+        "today": timezone.localdate(),
+    }
+    return render(request, "delivery/project_detail.html", context)
+
+
+@login_required
+@require_POST
+def project_thank(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(pk)
+    try:
+        thank_you_note_create(
+            project=project, author=request.user, text=request.POST.get("text", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Thank-you note added.")
+    if request.htmx:
+        project = _project_or_404(pk)
+        return render(request, "delivery/project_detail.html#thanks", {"project": project})
+    return redirect("delivery:project_detail", pk=pk)
+
+
+@login_required
+def project_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project_or_404(pk)
+    plan = plan_facts_get().projects.get(("project", project.pk))
+    calendar = exports.project_calendar(project=project, plan=plan, today=timezone.localdate())
+    return exports.ical_response(calendar, f"project-{pk}.ics")

@@ -1,0 +1,176 @@
+"""People and capacity: skills matrix, a person's week and time off, and what-if previews."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
+
+from promisekeeper.insights import exports
+from promisekeeper.insights.selectors import person_work_blocks, what_if_affected_promises
+from promisekeeper.organisation.permissions import is_operations
+from promisekeeper.people.forms import PersonForm, TimeOffForm
+from promisekeeper.people.models import Person, Role, Team
+from promisekeeper.people.selectors import (
+    person_calendar_months,
+    person_detail_get,
+    person_list,
+)
+from promisekeeper.people.services import person_hire, time_off_create
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@login_required
+def people(request: HttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "name")
+    rows = person_list(
+        q=request.GET.get("q", "").strip(),
+        team=_int(request.GET.get("team")),
+        role=request.GET.get("role", ""),
+        sort=sort,
+        on=timezone.localdate(),
+    )
+    roles = list(Role.objects.values_list("name", flat=True))
+    if request.GET.get("format") == "csv":
+        return exports.csv_response("people.csv", *exports.person_table(rows, roles))
+    matrix = [
+        (person, [{s.role.name: s.efficiency for s in person.skills.all()}.get(r) for r in roles])
+        for person in rows
+    ]
+    context = {
+        "matrix": matrix,
+        "roles": roles,
+        "teams": Team.objects.all(),
+        "sort": sort,
+        "query": request.GET,
+        "can_edit": is_operations(request.user),
+    }
+    template = "people/people.html#results" if request.htmx else "people/people.html"
+    return render(request, template, context)
+
+
+def _go(request: HttpRequest, url: str) -> HttpResponse:
+    """After a save: a normal redirect, or a full-page redirect when htmx posted the form."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _person_or_404(pk: int) -> Person:
+    try:
+        return person_detail_get(pk=pk)
+    except Person.DoesNotExist:
+        raise Http404("No such person.") from None
+
+
+def _preview_or_save(
+    request: HttpRequest, *, change: Callable[[], object], saved: str
+) -> tuple[bool, list[object] | None]:
+    """Preview shows the promises the change would move; save runs it for real."""
+    if request.POST.get("action") == "save":
+        try:
+            change()
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return False, None
+        messages.success(request, saved)
+        return True, None
+    try:
+        return False, list(what_if_affected_promises(change=change))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False, None
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person_or_404(pk)
+    today = timezone.localdate()
+    form = TimeOffForm()
+    affected = None
+    if request.method == "POST":
+        if not is_operations(request.user):
+            raise PermissionDenied("Only operations can change capacity.")
+        form = TimeOffForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            done, affected = _preview_or_save(
+                request,
+                change=lambda: time_off_create(
+                    person=person,
+                    start_date=data["start_date"],
+                    end_date=data["end_date"],
+                    kind=data["kind"],
+                    status=data["status"],
+                    hours_per_day=data["hours_per_day"],
+                ),
+                saved="Time off saved; the plan has been updated.",
+            )
+            if done:
+                return _go(request, reverse("people:person_detail", args=[pk]))
+    context = {
+        "person": person,
+        "weekdays": list(
+            zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), person.weekly_hours, strict=True)
+        ),
+        "months": person_calendar_months(person=person, first=today, count=3),
+        "blocks": person_work_blocks(person_pk=person.pk)[:40],
+        "form": form,
+        "affected": affected,
+        "can_edit": is_operations(request.user),
+        "today": today,
+    }
+    if request.htmx and request.method == "POST":
+        return render(request, "people/person_detail.html#time-off-form", context)
+    return render(request, "people/person_detail.html", context)
+
+
+@login_required
+def person_new(request: HttpRequest) -> HttpResponse:
+    if not is_operations(request.user):
+        raise PermissionDenied("Only operations can add people.")
+    form = PersonForm(request.POST or None, initial={"start_date": timezone.localdate()})
+    affected = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created: list[Person] = []
+
+        def change() -> Person:
+            person = person_hire(
+                name=data["name"],
+                email=data["email"],
+                start_date=data["start_date"],
+                skills=[(data["role"], data["efficiency"])],
+                **form.person_fields(),
+            )
+            created.append(person)
+            return person
+
+        done, affected = _preview_or_save(request, change=change, saved="Person added.")
+        if done:
+            return _go(request, reverse("people:person_detail", args=[created[0].pk]))
+    template = "people/person_new.html#person-form" if request.htmx else "people/person_new.html"
+    return render(request, template, {"form": form, "affected": affected})
+
+
+@login_required
+def person_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person_or_404(pk)
+    today = timezone.localdate()
+    calendar = exports.person_calendar(
+        person=person,
+        blocks=person_work_blocks(person_pk=person.pk),
+        time_off=[
+            t for t in person.time_off.all() if t.end_date >= today - datetime.timedelta(days=90)
+        ],
+    )
+    return exports.ical_response(calendar, f"person-{pk}.ics")
