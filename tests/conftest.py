@@ -46,6 +46,57 @@ def django_db_modify_db_settings(
         cluster.stop()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgres_only: needs PostgreSQL; deselected (and reported) without it"
+    )
+    config.addinivalue_line("markers", "both_databases: runs in the SQLite and PostgreSQL runs")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without PK_TEST_POSTGRES=1, deselect postgres_only tests and say how many."""
+    if os.environ.get("PK_TEST_POSTGRES") == "1":
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgres_only")]
+    if not deselected:
+        return
+    items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+    config.hook.pytest_deselected(items=deselected)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"postgres_only: deselected {len(deselected)} test(s); they run with PK_TEST_POSTGRES=1"
+        )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_append_only_triggers() -> Iterator[None]:
+    """Let the test runner's flush (DELETE FROM every table on SQLite) empty audit/promise rows.
+
+    Production SQLite connections get pk_append_only() = 1, so the triggers reject
+    deletes; only this flush, between transactional tests, swaps in 0 while it runs.
+    """
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    original = flush.Command.handle
+
+    def handle(self: flush.Command, **options: object) -> None:
+        connection = connections[str(options.get("database") or "default")]
+        if connection.vendor != "sqlite":
+            return original(self, **options)
+        connection.ensure_connection()
+        connection.connection.create_function("pk_append_only", 0, lambda: 0)
+        try:
+            return original(self, **options)
+        finally:
+            connection.connection.create_function("pk_append_only", 0, lambda: 1)
+
+    flush.Command.handle = handle  # type: ignore[method-assign]
+    yield
+    flush.Command.handle = original  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def groups(db: None) -> dict[str, Group]:
     return {

@@ -2,11 +2,15 @@ from django.contrib import admin
 
 from promisekeeper.sales.models import (
     AuditEvent,
+    CapacityReservation,
     Customer,
     Deal,
     DealLine,
     ExceptionRequest,
     Hold,
+    Notification,
+    PersonDayLoad,
+    ProductAvailability,
     Promise,
 )
 
@@ -72,3 +76,30 @@ class ExceptionRequestAdmin(admin.ModelAdmin):
     list_display = ["deal", "requested_date", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
     raw_id_fields = ["deal"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "text", "read"]
+    list_filter = ["read"]
+    raw_id_fields = ["user", "deal"]
+
+
+@admin.register(CapacityReservation)
+class CapacityReservationAdmin(ImmutableAdmin):
+    """Written only by promise_commit, together with PersonDayLoad: never edited by hand."""
+
+    list_display = ["day", "person", "hours", "project", "phase_key"]
+    raw_id_fields = ["promise", "project", "person"]
+
+
+@admin.register(PersonDayLoad)
+class PersonDayLoadAdmin(ImmutableAdmin):
+    list_display = ["day", "person", "reserved_hours", "capacity_hours"]
+    raw_id_fields = ["person"]
+
+
+@admin.register(ProductAvailability)
+class ProductAvailabilityAdmin(ImmutableAdmin):
+    list_display = ["product", "reserved_quantity", "supply_quantity"]
+    raw_id_fields = ["product"]

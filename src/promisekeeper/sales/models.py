@@ -107,6 +107,10 @@ class ExceptionRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decision_comment = models.TextField(blank=True)
+    proposed_date = models.DateField(null=True, blank=True)
+    overtime_share = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    allow_reshuffle = models.BooleanField(default=False)
+    impact = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
@@ -117,6 +121,15 @@ class ExceptionRequest(models.Model):
                 condition=Q(status="pending") | Q(decided_by__isnull=False),
                 name="exception_decided_has_decider",
             ),
+            models.CheckConstraint(
+                condition=Q(overtime_share__isnull=True)
+                | Q(overtime_share__gt=0, overtime_share__lte=1),
+                name="exception_overtime_share_0_1",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="proposed") | Q(proposed_date__isnull=False),
+                name="exception_proposal_has_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -124,7 +137,10 @@ class ExceptionRequest(models.Model):
 
 
 class Promise(models.Model):
-    """An immutable record of a date promised to a customer and the evidence behind it."""
+    """An immutable record of a date promised to a customer and the evidence behind it.
+
+    Database triggers (migration 0003) reject UPDATE and DELETE of promise rows.
+    """
 
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="promises")
     promised_date = models.DateField()
@@ -141,6 +157,7 @@ class Promise(models.Model):
         ExceptionRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="promises"
     )
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    request_fingerprint = models.CharField(max_length=128, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -173,6 +190,7 @@ class Hold(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(default=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -187,14 +205,17 @@ class Hold(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only log of who did what; never updated or deleted by the application."""
+    """Append-only log of who did what: database triggers (migration 0003) reject UPDATE/DELETE.
+
+    Foreign keys PROTECT rather than SET NULL, since nulling them would be an UPDATE.
+    """
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(max_length=100)
     deal = models.ForeignKey(
-        Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+        Deal, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -204,3 +225,113 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class Notification(models.Model):
+    """Something a user should see (a decided exception, a hold about to expire)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.text[:40]}"
+
+
+class CapacityReservation(models.Model):
+    """Hours of one person on one day booked for a promised project's phase.
+
+    The committed plan is rebuilt from these rows, so a promise keeps the exact hours it
+    was checked against; their sum per person-day lives in PersonDayLoad (the backstop).
+    """
+
+    promise = models.ForeignKey(
+        Promise, on_delete=models.PROTECT, related_name="capacity_reservations"
+    )
+    project = models.ForeignKey(
+        "delivery.Project", on_delete=models.PROTECT, related_name="capacity_reservations"
+    )
+    phase_key = models.CharField(max_length=50)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="capacity_reservations"
+    )
+    day = models.DateField()
+    hours = models.DecimalField(max_digits=7, decimal_places=3)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0), name="capacity_reservation_hours_gt_0"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "phase_key", "person", "day"],
+                name="capacity_reservation_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "day"], name="capacity_res_person_day")]
+
+    def __str__(self) -> str:
+        return f"{self.hours} h of {self.person} on {self.day}"
+
+
+class PersonDayLoad(models.Model):
+    """Reserved hours per person-day; the CHECK makes over-commitment impossible in the database.
+
+    Rows are created with the person's capacity that day and only ever incremented or
+    decremented with F() expressions, in (person, day) order.
+    """
+
+    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="day_loads")
+    day = models.DateField()
+    capacity_hours = models.DecimalField(max_digits=7, decimal_places=3)
+    reserved_hours = models.DecimalField(max_digits=7, decimal_places=3, default=Decimal(0))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day"], name="person_day_load_unique"),
+            models.CheckConstraint(
+                condition=Q(capacity_hours__gte=0), name="person_day_capacity_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_hours__gte=0), name="person_day_reserved_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_hours__lte=models.F("capacity_hours") + Decimal("0.001")),
+                name="person_day_reserved_within_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.day}: {self.reserved_hours}/{self.capacity_hours} h"
+
+
+class ProductAvailability(models.Model):
+    """Promised units of a product against its supply (on hand + incoming); CHECK keeps it >= 0."""
+
+    product = models.OneToOneField(Product, on_delete=models.PROTECT, related_name="availability")
+    supply_quantity = models.IntegerField(default=0)
+    reserved_quantity = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "product availability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reserved_quantity__gte=0), name="product_reserved_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(reserved_quantity__lte=models.F("supply_quantity")),
+                name="product_reserved_within_supply",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product}: {self.reserved_quantity}/{self.supply_quantity}"

@@ -1,12 +1,53 @@
-"""Reads about deals and promises."""
+"""Reads about deals and promises, and the engine answer to "can we promise?".
+
+``quote_compute`` is the one place that asks the engine about a new piece of work: the
+quote (``quote_check``) and the re-check inside ``promise_commit`` both call it on the
+same snapshot, so a commit at an unchanged ledger version gets exactly the quoted answer.
+"""
 
 from __future__ import annotations
 
+import datetime
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from statistics import median
+from typing import Any
+
+import numpy as np
 from django.db.models import QuerySet
 
-from promisekeeper.sales.models import Deal, Promise
+from promisekeeper.catalog.models import (
+    IncomingSupply,
+    Offering,
+    Product,
+    SopVersion,
+    StockReservation,
+)
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.engine.atp import available_to_promise
+from promisekeeper.engine.confidence import ConfidenceAnswer, confidence
+from promisekeeper.engine.model import Project, ProjectState
+from promisekeeper.engine.options import options as engine_options
+from promisekeeper.engine.plan import Plan
+from promisekeeper.engine.promise import plan_context
+from promisekeeper.organisation.models import QuoteConfidence
+from promisekeeper.organisation.selectors import organisation_settings_get
+from promisekeeper.sales.models import AuditEvent, Deal, Notification, Promise
+from promisekeeper.sales.snapshot import (
+    Snapshot,
+    deal_engine_id,
+    lines_to_engine,
+    plan_without,
+    project_engine_id,
+)
 
 OPEN_STAGES = (Deal.Stage.LEAD, Deal.Stage.QUALIFIED, Deal.Stage.PROPOSAL, Deal.Stage.HELD)
+QUOTE_SAMPLES = 1000
+QUANTILE = {QuoteConfidence.P50: 0.5, QuoteConfidence.P80: 0.8, QuoteConfidence.P95: 0.95}
+LOAD_WEEKS = 12
+RESHUFFLE_MAX_PROJECTS = 300
 
 
 def deal_list_open() -> QuerySet[Deal]:
@@ -17,3 +58,479 @@ def deal_list_open() -> QuerySet[Deal]:
 def promise_latest(*, deal: Deal) -> Promise | None:
     """The most recent promise on a deal, or None."""
     return deal.promises.order_by("-created_at", "-pk").first()
+
+
+def deal_history(*, deal: Deal) -> list[AuditEvent]:
+    """Every audit event of a deal, oldest first."""
+    return list(deal.audit_events.select_related("actor").order_by("created_at", "pk"))
+
+
+def notification_list_unread(*, user: Any) -> QuerySet[Notification]:
+    """A user's unread notifications, newest first."""
+    return Notification.objects.filter(user=user, read=False)
+
+
+def quote_confidence_get() -> str:
+    """The organisation's quote confidence (P80 until configured)."""
+    org = organisation_settings_get()
+    return org.quote_confidence if org else QuoteConfidence.P80
+
+
+# --- the answer -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    """One thing asked about: an offering (delivered by its SOP) or a stocked product."""
+
+    quantity: int
+    offering_id: int | None = None
+    product_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadWeek:
+    week_start: datetime.date
+    booked_hours: float
+    available_hours: float
+    utilisation: float
+
+
+@dataclass(frozen=True)
+class Bottleneck:
+    role: str
+    phase: str
+    delay_days: int
+    weeks: tuple[tuple[datetime.date, float], ...]
+
+
+@dataclass(frozen=True)
+class MovedProject:
+    project: str
+    name: str
+    old_date: datetime.date
+    new_date: datetime.date
+
+
+@dataclass(frozen=True)
+class QuoteOption:
+    kind: str
+    feasible: bool
+    finish_date: datetime.date | None
+    detail: str
+    quantity: float | None = None
+    overtime_hours: tuple[tuple[str, float], ...] = ()
+    hire_role: str | None = None
+    hire_date: datetime.date | None = None
+    moves: tuple[MovedProject, ...] = ()
+
+
+@dataclass(frozen=True)
+class StockLine:
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    available_on_wanted_date: int | None
+    earliest_date: datetime.date | None
+
+
+@dataclass(frozen=True)
+class OfferingEvidence:
+    offering_id: int
+    offering: str
+    delivered: int
+    on_time_share: float | None
+    median_days: float | None
+    p80_days: float | None
+
+
+@dataclass(frozen=True)
+class QuoteAnswer:
+    """Everything a salesperson needs to answer a customer; plain data, the same for web/API/CLI.
+
+    ``promise_date`` is the earliest date the organisation may promise at its quote
+    confidence (the later of the engine's confidence date and its deterministic finish,
+    and of every product's ATP date); ``can_promise`` compares it with the wanted date.
+    """
+
+    ledger_version: int
+    today: datetime.date
+    confidence: str
+    lines: tuple[QuoteLine, ...]
+    wanted_date: datetime.date | None
+    can_promise: bool | None
+    promise_date: datetime.date | None
+    earliest_date: datetime.date | None
+    p50_date: datetime.date | None
+    p80_date: datetime.date | None
+    p95_date: datetime.date | None
+    beyond_horizon_share: float
+    bottleneck: Bottleneck | None
+    load: tuple[LoadWeek, ...]
+    options: tuple[QuoteOption, ...]
+    stock: tuple[StockLine, ...]
+    evidence: tuple[OfferingEvidence, ...]
+    samples: int
+    seed: int
+    sampler_gap_days: int | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings."""
+        return _jsonable(asdict(self))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The answer plus the engine objects a commit needs to reserve exactly what was checked."""
+
+    answer: QuoteAnswer
+    project: Project | None
+    plan: Plan
+    replaces: str | None
+    engine: ConfidenceAnswer | None
+
+
+@dataclass(frozen=True)
+class ResolvedLine:
+    line: QuoteLine
+    offering: Offering | None
+    sop_version: SopVersion | None
+    product: Product | None
+
+
+_answer_cache: OrderedDict[tuple[Any, ...], tuple[Snapshot, Evaluation]] = OrderedDict()
+_answer_lock = threading.Lock()
+_ANSWER_CACHE_SIZE = 256
+
+
+def quote_compute(
+    *,
+    snapshot: Snapshot,
+    deal: Deal | None,
+    lines: list[ResolvedLine],
+    wanted_date: datetime.date | None,
+    with_options: bool = True,
+) -> Evaluation:
+    """The engine's answer for ``lines`` on ``snapshot`` (cached per snapshot and question)."""
+    level = quote_confidence_get()
+    key = (
+        snapshot.ledger_version,
+        snapshot.today,
+        deal.pk if deal else None,
+        tuple(r.line for r in lines),
+        wanted_date,
+        level,
+        with_options,
+    )
+    with _answer_lock:
+        hit = _answer_cache.get(key)
+        if hit is not None and hit[0] is snapshot:
+            _answer_cache.move_to_end(key)
+            return hit[1]
+    evaluation = _evaluate(snapshot, deal, lines, wanted_date, level, with_options)
+    with _answer_lock:
+        _answer_cache[key] = (snapshot, evaluation)
+        while len(_answer_cache) > _ANSWER_CACHE_SIZE:
+            _answer_cache.popitem(last=False)
+    return evaluation
+
+
+def _own_engine_ids(snapshot: Snapshot, deal: Deal | None) -> str | None:
+    if deal is None or deal.pk is None:
+        return None
+    for engine_id in (deal_engine_id(deal.pk),):
+        if engine_id in snapshot.firm_plan.projects:
+            return engine_id
+    project = DeliveryProject.objects.filter(deal=deal).values_list("pk", flat=True).first()
+    if project is not None and project_engine_id(project) in snapshot.firm_plan.projects:
+        return project_engine_id(project)
+    return None
+
+
+def _date(snapshot: Snapshot, finish_day: int | None) -> datetime.date | None:
+    """Exclusive finish day -> the last working date (never before today)."""
+    if finish_day is None:
+        return None
+    return snapshot.date_of(max(0, finish_day - 1))
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    deal: Deal | None,
+    lines: list[ResolvedLine],
+    wanted_date: datetime.date | None,
+    level: str,
+    with_options: bool,
+) -> Evaluation:
+    today = snapshot.today
+    horizon = snapshot.instance.calendar.horizon_days
+    replaces = _own_engine_ids(snapshot, deal)
+    # A private copy of the free grid: concurrent requests never see each other's trials.
+    plan = plan_without(snapshot.firm_plan, replaces or "")
+    offering_lines = [(r.sop_version, r.line.quantity) for r in lines if r.sop_version is not None]
+    notes: list[str] = []
+    project: Project | None = None
+    engine: ConfidenceAnswer | None = None
+    dates: dict[str, datetime.date | None] = dict.fromkeys(("earliest", "p50", "p80", "p95"))
+    capacity_date: datetime.date | None = today
+    bottleneck: Bottleneck | None = None
+    load: tuple[LoadWeek, ...] = ()
+    found_options: tuple[QuoteOption, ...] = ()
+    beyond = 0.0
+    by_day = None
+    if wanted_date is not None and 0 <= (wanted_date - today).days < horizon:
+        by_day = (wanted_date - today).days
+    if offering_lines:
+        project = lines_to_engine(
+            project_id=f"quote-{deal.pk}" if deal and deal.pk else "quote",
+            lines=offering_lines,
+            calendar=snapshot.instance.calendar,
+            release_date=today,
+            promised_date=wanted_date,
+            state=ProjectState.COMMITTED,
+            name=deal.name if deal else "quote",
+        )
+        engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
+        deterministic = engine.deterministic
+        quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
+        dates = {
+            "earliest": _date(snapshot, deterministic.finish_day),
+            "p50": _date(snapshot, engine.p50_day),
+            "p80": _date(snapshot, engine.p80_day),
+            "p95": _date(snapshot, engine.p95_day),
+        }
+        if quantile_day is None or deterministic.finish_day is None:
+            capacity_date = None
+            notes.append("the work does not fit inside the planning horizon at this confidence")
+        else:
+            capacity_date = _date(snapshot, max(quantile_day, deterministic.finish_day))
+        beyond = engine.beyond_horizon_share
+        if deterministic.bottleneck is not None:
+            b = deterministic.bottleneck
+            bottleneck = Bottleneck(
+                role=b.role,
+                phase=b.phase,
+                delay_days=b.delay_days,
+                weeks=tuple((snapshot.date_of(max(0, w)), u) for w, u in b.weeks),
+            )
+            load = _role_load(snapshot, plan, b.role)
+        late = capacity_date is None or (wanted_date is not None and wanted_date < capacity_date)
+        if with_options and late and by_day is not None:
+            found_options = _options(snapshot, plan, project, by_day)
+    stock = tuple(_stock_line(snapshot, r, wanted_date) for r in lines if r.product is not None)
+    promise_date = capacity_date
+    for line in stock:
+        if line.earliest_date is None:
+            promise_date = None
+            notes.append(f"{line.sku}: not enough stock inside the planning horizon")
+        elif promise_date is not None:
+            promise_date = max(promise_date, line.earliest_date)
+    can_promise = None
+    if wanted_date is not None:
+        can_promise = promise_date is not None and wanted_date >= promise_date
+    answer = QuoteAnswer(
+        ledger_version=snapshot.ledger_version,
+        today=today,
+        confidence=level,
+        lines=tuple(r.line for r in lines),
+        wanted_date=wanted_date,
+        can_promise=can_promise,
+        promise_date=promise_date,
+        earliest_date=dates["earliest"],
+        p50_date=dates["p50"],
+        p80_date=dates["p80"],
+        p95_date=dates["p95"],
+        beyond_horizon_share=beyond,
+        bottleneck=bottleneck,
+        load=load,
+        options=found_options,
+        stock=stock,
+        evidence=tuple(offering_evidence(offering=r.offering) for r in _unique_offerings(lines)),
+        samples=QUOTE_SAMPLES if engine else 0,
+        seed=snapshot.ledger_version,
+        sampler_gap_days=engine.sampler_gap_days if engine else None,
+        notes=tuple(notes),
+    )
+    return Evaluation(answer, project, plan, replaces, engine)
+
+
+def _unique_offerings(lines: list[ResolvedLine]) -> list[ResolvedLine]:
+    seen: set[int] = set()
+    unique = []
+    for r in lines:
+        if r.offering is not None and r.offering.pk not in seen:
+            seen.add(r.offering.pk)
+            unique.append(r)
+    return unique
+
+
+def _role_load(snapshot: Snapshot, plan: Plan, role: str) -> tuple[LoadWeek, ...]:
+    """Booked vs available hours of a role's people, week by week from this week."""
+    ctx = plan_context(plan)
+    if role not in ctx.role_index:
+        return ()
+    people = ctx.pools[ctx.role_index[role]].people
+    if len(people) == 0:
+        return ()
+    first = -snapshot.today.weekday()
+    weeks = []
+    for k in range(LOAD_WEEKS):
+        a, b = max(0, first + 7 * k), min(ctx.horizon, first + 7 * (k + 1))
+        if a >= b:
+            break
+        available = float(plan.capacity[people, a:b].sum())
+        booked = available - float(plan.free[people, a:b].sum())
+        weeks.append(
+            LoadWeek(
+                week_start=snapshot.date_of(first + 7 * k),
+                booked_hours=round(booked, 2),
+                available_hours=round(available, 2),
+                utilisation=round(booked / available, 4) if available > 0 else 1.0,
+            )
+        )
+    return tuple(weeks)
+
+
+def _options(
+    snapshot: Snapshot, plan: Plan, project: Project, by_day: int
+) -> tuple[QuoteOption, ...]:
+    answer = engine_options(
+        plan,
+        project,
+        by_day,
+        include_reshuffle=len(plan.instance.projects) <= RESHUFFLE_MAX_PROJECTS,
+    )
+    names = {p.id: p.name or p.id for p in plan.instance.projects}
+    found = []
+    for option in answer.options:
+        found.append(
+            QuoteOption(
+                kind=option.kind.value,
+                feasible=option.feasible,
+                finish_date=_date(snapshot, option.finish_day),
+                detail=option.detail,
+                quantity=option.quantity,
+                overtime_hours=tuple(option.overtime_hours),
+                hire_role=option.hire_role,
+                hire_date=None if option.hire_day is None else snapshot.date_of(option.hire_day),
+                moves=tuple(
+                    MovedProject(
+                        project=m.project_id,
+                        name=names.get(m.project_id, m.project_id),
+                        old_date=snapshot.date_of(max(0, m.old_finish_day - 1)),
+                        new_date=snapshot.date_of(max(0, m.new_finish_day - 1)),
+                    )
+                    for m in option.moves
+                ),
+            )
+        )
+    return tuple(found)
+
+
+def _stock_line(
+    snapshot: Snapshot, resolved: ResolvedLine, wanted_date: datetime.date | None
+) -> StockLine:
+    product = resolved.product
+    assert product is not None
+    atp = product_atp(
+        product=product, today=snapshot.today, horizon=snapshot.instance.calendar.horizon_days
+    )
+    quantity = resolved.line.quantity
+    day = atp.earliest_day(quantity)
+    available = None
+    if wanted_date is not None:
+        available = atp.available_on((wanted_date - snapshot.today).days)
+    return StockLine(
+        product_id=product.pk,
+        sku=product.sku,
+        name=product.name,
+        quantity=quantity,
+        available_on_wanted_date=available,
+        earliest_date=None if day is None else snapshot.date_of(day),
+    )
+
+
+def product_atp(*, product: Product, today: datetime.date, horizon: int) -> Any:
+    """Cumulative ATP of a product: on hand + incoming − promised reservations, by day."""
+    incoming = [
+        ((when - today).days, quantity)
+        for when, quantity in IncomingSupply.objects.filter(product=product).values_list(
+            "date", "quantity"
+        )
+    ]
+    reserved = []
+    for quantity, promised, wanted in StockReservation.objects.filter(product=product).values_list(
+        "quantity", "promise__promised_date", "deal__wanted_date"
+    ):
+        when = promised or wanted or today
+        reserved.append(((when - today).days, quantity))
+    return available_to_promise(product.stock_on_hand, incoming, reserved, horizon)
+
+
+def offering_evidence(*, offering: Offering | None) -> OfferingEvidence:
+    """How past projects of an offering went: on-time share, median and P80 days to deliver."""
+    assert offering is not None
+    rows = DeliveryProject.objects.filter(
+        sop_version__offering=offering,
+        status=DeliveryProject.Status.DELIVERED,
+        delivered_date__isnull=False,
+    ).values_list("release_date", "delivered_date", "promised_date")
+    durations = []
+    on_time = []
+    for release, delivered, promised in rows:
+        durations.append((delivered - release).days)
+        if promised is not None:
+            on_time.append(delivered <= promised)
+    durations.sort()
+    p80 = None
+    if durations:
+        p80 = float(durations[max(0, math.ceil(0.8 * len(durations)) - 1)])
+    return OfferingEvidence(
+        offering_id=offering.pk,
+        offering=offering.name,
+        delivered=len(durations),
+        on_time_share=round(sum(on_time) / len(on_time), 4) if on_time else None,
+        median_days=float(median(durations)) if durations else None,
+        p80_days=p80,
+    )
+
+
+def person_day_overcommitted() -> list[tuple[int, datetime.date, float, float]]:
+    """Person-days whose reserved hours exceed the hours the person has (should be empty)."""
+    from django.db.models import Sum
+
+    from promisekeeper.sales.models import CapacityReservation, PersonDayLoad
+
+    capacity = {
+        (p, d): float(c)
+        for p, d, c in PersonDayLoad.objects.values_list("person_id", "day", "capacity_hours")
+    }
+    over = []
+    totals = CapacityReservation.objects.values("person_id", "day").annotate(total=Sum("hours"))
+    for row in totals:
+        key = (row["person_id"], row["day"])
+        cap = capacity.get(key, 0.0)
+        if float(row["total"]) > cap + 0.001:
+            over.append((key[0], key[1], float(row["total"]), cap))
+    return over
+
+
+def capacity_hours_of(*, snapshot: Snapshot, person_pk: int, day: datetime.date) -> float:
+    """Delivery hours a person has on a day, as the snapshot's capacity grid says."""
+    rows = {pk: k for k, pk in enumerate(snapshot.people[p.id] for p in snapshot.instance.people)}
+    d = (day - snapshot.today).days
+    if person_pk not in rows or not 0 <= d < snapshot.instance.calendar.horizon_days:
+        return 0.0
+    return float(np.asarray(snapshot.firm_plan.capacity)[rows[person_pk], d])

@@ -1,13 +1,135 @@
-"""Writes about customers, deals and the audit log (quote/hold/commit come later)."""
+"""Writes about customers, deals and promises: quote, hold, commit, exceptions, audit.
+
+Every capacity-reserving write follows one shape (wagtail's check() then execute(), saleor's
+locking): one durable transaction; lock the ledger row, then products by id, then the deal;
+re-check on the current state; write; bump the ledger; side effects on commit. The database
+backs this up: PersonDayLoad and ProductAvailability carry CHECK constraints, so even a bug
+here cannot book more hours or units than exist. See docs/promises.md.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+import hashlib
+import json
+import logging
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
 
-from promisekeeper.sales.models import AuditEvent, Customer, Deal
+from promisekeeper.catalog.models import (
+    IncomingSupply,
+    Offering,
+    Product,
+    SopPhase,
+    StockReservation,
+)
+from promisekeeper.catalog.selectors import sop_version_latest
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.delivery.models import ProjectPhase
+from promisekeeper.engine.model import EffortPhase, ProjectState
+from promisekeeper.engine.options import overtime_option
+from promisekeeper.engine.promise import can_deliver_by
+from promisekeeper.organisation.models import Ledger
+from promisekeeper.organisation.permissions import OPERATIONS, is_admin, is_operations, is_sales
+from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.sales.models import (
+    AuditEvent,
+    CapacityReservation,
+    Customer,
+    Deal,
+    DealLine,
+    ExceptionRequest,
+    Hold,
+    Notification,
+    PersonDayLoad,
+    ProductAvailability,
+    Promise,
+)
+from promisekeeper.sales.selectors import (
+    Evaluation,
+    QuoteAnswer,
+    QuoteLine,
+    ResolvedLine,
+    quote_compute,
+)
+from promisekeeper.sales.snapshot import (
+    ProjectRef,
+    Snapshot,
+    portfolio_snapshot,
+    project_engine_id,
+    snapshot_cache_put,
+    snapshot_with_commit,
+)
+
+__all__ = [
+    "CommitResult",
+    "IdempotencyConflict",
+    "QuoteAnswer",
+    "QuoteInputError",
+    "QuoteLine",
+    "audit_event_record",
+    "commit_fingerprint",
+    "customer_create",
+    "deal_create",
+    "exception_decide",
+    "exception_request",
+    "hold_place",
+    "holds_expire",
+    "holds_warn_expiring",
+    "promise_commit",
+    "quote_check",
+]
+
+logger = logging.getLogger(__name__)
+
+User = AbstractBaseUser | AnonymousUser
+T = TypeVar("T")
+
+MAX_ATTEMPTS = 6
+HOLD_MAX_DAYS = 30
+HOURS = Decimal("0.001")
+
+
+class QuoteInputError(ValueError):
+    """Bad input to a sales service; ``field`` names it. Nothing was written."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class IdempotencyConflict(Exception):
+    """The idempotency key was already used with a different request body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} was already used with a different request.")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    """committed: the promise is made; replayed: the same request was already committed;
+    taken: nothing written, the capacity is gone and ``earliest_date`` is the best date now."""
+
+    status: str
+    promise: Promise | None
+    earliest_date: datetime.date | None
+    reason: str = ""
+
+
+# --- audit, customers, deals --------------------------------------------------------------
 
 
 def audit_event_record(
@@ -43,3 +165,805 @@ def deal_create(
     deal.save()
     audit_event_record(actor=owner, action="deal.created", deal=deal, payload={"name": name})
     return deal
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+
+def _require_seller(user: User, deal: Deal | None) -> None:
+    """Sales may act on their own deals (and unowned ones); admins on any."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    if not is_sales(user):
+        raise PermissionDenied("Only the sales team can do this.")
+    if deal is not None and deal.owner_id not in (None, user.pk) and not is_admin(user):
+        raise PermissionDenied("This deal belongs to another salesperson.")
+
+
+def _require_quoter(user: User) -> None:
+    if not user.is_authenticated:
+        raise PermissionDenied("Sign in first.")
+    if not (is_sales(user) or is_operations(user)):
+        raise PermissionDenied("Only sales and operations can ask for a quote.")
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _as_line(raw: Any, k: int) -> QuoteLine:
+    if isinstance(raw, QuoteLine):
+        return raw
+    if isinstance(raw, dict):
+        return QuoteLine(
+            quantity=raw.get("quantity"),  # type: ignore[arg-type]
+            offering_id=raw.get("offering_id"),
+            product_id=raw.get("product_id"),
+        )
+    raise QuoteInputError(f"lines[{k}]", "must be an offering or product with a quantity")
+
+
+def _resolve_lines(lines: Sequence[Any]) -> list[ResolvedLine]:
+    if not lines:
+        raise QuoteInputError("lines", "add at least one offering or product")
+    resolved = []
+    for k, raw in enumerate(lines):
+        line = _as_line(raw, k)
+        quantity = line.quantity
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise QuoteInputError(f"lines[{k}].quantity", "must be a whole number above 0")
+        if (line.offering_id is None) == (line.product_id is None):
+            raise QuoteInputError(f"lines[{k}]", "give either an offering or a product")
+        if line.offering_id is not None:
+            offering = Offering.objects.filter(pk=line.offering_id, active=True).first()
+            if offering is None:
+                raise QuoteInputError(f"lines[{k}].offering_id", "no such offering on sale")
+            sop = sop_version_latest(offering=offering)
+            if sop is None:
+                raise QuoteInputError(
+                    f"lines[{k}].offering_id", f"{offering.name} has no delivery process (SOP) yet"
+                )
+            resolved.append(ResolvedLine(line, offering, sop, None))
+        else:
+            product = Product.objects.filter(pk=line.product_id).first()
+            if product is None:
+                raise QuoteInputError(f"lines[{k}].product_id", "no such product")
+            resolved.append(ResolvedLine(line, None, None, product))
+    return resolved
+
+
+def _check_date(value: datetime.date | None, field: str, *, required: bool = False) -> None:
+    if value is None:
+        if required:
+            raise QuoteInputError(field, "is required")
+        return
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        raise QuoteInputError(field, "must be a date")
+    if value < timezone.localdate():
+        raise QuoteInputError(field, "is in the past")
+
+
+# --- quote --------------------------------------------------------------------------------------
+
+
+def quote_check(
+    *,
+    user: User,
+    customer: Customer | None,
+    deal: Deal | None,
+    lines: list[QuoteLine],
+    wanted_date: datetime.date | None,
+) -> QuoteAnswer:
+    """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
+    _require_quoter(user)
+    resolved = _resolve_lines(lines)
+    _check_date(wanted_date, "wanted_date")
+    holds_expire(now=timezone.now())
+    snapshot = portfolio_snapshot()
+    return quote_compute(
+        snapshot=snapshot, deal=deal, lines=resolved, wanted_date=wanted_date
+    ).answer
+
+
+# --- transactions with retry -------------------------------------------------------------------
+
+
+def _transient(error: BaseException) -> bool:
+    """Deadlocks, serialization failures and SQLite's busy lock: retry; anything else: raise."""
+    cause = error.__cause__
+    name = type(cause).__name__ if cause is not None else ""
+    if name in ("SerializationFailure", "DeadlockDetected", "LockNotAvailable"):
+        return True
+    text = str(error).lower()
+    return "database is locked" in text or "deadlock" in text or "could not serialize" in text
+
+
+def _with_retries(action: Callable[[], T]) -> T:
+    """Run a durable transaction, retrying transient lock failures with jittered backoff."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            return action()
+        except OperationalError as error:
+            if not _transient(error) or attempt == MAX_ATTEMPTS - 1:
+                raise
+            logger.info("retrying after %s (attempt %d)", error, attempt + 1)
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def _ledger_lock() -> Ledger:
+    """Take the global capacity lock: the ledger row (SQLite: BEGIN IMMEDIATE already holds it)."""
+    Ledger.objects.get_or_create(singleton=True)
+    return Ledger.objects.select_for_update().get(singleton=True)
+
+
+# --- holds --------------------------------------------------------------------------------------
+
+
+def hold_place(*, user: User, deal: Deal, days: int = 7) -> Hold:
+    """Keep capacity for the deal's lines for ``days`` days (it plans as HELD until then)."""
+    _require_seller(user, deal)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= HOLD_MAX_DAYS:
+        raise QuoteInputError("days", f"must be between 1 and {HOLD_MAX_DAYS}")
+    if deal.stage in (Deal.Stage.WON, Deal.Stage.LOST):
+        raise QuoteInputError("deal", f"is already {deal.get_stage_display().lower()}")
+    if not deal.lines.filter(offering__isnull=False).exists():
+        raise QuoteInputError("deal", "add an offering to the deal before holding capacity")
+    holds_expire(now=timezone.now())
+
+    def place() -> Hold:
+        with transaction.atomic(durable=True):
+            _ledger_lock()
+            locked = Deal.objects.select_for_update().get(pk=deal.pk)
+            now = timezone.now()
+            Hold.objects.filter(deal=locked, active=True).update(active=False)
+            hold = Hold(
+                deal=locked, expires_at=now + datetime.timedelta(days=days), created_by=user
+            )
+            hold.full_clean()
+            hold.save()
+            locked.stage = Deal.Stage.HELD
+            locked.full_clean()
+            locked.save(update_fields=["stage"])
+            audit_event_record(
+                actor=user,  # type: ignore[arg-type]
+                action="hold.placed",
+                deal=locked,
+                payload={"hold": hold.pk, "days": days, "expires_at": hold.expires_at.isoformat()},
+            )
+            ledger_bump()
+            return hold
+
+    return _with_retries(place)
+
+
+def holds_expire(*, now: datetime.datetime) -> int:
+    """Release every hold that has expired by ``now``; returns how many. Safe to call often."""
+    if not Hold.objects.filter(active=True, expires_at__lte=now).exists():
+        return 0
+
+    def expire() -> int:
+        with transaction.atomic(durable=True):
+            _ledger_lock()
+            expired = list(
+                Hold.objects.select_for_update()
+                .filter(active=True, expires_at__lte=now)
+                .select_related("deal")
+                .order_by("pk")
+            )
+            if not expired:
+                return 0
+            Hold.objects.filter(pk__in=[h.pk for h in expired]).update(active=False)
+            for hold in expired:
+                deal = hold.deal
+                if deal.stage == Deal.Stage.HELD and not deal.holds.filter(active=True).exists():
+                    Deal.objects.filter(pk=deal.pk).update(stage=Deal.Stage.PROPOSAL)
+                audit_event_record(
+                    actor=None,
+                    action="hold.expired",
+                    deal=deal,
+                    payload={"hold": hold.pk, "expired_at": hold.expires_at.isoformat()},
+                )
+            ledger_bump()
+            return len(expired)
+
+    return _with_retries(expire)
+
+
+def holds_warn_expiring(*, now: datetime.datetime) -> int:
+    """Notify whoever placed a hold one day before it expires (once per hold)."""
+    with transaction.atomic():
+        due = list(
+            Hold.objects.select_for_update()
+            .filter(
+                active=True,
+                warned_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=now + datetime.timedelta(days=1),
+            )
+            .select_related("deal")
+        )
+        for hold in due:
+            _notify(
+                hold.created_by,
+                hold.deal,
+                f"The hold on {hold.deal.name} expires {hold.expires_at:%Y-%m-%d %H:%M} UTC; "
+                "commit the promise or place a new hold.",
+            )
+            Hold.objects.filter(pk=hold.pk).update(warned_at=now)
+        return len(due)
+
+
+def _notify(user: Any, deal: Deal | None, text: str) -> Notification:
+    note = Notification(user=user, deal=deal, text=text)
+    note.full_clean()
+    note.save()
+    return note
+
+
+# --- commit -----------------------------------------------------------------------------------
+
+
+def commit_fingerprint(
+    *,
+    deal_id: int,
+    lines: Sequence[QuoteLine],
+    promised_date: datetime.date,
+    exception_id: int | None = None,
+) -> str:
+    """A stable hash of a commit request's meaning, to tell a retry from a different request."""
+    body = {
+        "deal": deal_id,
+        "lines": sorted(
+            [line.offering_id or 0, line.product_id or 0, line.quantity] for line in lines
+        ),
+        "promised_date": promised_date.isoformat(),
+        "exception": exception_id,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _replay(key: str, fingerprint: str) -> CommitResult | None:
+    existing = Promise.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(key)
+    return CommitResult("replayed", existing, existing.promised_date)
+
+
+def _covers(exception: ExceptionRequest | None, deal: Deal, promised_date: datetime.date) -> bool:
+    if exception is None:
+        return False
+    if exception.deal_id != deal.pk:
+        raise QuoteInputError("exception", "belongs to another deal")
+    if exception.status != ExceptionRequest.Status.APPROVED:
+        raise QuoteInputError("exception", "is not approved")
+    if promised_date < exception.requested_date:
+        raise QuoteInputError("exception", "does not cover a date that early")
+    return True
+
+
+def promise_commit(
+    *,
+    user: User,
+    deal: Deal,
+    lines: list[QuoteLine],
+    promised_date: datetime.date,
+    idempotency_key: str,
+    request_fingerprint: str,
+    exception: ExceptionRequest | None = None,
+) -> CommitResult:
+    """Promise ``promised_date`` atomically: re-checked under the capacity lock, reserved to the
+    hour in the database, exactly once per idempotency key."""
+    _require_seller(user, deal)
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise QuoteInputError("idempotency_key", "is required (at most 100 characters)")
+    replayed = _replay(idempotency_key, request_fingerprint)
+    if replayed is not None:
+        return replayed
+    resolved = _resolve_lines(lines)
+    _check_date(promised_date, "promised_date", required=True)
+    covered = _covers(exception, deal, promised_date)
+    holds_expire(now=timezone.now())
+
+    def commit() -> CommitResult:
+        try:
+            return _commit_locked(
+                user=user,
+                deal=deal,
+                resolved=resolved,
+                promised_date=promised_date,
+                key=idempotency_key,
+                fingerprint=request_fingerprint,
+                exception=exception if covered else None,
+            )
+        except IntegrityError:
+            # Another request with this key won the race after our first look.
+            replayed = _replay(idempotency_key, request_fingerprint)
+            if replayed is not None:
+                return replayed
+            raise
+
+    return _with_retries(commit)
+
+
+def _commit_locked(
+    *,
+    user: Any,
+    deal: Deal,
+    resolved: list[ResolvedLine],
+    promised_date: datetime.date,
+    key: str,
+    fingerprint: str,
+    exception: ExceptionRequest | None,
+) -> CommitResult:
+    with transaction.atomic(durable=True):
+        # Lock order, always: ledger -> products by id -> the deal.
+        _ledger_lock()
+        replayed = _replay(key, fingerprint)
+        if replayed is not None:
+            return replayed
+        product_ids = sorted({r.product.pk for r in resolved if r.product is not None})
+        products = {
+            p.pk: p
+            for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
+        }
+        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        existing_project = DeliveryProject.objects.filter(deal=locked).first()
+        if locked.stage == Deal.Stage.WON or (
+            existing_project is not None
+            and existing_project.status
+            not in (DeliveryProject.Status.HELD, DeliveryProject.Status.TENTATIVE)
+        ):
+            raise QuoteInputError("deal", "already has a promise")
+        resolved = [
+            replace(r, product=products[r.product.pk]) if r.product is not None else r
+            for r in resolved
+        ]
+        snapshot = portfolio_snapshot()
+        evaluation = quote_compute(
+            snapshot=snapshot,
+            deal=locked,
+            lines=resolved,
+            wanted_date=promised_date,
+            with_options=False,
+        )
+        answer = evaluation.answer
+        placement = evaluation.engine.deterministic if evaluation.engine else None
+        if placement is not None and placement.finish_day is None:
+            return CommitResult("taken", None, None, "the work does not fit the planning horizon")
+        stock_short = [s for s in answer.stock if (s.available_on_wanted_date or 0) < s.quantity]
+        if stock_short:
+            return CommitResult(
+                "taken",
+                None,
+                answer.promise_date,
+                f"not enough {stock_short[0].sku} on {promised_date:%Y-%m-%d}",
+            )
+        if not answer.can_promise and exception is None:
+            return CommitResult(
+                "taken",
+                None,
+                answer.promise_date,
+                "the capacity for that date is taken; the earliest date is now "
+                + (
+                    f"{answer.promise_date:%Y-%m-%d}"
+                    if answer.promise_date
+                    else "beyond the horizon"
+                ),
+            )
+        promise = Promise(
+            deal=locked,
+            promised_date=promised_date,
+            confidence=answer.confidence,
+            p50_date=answer.p50_date,
+            p80_date=answer.p80_date,
+            p95_date=answer.p95_date,
+            evidence=_evidence(answer),
+            created_by=user,
+            approval=exception,
+            idempotency_key=key,
+            request_fingerprint=fingerprint,
+        )
+        promise.full_clean()
+        promise.save()
+        project = None
+        allocations = None
+        if evaluation.project is not None and placement is not None:
+            if existing_project is not None:
+                ProjectPhase.objects.filter(project=existing_project).delete()
+                existing_project.delete()
+            project = _project_create(
+                user=user, deal=locked, resolved=resolved, snapshot=snapshot, promised=promised_date
+            )
+            _phases_create(project=project, evaluation=evaluation, resolved=resolved)
+            allocations = placement.allocations
+            _reserve_capacity(
+                promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
+            )
+        _reserve_stock(promise=promise, deal=locked, resolved=resolved, snapshot=snapshot)
+        _deal_lines_set(deal=locked, resolved=resolved)
+        locked.stage = Deal.Stage.WON
+        locked.wanted_date = locked.wanted_date or promised_date
+        locked.full_clean()
+        locked.save(update_fields=["stage", "wanted_date"])
+        Hold.objects.filter(deal=locked, active=True).update(active=False)
+        audit_event_record(
+            actor=user,
+            action="promise.committed",
+            deal=locked,
+            payload={
+                "promise": promise.pk,
+                "promised_date": promised_date.isoformat(),
+                "exception": exception.pk if exception else None,
+                "quote": answer.to_dict() | {"load": None, "options": None},
+            },
+        )
+        version = ledger_bump()
+        if project is not None and allocations is not None and evaluation.project is not None:
+            engine_project = replace(
+                evaluation.project,
+                id=project_engine_id(project.pk),
+                promised_day=snapshot.clamp_day(promised_date),
+                state=ProjectState.COMMITTED,
+            )
+            following = snapshot_with_commit(
+                snapshot,
+                ledger_version=version,
+                project=engine_project,
+                ref=ProjectRef("project", project.pk),
+                allocations=allocations,
+                replaces=evaluation.replaces,
+            )
+            transaction.on_commit(lambda: snapshot_cache_put(following))
+        if locked.owner_id and locked.owner_id != user.pk:
+            owner = locked.owner
+            text = f"{user} promised {locked.name} for {promised_date:%Y-%m-%d}."
+            transaction.on_commit(lambda: _notify(owner, locked, text))
+        return CommitResult("committed", promise, answer.promise_date)
+
+
+def _evidence(answer: QuoteAnswer) -> dict[str, Any]:
+    data = answer.to_dict()
+    return {
+        "ledger_version": data["ledger_version"],
+        "promise_date": data["promise_date"],
+        "earliest_date": data["earliest_date"],
+        "bottleneck": data["bottleneck"],
+        "stock": data["stock"],
+        "history": data["evidence"],
+        "seed": data["seed"],
+        "samples": data["samples"],
+    }
+
+
+def _project_create(
+    *,
+    user: Any,
+    deal: Deal,
+    resolved: list[ResolvedLine],
+    snapshot: Snapshot,
+    promised: datetime.date,
+) -> DeliveryProject:
+    first = next(r for r in resolved if r.sop_version is not None)
+    project = DeliveryProject(
+        deal=deal,
+        name=deal.name,
+        customer=deal.customer,
+        sop_version=first.sop_version,
+        quantity=first.line.quantity,
+        status=DeliveryProject.Status.COMMITTED,
+        release_date=snapshot.today,
+        promised_date=promised,
+        sales_owner=user,
+    )
+    project.full_clean()
+    project.save()
+    return project
+
+
+def _phases_create(
+    *, project: DeliveryProject, evaluation: Evaluation, resolved: list[ResolvedLine]
+) -> None:
+    """Copy each line's SOP phases, keyed as the engine project is (``l<k>-`` when several)."""
+    assert evaluation.project is not None
+    offering_lines = [r for r in resolved if r.sop_version is not None]
+    rows = []
+    order = 0
+    for k, r in enumerate(offering_lines):
+        prefix = f"l{k}-" if len(offering_lines) > 1 else ""
+        quantity = r.line.quantity
+        for phase in (
+            r.sop_version.phases.select_related("role")  # type: ignore[union-attr]
+            .prefetch_related("crew__role")
+            .order_by("order", "pk")
+        ):
+            rows.append(
+                ProjectPhase(
+                    project=project,
+                    sop_phase=phase,
+                    key=f"{prefix}{phase.key}"[:50],
+                    name=phase.name,
+                    order=order,
+                    kind=phase.kind,
+                    role=phase.role,
+                    effort_estimated_hours=phase.effort_likely
+                    + phase.effort_per_unit_likely * quantity,
+                    fixed_days=phase.fixed_days,
+                    crew=[{"role": c.role.name, "count": c.count} for c in phase.crew.all()]
+                    if phase.kind == SopPhase.Kind.FIXED
+                    else [],
+                    hours_per_day=phase.hours_per_day,
+                )
+            )
+            order += 1
+    for row in rows:
+        row.full_clean(exclude=["project"])
+    ProjectPhase.objects.bulk_create(rows)
+
+
+def _reserve_capacity(
+    *, promise: Promise, project: DeliveryProject, evaluation: Evaluation, snapshot: Snapshot
+) -> None:
+    """Book the checked placement to the hour; the PersonDayLoad CHECK is the last word."""
+    assert evaluation.engine is not None and evaluation.project is not None
+    alloc = evaluation.engine.deterministic.allocations
+    people = [snapshot.people[p.id] for p in snapshot.instance.people]
+    phases = evaluation.project.phases
+    per_phase: dict[tuple[str, int, int], float] = defaultdict(float)
+    for person, day, phase, hours in zip(
+        alloc.person.tolist(),
+        alloc.day.tolist(),
+        alloc.phase.tolist(),
+        alloc.hours.tolist(),
+        strict=True,
+    ):
+        per_phase[(phases[phase].id, person, day)] += hours
+    reservations = []
+    per_day: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for (phase_id, person, day), hours in per_phase.items():
+        booked = Decimal(repr(hours)).quantize(HOURS, rounding=ROUND_DOWN)
+        if booked <= 0:
+            continue
+        reservations.append(
+            CapacityReservation(
+                promise=promise,
+                project=project,
+                phase_key=phase_id,
+                person_id=people[person],
+                day=snapshot.date_of(day),
+                hours=booked,
+            )
+        )
+        per_day[(person, day)] += booked
+    CapacityReservation.objects.bulk_create(reservations)
+    capacity = snapshot.firm_plan.capacity
+    ordered = sorted(per_day.items(), key=lambda item: (people[item[0][0]], item[0][1]))
+    PersonDayLoad.objects.bulk_create(
+        [
+            PersonDayLoad(
+                person_id=people[person],
+                day=snapshot.date_of(day),
+                capacity_hours=Decimal(repr(float(capacity[person, day]))).quantize(
+                    HOURS, rounding=ROUND_DOWN
+                ),
+            )
+            for (person, day), _ in ordered
+        ],
+        ignore_conflicts=True,
+    )
+    for (person, day), hours in ordered:
+        updated = PersonDayLoad.objects.filter(
+            person_id=people[person], day=snapshot.date_of(day)
+        ).update(reserved_hours=F("reserved_hours") + hours)
+        if updated != 1:
+            raise IntegrityError(f"no load row for person {people[person]} on day {day}")
+
+
+def _reserve_stock(
+    *, promise: Promise, deal: Deal, resolved: list[ResolvedLine], snapshot: Snapshot
+) -> None:
+    """Reserve units and bump ProductAvailability (its CHECK: reserved <= supply)."""
+    wanted: dict[int, int] = defaultdict(int)
+    for r in resolved:
+        if r.product is not None:
+            wanted[r.product.pk] += r.line.quantity
+    horizon_end = snapshot.date_of(snapshot.instance.calendar.horizon_days)
+    for product_id in sorted(wanted):
+        product = Product.objects.get(pk=product_id)
+        incoming = (
+            IncomingSupply.objects.filter(product=product, date__lt=horizon_end).aggregate(
+                total=Sum("quantity")
+            )["total"]
+            or 0
+        )
+        supply = product.stock_on_hand + incoming
+        ProductAvailability.objects.get_or_create(product=product)
+        reservation = StockReservation(
+            product=product, deal=deal, promise=promise, quantity=wanted[product_id]
+        )
+        reservation.full_clean()
+        reservation.save()
+        ProductAvailability.objects.filter(product=product).update(
+            supply_quantity=supply, reserved_quantity=F("reserved_quantity") + wanted[product_id]
+        )
+
+
+def _deal_lines_set(*, deal: Deal, resolved: list[ResolvedLine]) -> None:
+    """Make the deal's lines exactly what was promised."""
+
+    def key(row: tuple[int | None, int | None, int]) -> tuple[int, int, int]:
+        return (row[0] or 0, row[1] or 0, row[2])
+
+    current = sorted(deal.lines.values_list("offering_id", "product_id", "quantity"), key=key)
+    target = sorted(
+        ((r.line.offering_id, r.line.product_id, r.line.quantity) for r in resolved), key=key
+    )
+    if current == target:
+        return
+    deal.lines.all().delete()
+    for offering_id, product_id, quantity in target:
+        line = DealLine(
+            deal=deal, offering_id=offering_id, product_id=product_id, quantity=quantity
+        )
+        line.full_clean()
+        line.save()
+
+
+# --- exceptions ---------------------------------------------------------------------------------
+
+
+def exception_request(
+    *, user: User, deal: Deal, requested_date: datetime.date, scope_note: str = ""
+) -> ExceptionRequest:
+    """Sales asks operations to allow a date the engine would not promise."""
+    _require_seller(user, deal)
+    _check_date(requested_date, "requested_date", required=True)
+    if deal.stage in (Deal.Stage.WON, Deal.Stage.LOST):
+        raise QuoteInputError("deal", f"is already {deal.get_stage_display().lower()}")
+    with transaction.atomic():
+        request = ExceptionRequest(
+            deal=deal, requested_date=requested_date, scope_note=scope_note, requested_by=user
+        )
+        request.full_clean()
+        request.save()
+        audit_event_record(
+            actor=user,  # type: ignore[arg-type]
+            action="exception.requested",
+            deal=deal,
+            payload={"request": request.pk, "requested_date": requested_date.isoformat()},
+        )
+        text = f"{user} asks for {deal.name} by {requested_date:%Y-%m-%d}."
+        transaction.on_commit(lambda: _notify_operations(deal, text))
+        return request
+
+
+def _notify_operations(deal: Deal, text: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    for member in get_user_model().objects.filter(groups__name=OPERATIONS, is_active=True):
+        _notify(member, deal, text)
+
+
+DECISIONS = {
+    "approve": ExceptionRequest.Status.APPROVED,
+    "propose": ExceptionRequest.Status.PROPOSED,
+    "decline": ExceptionRequest.Status.DECLINED,
+}
+
+
+def exception_decide(
+    *,
+    user: User,
+    request: ExceptionRequest,
+    decision: str,
+    comment: str,
+    proposed_date: datetime.date | None = None,
+    overtime_share: float | None = None,
+    allow_reshuffle: bool = False,
+) -> ExceptionRequest:
+    """Operations approves (re-checked, impact recorded), proposes another date, or declines."""
+    if not user.is_authenticated or not is_operations(user):
+        raise PermissionDenied("Only operations decides exception requests.")
+    if request.requested_by_id == user.pk:
+        raise PermissionDenied("Nobody decides their own exception request.")
+    if decision not in DECISIONS:
+        raise QuoteInputError("decision", f"must be one of {', '.join(DECISIONS)}")
+    if decision == "propose":
+        _check_date(proposed_date, "proposed_date", required=True)
+    if overtime_share is not None and not 0 < overtime_share <= 1:
+        raise QuoteInputError("overtime_share", "must be above 0 and at most 1")
+    impact = (
+        _exception_impact(request, overtime_share, allow_reshuffle) if decision == "approve" else {}
+    )
+
+    def decide() -> ExceptionRequest:
+        with transaction.atomic(durable=True):
+            _ledger_lock()
+            locked = ExceptionRequest.objects.select_for_update().get(pk=request.pk)
+            if locked.status != ExceptionRequest.Status.PENDING:
+                raise QuoteInputError(
+                    "request", f"was already {locked.get_status_display().lower()}"
+                )
+            locked.status = DECISIONS[decision]
+            locked.decided_by = user  # type: ignore[assignment]
+            locked.decision_comment = comment
+            locked.decided_at = timezone.now()
+            locked.proposed_date = proposed_date if decision == "propose" else None
+            locked.overtime_share = (
+                Decimal(str(overtime_share)).quantize(Decimal("0.01"))
+                if overtime_share is not None
+                else None
+            )
+            locked.allow_reshuffle = allow_reshuffle
+            locked.impact = impact
+            locked.full_clean()
+            locked.save()
+            audit_event_record(
+                actor=user,  # type: ignore[arg-type]
+                action=f"exception.{locked.status}",
+                deal=locked.deal,
+                payload={
+                    "request": locked.pk,
+                    "comment": comment,
+                    "proposed_date": proposed_date.isoformat() if proposed_date else None,
+                    "impact": impact,
+                },
+            )
+            text = f"Operations {locked.get_status_display().lower()} {locked.deal.name}: {comment}"
+            requester = locked.requested_by
+            deal = locked.deal
+            transaction.on_commit(lambda: _notify(requester, deal, text))
+            return locked
+
+    return _with_retries(decide)
+
+
+def _exception_impact(
+    request: ExceptionRequest, overtime_share: float | None, allow_reshuffle: bool
+) -> dict[str, Any]:
+    """Re-check the requested date with the engine: plain, with overtime, with a reshuffle."""
+    deal = request.deal
+    lines = [
+        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
+        for line in deal.lines.all()
+    ]
+    if not lines:
+        return {"note": "the deal has no lines to check"}
+    snapshot = portfolio_snapshot()
+    evaluation = quote_compute(
+        snapshot=snapshot,
+        deal=deal,
+        lines=_resolve_lines(lines),
+        wanted_date=request.requested_date,
+        with_options=False,
+    )
+    answer = evaluation.answer
+    impact: dict[str, Any] = {
+        "ledger_version": snapshot.ledger_version,
+        "promise_date": answer.promise_date.isoformat() if answer.promise_date else None,
+        "feasible_as_is": bool(answer.can_promise),
+    }
+    project = evaluation.project
+    by_day = (request.requested_date - snapshot.today).days
+    if project is None or not 0 <= by_day < snapshot.instance.calendar.horizon_days:
+        return impact
+    if overtime_share is not None:
+        option = overtime_option(evaluation.plan, project, by_day, share=overtime_share)
+        impact["overtime"] = {
+            "share": overtime_share,
+            "feasible": option.feasible,
+            "finish_date": None
+            if option.finish_day is None
+            else snapshot.date_of(max(0, option.finish_day - 1)).isoformat(),
+            "hours": [[role, hours] for role, hours in option.overtime_hours],
+        }
+    if allow_reshuffle and any(isinstance(p, EffortPhase) for p in project.phases):
+        delivery = can_deliver_by(evaluation.plan, project, by_day, allow_reshuffle=True)
+        impact["reshuffle"] = {
+            "feasible": delivery.feasible,
+            "moves": [
+                {"project": m.project_id, "shift_days": m.shift_days} for m in delivery.moves
+            ],
+        }
+    return impact

@@ -10,6 +10,13 @@ Two plans come back. ``firm_plan`` holds what the business is bound to (work
 in delivery, committed work, held deals); promise questions are answered on
 top of it. ``plan`` adds the tentative pipeline on top of the firm plan, for
 pictures of load and demand.
+
+Projects committed through ``promise_commit`` own CapacityReservation rows: the
+hours the promise was checked against. They are *pinned*: their allocations are
+those rows, taken off the capacity before anything else is planned, so the plan
+always agrees with the database backstop (PersonDayLoad). A committing process
+puts the next version's snapshot in the cache itself (``snapshot_with_commit``);
+every other process rebuilds when it sees a newer ledger version.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from django.utils import timezone
 from promisekeeper.catalog.models import SopPhase, SopVersion
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
+from promisekeeper.engine.capacity import capacity_matrix
 from promisekeeper.engine.model import (
     Calendar,
     Dependency,
@@ -40,15 +48,16 @@ from promisekeeper.engine.model import (
     Project,
     ProjectState,
     TimeOff,
+    validate_instance,
 )
 from promisekeeper.engine.placement import Context
-from promisekeeper.engine.plan import Allocations, Plan
+from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, project_result
 from promisekeeper.engine.schedule import default_order, schedule, schedule_in_order
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import Role
-from promisekeeper.sales.models import Deal
+from promisekeeper.sales.models import CapacityReservation, Deal
 
 SCHEDULE_SECONDS = 1.0
 DEFAULT_MAX_HOURS_PER_DAY = 8.0
@@ -94,6 +103,7 @@ class Snapshot:
     projects: dict[str, ProjectRef]
     people: dict[str, int]
     built_in_seconds: float = 0.0
+    valid_until: datetime.datetime | None = None
 
     def day_of(self, when: datetime.date) -> int:
         return self.instance.calendar.day_of(when)
@@ -116,16 +126,35 @@ def portfolio_snapshot(*, today: datetime.date | None = None) -> Snapshot:
 
     today = today or timezone.localdate()
     key = (ledger_version_get(), today, connection.alias)
-    cached = _cache.get(key)
+    cached = _fresh(_cache.get(key))
     if cached is not None:
         return cached
     with _cache_lock:
-        cached = _cache.get(key)
+        cached = _fresh(_cache.get(key))
         if cached is None:
             cached = snapshot_build(today=today, ledger_version=key[0])
             _cache.clear()
             _cache[key] = cached
     return cached
+
+
+def _fresh(snapshot: Snapshot | None) -> Snapshot | None:
+    """The snapshot unless a hold it counts has expired since (time moves without the ledger)."""
+    if snapshot is None or snapshot.valid_until is None:
+        return snapshot
+    return snapshot if timezone.now() < snapshot.valid_until else None
+
+
+def snapshot_cache_put(snapshot: Snapshot) -> None:
+    """Cache a snapshot its builder knows to be exact for its ledger version.
+
+    Only call after the transaction that produced that version has committed.
+    """
+    from django.db import connection
+
+    with _cache_lock:
+        _cache.clear()
+        _cache[(snapshot.ledger_version, snapshot.today, connection.alias)] = snapshot
 
 
 def snapshot_cache_clear() -> None:
@@ -143,9 +172,10 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
     calendar = calendar_build(org=org, today=today)
     roles = tuple(Role.objects.order_by("name").values_list("name", flat=True))
     people, people_map = _people(calendar)
-    firm, tentative, refs = _projects(calendar)
+    firm, tentative, refs, valid_until = _projects(calendar)
     instance = Instance(calendar, roles, people, (*firm, *tentative))
-    firm_plan, plan = _plans(instance, len(firm))
+    pinned = _pinned_allocations(instance, refs, people_map)
+    firm_plan, plan = _plans(instance, len(firm), pinned)
     return Snapshot(
         ledger_version=ledger_version,
         today=today,
@@ -155,6 +185,7 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
         projects=refs,
         people=people_map,
         built_in_seconds=time.perf_counter() - started,
+        valid_until=valid_until,
     )
 
 
@@ -220,7 +251,9 @@ def _active_in_horizon(calendar: Calendar) -> Q:
     return Q(start_date__lt=end) & (Q(end_date__isnull=True) | Q(end_date__gte=calendar.start))
 
 
-def _projects(calendar: Calendar) -> tuple[list[Project], list[Project], dict[str, ProjectRef]]:
+def _projects(
+    calendar: Calendar,
+) -> tuple[list[Project], list[Project], dict[str, ProjectRef], datetime.datetime | None]:
     firm: list[Project] = []
     tentative: list[Project] = []
     refs: dict[str, ProjectRef] = {}
@@ -236,16 +269,21 @@ def _projects(calendar: Calendar) -> tuple[list[Project], list[Project], dict[st
         project = delivery_project_to_engine(row, calendar)
         refs[project.id] = ProjectRef("project", row.pk)
         (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
-    for deal, state in _deals_without_project(calendar):
+    valid_until: datetime.datetime | None = None
+    for deal, state, expires in _deals_without_project(calendar):
         project = deal_to_engine(deal, calendar, state)
         if project is None:
             continue
         refs[project.id] = ProjectRef("deal", deal.pk)
         (tentative if state is ProjectState.TENTATIVE else firm).append(project)
-    return firm, tentative, refs
+        if expires is not None and (valid_until is None or expires < valid_until):
+            valid_until = expires
+    return firm, tentative, refs, valid_until
 
 
-def _deals_without_project(calendar: Calendar) -> Iterable[tuple[Deal, ProjectState]]:
+def _deals_without_project(
+    calendar: Calendar,
+) -> Iterable[tuple[Deal, ProjectState, datetime.datetime | None]]:
     now = timezone.now()
     deals = (
         Deal.objects.filter(project__isnull=True)
@@ -254,8 +292,11 @@ def _deals_without_project(calendar: Calendar) -> Iterable[tuple[Deal, ProjectSt
         .order_by("pk")
     )
     for deal in deals:
-        held = any(h.active and h.expires_at > now for h in deal.holds.all())
-        yield deal, ProjectState.HELD if held else ProjectState.TENTATIVE
+        live = [h.expires_at for h in deal.holds.all() if h.active and h.expires_at > now]
+        if live:
+            yield deal, ProjectState.HELD, min(live)
+        else:
+            yield deal, ProjectState.TENTATIVE, None
 
 
 def _day(calendar: Calendar, when: datetime.date | None) -> int | None:
@@ -386,11 +427,11 @@ def lines_to_engine(
     """One engine project for a deal's offering lines; the lines run in parallel.
 
     With a single line the phase ids are the SOP keys; with several they are
-    prefixed ``l<k>:`` so they stay unique.
+    prefixed ``l<k>-`` so they stay unique (and stay valid ProjectPhase slugs).
     """
     phases: list[Phase] = []
     for k, (sop_version, quantity) in enumerate(lines):
-        prefix = f"l{k}:" if len(lines) > 1 else ""
+        prefix = f"l{k}-" if len(lines) > 1 else ""
         phases.extend(sop_phases(sop_version, quantity, prefix=prefix))
     quantity = float(lines[0][1]) if len(lines) == 1 else 1.0
     return Project(
@@ -429,16 +470,108 @@ def deal_to_engine(deal: Deal, calendar: Calendar, state: ProjectState) -> Proje
     )
 
 
-def _plans(instance: Instance, firm_count: int) -> tuple[Plan, Plan]:
-    """Plan firm work first; then lay the tentative pipeline on what is left."""
+Pinned = dict[int, Allocations]
+
+
+def _pinned_allocations(
+    instance: Instance, refs: dict[str, ProjectRef], people_map: dict[str, int]
+) -> Pinned:
+    """Reserved hours of open delivery projects, as allocations keyed by project index."""
+    index_of_pk = {
+        ref.pk: k
+        for k, project in enumerate(instance.projects)
+        if (ref := refs[project.id]).kind == "project"
+    }
+    row_of_person = {people_map[p.id]: row for row, p in enumerate(instance.people)}
+    phase_index = {
+        k: {phase.id: j for j, phase in enumerate(instance.projects[k].phases)}
+        for k in index_of_pk.values()
+    }
+    horizon = instance.calendar.horizon_days
+    today = instance.calendar.start
+    columns: dict[int, list[tuple[int, int, int, float]]] = {}
+    rows = CapacityReservation.objects.filter(project_id__in=list(index_of_pk)).values_list(
+        "project_id", "phase_key", "person_id", "day", "hours"
+    )
+    for project_pk, phase_key, person_pk, day, hours in rows:
+        k = index_of_pk[project_pk]
+        columns.setdefault(k, [])
+        d = (day - today).days
+        person = row_of_person.get(person_pk)
+        phase = phase_index[k].get(phase_key)
+        if 0 <= d < horizon and person is not None and phase is not None:
+            columns[k].append((person, d, phase, float(hours)))
+    return {k: _allocations(k, rows_) for k, rows_ in columns.items()}
+
+
+def _allocations(project: int, rows: list[tuple[int, int, int, float]]) -> Allocations:
+    return Allocations(
+        person=np.array([r[0] for r in rows], dtype=np.int32),
+        day=np.array([r[1] for r in rows], dtype=np.int32),
+        project=np.full(len(rows), project, dtype=np.int32),
+        phase=np.array([r[2] for r in rows], dtype=np.int32),
+        hours=np.array([r[3] for r in rows], dtype=np.float64),
+    )
+
+
+def pinned_result(project: Project, allocations: Allocations) -> ProjectResult:
+    """A pinned project's outcome: each phase spans its first to last reserved day."""
+    timings = []
+    for j, phase in enumerate(project.phases):
+        days = allocations.day[allocations.phase == j]
+        if days.size:
+            timings.append(PhaseTiming(phase.id, int(days.min()), int(days.max()) + 1))
+    return project_result(project.id, project.promised_day, tuple(timings))
+
+
+def _plans(instance: Instance, firm_count: int, pinned: Pinned | None = None) -> tuple[Plan, Plan]:
+    """Plan firm work first (pinned reservations as booked); then the tentative pipeline."""
     firm_instance = replace(instance, projects=instance.projects[:firm_count])
-    firm_plan = schedule(firm_instance, time_limit=SCHEDULE_SECONDS)
+    firm_plan = _firm_plan(firm_instance, pinned or {})
     if firm_count == len(instance.projects):
         return firm_plan, firm_plan
+    return firm_plan, _with_pipeline(instance, firm_plan, firm_count)
+
+
+def _firm_plan(firm_instance: Instance, pinned: Pinned) -> Plan:
+    if not pinned:
+        return schedule(firm_instance, time_limit=SCHEDULE_SECONDS)
+    validate_instance(firm_instance)
+    capacity = capacity_matrix(firm_instance)
+    free = capacity.copy()
+    for alloc in pinned.values():
+        np.subtract.at(free, (alloc.person, alloc.day), alloc.hours)
+    np.maximum(free, 0.0, out=free)
+    unpinned = [k for k in range(len(firm_instance.projects)) if k not in pinned]
+    sub = replace(firm_instance, projects=tuple(firm_instance.projects[k] for k in unpinned))
+    sub_plan = schedule_in_order(
+        sub,
+        default_order(sub),
+        ctx=Context(sub, capacity),
+        free=free,
+        repair_seconds=SCHEDULE_SECONDS,
+    )
+    remap = np.asarray(unpinned, dtype=np.int32)
+    scheduled = sub_plan.allocations
+    scheduled.project = remap[scheduled.project] if len(scheduled) else scheduled.project
+    results = dict(sub_plan.projects)
+    for k, alloc in pinned.items():
+        project = firm_instance.projects[k]
+        results[project.id] = pinned_result(project, alloc)
+    return Plan(
+        firm_instance,
+        capacity,
+        sub_plan.free,
+        Allocations.concat([*pinned.values(), scheduled]),
+        results,
+    )
+
+
+def _with_pipeline(instance: Instance, firm_plan: Plan, firm_count: int) -> Plan:
     ctx = Context(instance, firm_plan.capacity)
     tentative_order = [i for i in default_order(instance) if i >= firm_count]
     pipeline = schedule_in_order(instance, tentative_order, ctx=ctx, free=firm_plan.free.copy())
-    combined = Plan(
+    return Plan(
         instance,
         firm_plan.capacity,
         pipeline.free,
@@ -446,7 +579,95 @@ def _plans(instance: Instance, firm_count: int) -> tuple[Plan, Plan]:
         {**firm_plan.projects, **pipeline.projects},
         context=ctx,
     )
-    return firm_plan, combined
+
+
+def plan_without(plan: Plan, project_id: str) -> Plan:
+    """A copy of ``plan`` without one project: its hours are free again, nothing else moves."""
+    projects = plan.instance.projects
+    k = next((i for i, p in enumerate(projects) if p.id == project_id), None)
+    if k is None:
+        return Plan(
+            plan.instance,
+            plan.capacity,
+            plan.free.copy(),
+            plan.allocations,
+            plan.projects,
+            context=plan.context,
+        )
+    alloc = plan.allocations
+    mine = alloc.project == k
+    free = plan.free.copy()
+    np.add.at(free, (alloc.person[mine], alloc.day[mine]), alloc.hours[mine])
+    np.minimum(free, plan.capacity, out=free)
+    keep = ~mine
+    project_index = alloc.project[keep]
+    kept = Allocations(
+        person=alloc.person[keep],
+        day=alloc.day[keep],
+        project=np.where(project_index > k, project_index - 1, project_index).astype(np.int32),
+        phase=alloc.phase[keep],
+        hours=alloc.hours[keep],
+    )
+    instance = replace(plan.instance, projects=projects[:k] + projects[k + 1 :])
+    results = {pid: r for pid, r in plan.projects.items() if pid != project_id}
+    return Plan(instance, plan.capacity, free, kept, results)
+
+
+def snapshot_with_commit(
+    snapshot: Snapshot,
+    *,
+    ledger_version: int,
+    project: Project,
+    ref: ProjectRef,
+    allocations: Allocations,
+    replaces: str | None = None,
+) -> Snapshot:
+    """The next version's snapshot after committing ``project`` with exactly ``allocations``.
+
+    ``allocations`` are the reserved hours (any project index); ``replaces`` names the
+    engine project of the deal it supersedes (its hold or tentative copy), which goes.
+    """
+    firm = snapshot.firm_plan
+    if replaces is not None:
+        firm = plan_without(firm, replaces)
+    firm_count = len(firm.instance.projects)
+    index = firm_count
+    pinned = Allocations(
+        person=allocations.person.astype(np.int32),
+        day=allocations.day.astype(np.int32),
+        project=np.full(len(allocations), index, dtype=np.int32),
+        phase=allocations.phase.astype(np.int32),
+        hours=allocations.hours.astype(np.float64),
+    )
+    free = firm.free.copy()
+    np.subtract.at(free, (pinned.person, pinned.day), pinned.hours)
+    np.maximum(free, 0.0, out=free)
+    firm_instance = replace(firm.instance, projects=(*firm.instance.projects, project))
+    firm_plan = Plan(
+        firm_instance,
+        firm.capacity,
+        free,
+        Allocations.concat([firm.allocations, pinned]),
+        {**firm.projects, project.id: pinned_result(project, pinned)},
+    )
+    tentative = tuple(
+        p
+        for p in snapshot.instance.projects[len(snapshot.firm_plan.instance.projects) :]
+        if p.id != replaces
+    )
+    instance = replace(firm_instance, projects=(*firm_instance.projects, *tentative))
+    plan = _with_pipeline(instance, firm_plan, firm_count + 1) if tentative else firm_plan
+    refs = {pid: r for pid, r in snapshot.projects.items() if pid != replaces}
+    refs[project.id] = ref
+    return replace(
+        snapshot,
+        ledger_version=ledger_version,
+        instance=instance,
+        firm_plan=firm_plan,
+        plan=plan,
+        projects=refs,
+        built_in_seconds=0.0,
+    )
 
 
 def allocation_rows(snapshot: Snapshot, plan: Plan | None = None) -> list[dict[str, object]]:
