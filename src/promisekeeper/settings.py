@@ -139,7 +139,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "promisekeeper.sqlite3",
+            "NAME": str(DATA_DIR / "promisekeeper.sqlite3"),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two promises never
                 # deadlock upgrading a read lock; WAL lets readers run meanwhile.

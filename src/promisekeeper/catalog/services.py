@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -36,7 +36,7 @@ def offering_create(*, name: str, description: str = "", active: bool = True) ->
 def sop_version_create(
     *,
     offering: Offering,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     copy_from: SopVersion | None = None,
     **fields: Any,
 ) -> SopVersion:

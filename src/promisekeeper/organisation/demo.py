@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -375,7 +375,7 @@ class _Builder:
         self.today = today
         self.spec = spec
         self.roles: dict[str, Role] = {}
-        self.users: dict[str, object] = {}
+        self.users: dict[str, User] = {}
         self.sops: dict[str, list[SopVersion]] = {}
         self.phases: dict[int, list[tuple[SopPhase, PhaseSpec]]] = {}
         self.offerings: list[tuple[Offering, OfferingSpec]] = []
@@ -415,10 +415,9 @@ class _Builder:
             )
 
     def _users(self) -> None:
-        user_model = get_user_model()
         password = make_password(DEMO_PASSWORD)
         groups = group_permissions_sync()
-        sales = user_model.objects.create(
+        sales = User.objects.create(
             username="sales",
             first_name="Sam",
             last_name="Seller",
@@ -427,7 +426,7 @@ class _Builder:
             is_staff=True,
         )
         sales.groups.add(groups[SALES])
-        ops = user_model.objects.create(
+        ops = User.objects.create(
             username="ops",
             first_name="Olga",
             last_name="Operations",
@@ -436,7 +435,7 @@ class _Builder:
             is_staff=True,
         )
         ops.groups.add(groups[OPERATIONS])
-        admin = user_model.objects.create(
+        admin = User.objects.create(
             username="admin",
             first_name="Ari",
             last_name="Admin",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="Stop after seeding.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stdout, force_terminal=False)
+        console = Console(file=cast(IO[str], self.stdout), force_terminal=False)
         call_command("migrate", interactive=False, verbosity=0)
         if demo_company_exists():
             console.print("The database already holds data; leaving it as it is.")
