@@ -32,6 +32,7 @@ from common import (
     summary_ms,
     target,
     timed,
+    timed_cpu,
     window_peak_rss_mib,
     write_result,
 )
@@ -46,18 +47,26 @@ from promisekeeper.engine.synthetic import SIZES, generate_new_project, generate
 
 GIB = 1024.0
 TARGETS = (
-    # (size, metric key, label, limit, unit)
+    # (size, metric key, label, limit, unit); "CPU" rows use this process's CPU
+    # time, which is what wall time would be on an idle machine.
     ("M", "earliest_finish_p95_ms", "earliest_finish p95 (M)", 5.0, "ms"),
+    ("M", "earliest_finish_cpu_p95_ms", "earliest_finish p95 (M), CPU", 5.0, "ms"),
     ("L", "earliest_finish_p95_ms", "earliest_finish p95 (L)", 50.0, "ms"),
+    ("L", "earliest_finish_cpu_p95_ms", "earliest_finish p95 (L), CPU", 50.0, "ms"),
     ("M", "schedule_s", "schedule whole portfolio (M)", 0.5, "s"),
+    ("M", "schedule_cpu_s", "schedule whole portfolio (M), CPU", 0.5, "s"),
     ("L", "schedule_s", "schedule whole portfolio (L)", 5.0, "s"),
+    ("L", "schedule_cpu_s", "schedule whole portfolio (L), CPU", 5.0, "s"),
     ("L", "peak_rss_gib", "peak memory (L)", 2.0, "GiB"),
     ("M", "confidence_p95_ms", "confidence, 1,000 samples, p95 (M)", 250.0, "ms"),
+    ("M", "confidence_cpu_p95_ms", "confidence, 1,000 samples, p95 (M), CPU", 250.0, "ms"),
 )
 GROWTH_METRICS = (
     ("schedule_s", "schedule (s)"),
     ("schedule_constructive_s", "schedule, no repair (s)"),
+    ("schedule_cpu_s", "schedule, CPU (s)"),
     ("earliest_finish_p50_ms", "earliest_finish p50 (ms)"),
+    ("earliest_finish_cpu_p50_ms", "earliest_finish p50, CPU (ms)"),
     ("can_deliver_by_p50_ms", "can_deliver_by p50 (ms)"),
     ("confidence_p50_ms", "confidence p50 (ms)"),
     ("peak_rss_gib", "peak RSS (GiB)"),
@@ -106,22 +115,26 @@ def run_size(
 
     with progress(console) as bars:
         task = bars.add_task(f"{size}: schedule ×{2 * repeat}", total=2 * repeat)
-        constructive = []
+        constructive, constructive_cpu = [], []
         for _ in range(repeat):
-            seconds, _plan = timed(lambda: schedule(instance, time_limit=0.0))
+            seconds, cpu, _plan = timed_cpu(lambda: schedule(instance, time_limit=0.0))
             constructive.append(seconds)
+            constructive_cpu.append(cpu)
             bars.advance(task)
         reset_peak_rss()
-        full = []
+        full, full_cpu = [], []
         plan = None
         for _ in range(repeat):
-            seconds, plan = timed(lambda: schedule(instance))
+            seconds, cpu, plan = timed_cpu(lambda: schedule(instance))
             full.append(seconds)
+            full_cpu.append(cpu)
             bars.advance(task)
         out["schedule_window_peak_rss_mib"] = window_peak_rss_mib()
     assert plan is not None
     out["schedule_runs_s"] = [round(s, 4) for s in full]
     out["schedule_s"] = round(sorted(full)[len(full) // 2], 4)
+    out["schedule_cpu_s"] = round(sorted(full_cpu)[len(full_cpu) // 2], 4)
+    out["schedule_constructive_cpu_s"] = round(sorted(constructive_cpu)[len(full_cpu) // 2], 4)
     out["schedule_constructive_runs_s"] = [round(s, 4) for s in constructive]
     out["schedule_constructive_s"] = round(sorted(constructive)[len(constructive) // 2], 4)
     out["plan"] = plan_stats(plan)
@@ -133,37 +146,46 @@ def run_size(
         earliest_finish(plan, project)
 
     with progress(console) as bars:
-        times, statuses = [], Counter()
+        times, cpus, statuses = [], [], Counter()
         task = bars.add_task(f"{size}: earliest_finish", total=len(new))
         for project in new:
-            seconds, answer = timed(lambda p=project: earliest_finish(plan, p))
+            seconds, cpu, answer = timed_cpu(lambda p=project: earliest_finish(plan, p))
             times.append(seconds)
+            cpus.append(cpu)
             statuses[answer.status.value] += 1
             bars.advance(task)
-        out["earliest_finish"] = summary_ms(times) | {"statuses": dict(statuses)}
+        out["earliest_finish"] = (
+            summary_ms(times) | summary_ms(cpus, "cpu_") | {"statuses": dict(statuses)}
+        )
 
-        times, feasible = [], 0
+        times, cpus, feasible = [], [], 0
         task = bars.add_task(f"{size}: can_deliver_by", total=len(new))
         for project in new:
             by_day = project.promised_day if project.promised_day is not None else 0
-            seconds, answer = timed(lambda p=project, d=by_day: can_deliver_by(plan, p, d))
+            seconds, cpu, answer = timed_cpu(lambda p=project, d=by_day: can_deliver_by(plan, p, d))
             times.append(seconds)
+            cpus.append(cpu)
             feasible += bool(answer.feasible)
             bars.advance(task)
-        out["can_deliver_by"] = summary_ms(times) | {"feasible": feasible}
+        out["can_deliver_by"] = (
+            summary_ms(times) | summary_ms(cpus, "cpu_") | {"feasible": feasible}
+        )
 
         if importlib.util.find_spec("promisekeeper.engine.confidence") is not None:
             from promisekeeper.engine.confidence import confidence
 
             subset = new[: max(1, min(confidence_queries, len(new)))]
             confidence(plan, subset[0], samples=1000, seed=0)  # warm-up
-            times = []
+            times, cpus = [], []
             task = bars.add_task(f"{size}: confidence ×1000", total=len(subset))
             for k, project in enumerate(subset):
-                seconds, _ = timed(lambda p=project, s=k: confidence(plan, p, samples=1000, seed=s))
+                seconds, cpu, _ = timed_cpu(
+                    lambda p=project, s=k: confidence(plan, p, samples=1000, seed=s)
+                )
                 times.append(seconds)
+                cpus.append(cpu)
                 bars.advance(task)
-            out["confidence"] = summary_ms(times) | {"samples": 1000}
+            out["confidence"] = summary_ms(times) | summary_ms(cpus, "cpu_") | {"samples": 1000}
 
     out["peak_rss_mib"] = peak_rss_mib()
     return out
@@ -177,11 +199,15 @@ def flat_metrics(result: dict[str, Any]) -> dict[str, float | None]:
     return {
         "schedule_s": result.get("schedule_s"),
         "schedule_constructive_s": result.get("schedule_constructive_s"),
+        "schedule_cpu_s": result.get("schedule_cpu_s"),
         "earliest_finish_p50_ms": pick("earliest_finish", "p50_ms"),
         "earliest_finish_p95_ms": pick("earliest_finish", "p95_ms"),
+        "earliest_finish_cpu_p50_ms": pick("earliest_finish", "cpu_p50_ms"),
+        "earliest_finish_cpu_p95_ms": pick("earliest_finish", "cpu_p95_ms"),
         "can_deliver_by_p50_ms": pick("can_deliver_by", "p50_ms"),
         "confidence_p50_ms": pick("confidence", "p50_ms"),
         "confidence_p95_ms": pick("confidence", "p95_ms"),
+        "confidence_cpu_p95_ms": pick("confidence", "cpu_p95_ms"),
         "peak_rss_gib": round(result["peak_rss_mib"] / GIB, 3)
         if "peak_rss_mib" in result
         else None,

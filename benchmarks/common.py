@@ -75,6 +75,17 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def timed_cpu(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds of one call, and its result.
+
+    CPU time (this process only) is what the call would take on an idle
+    machine; on a shared one wall time also counts waiting for a core.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
 def repeat_timed(fn: Callable[[], Any], *, repeat: int, warmup: int = 1) -> list[float]:
     """Wall seconds of ``repeat`` calls after ``warmup`` untimed ones."""
     for _ in range(warmup):
@@ -82,17 +93,17 @@ def repeat_timed(fn: Callable[[], Any], *, repeat: int, warmup: int = 1) -> list
     return [timed(fn)[0] for _ in range(repeat)]
 
 
-def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+def summary_ms(seconds: Sequence[float], prefix: str = "") -> dict[str, float]:
     """p50 / p95 / max / mean in milliseconds (NumPy's linear percentiles)."""
     values = np.asarray(seconds, dtype=np.float64) * 1000.0
     if values.size == 0:
         return {"n": 0}
     return {
         "n": int(values.size),
-        "p50_ms": round(float(np.percentile(values, 50)), 3),
-        "p95_ms": round(float(np.percentile(values, 95)), 3),
-        "max_ms": round(float(values.max()), 3),
-        "mean_ms": round(float(values.mean()), 3),
+        f"{prefix}p50_ms": round(float(np.percentile(values, 50)), 3),
+        f"{prefix}p95_ms": round(float(np.percentile(values, 95)), 3),
+        f"{prefix}max_ms": round(float(values.max()), 3),
+        f"{prefix}mean_ms": round(float(values.mean()), 3),
     }
 
 

@@ -104,11 +104,11 @@ def engine_sections(doc: dict[str, Any]) -> list[str]:
         header = (
             "size",
             "people / projects / phases",
-            "schedule s (no repair)",
+            "schedule s: wall / CPU (no repair, wall)",
             "late / unscheduled",
-            "earliest_finish p50 / p95 ms",
-            "can_deliver_by p50 / p95 ms",
-            "confidence p50 / p95 ms",
+            "earliest_finish p50 / p95 ms (CPU p95)",
+            "can_deliver_by p50 / p95 ms (CPU p95)",
+            "confidence p50 / p95 ms (CPU p95)",
             "peak RSS MiB",
         )
         rows = []
@@ -118,7 +118,8 @@ def engine_sections(doc: dict[str, Any]) -> list[str]:
                 (
                     size,
                     f"{r.get('people', '?'):,} / {r.get('projects', '?'):,} / {r.get('phases', '?'):,}",
-                    f"{fmt(r.get('schedule_s'))} ({fmt(r.get('schedule_constructive_s'))})",
+                    f"{fmt(r.get('schedule_s'))} / {fmt(r.get('schedule_cpu_s'))}"
+                    f" ({fmt(r.get('schedule_constructive_s'))})",
                     f"{fmt(plan.get('late'))} / {fmt(plan.get('unscheduled'))}",
                     pair(r.get("earliest_finish")),
                     pair(r.get("can_deliver_by")),
@@ -137,7 +138,8 @@ def fmt_ratio(value: Any) -> str:
 def pair(section: dict[str, Any] | None) -> str:
     if not section:
         return "—"
-    return f"{fmt(section.get('p50_ms'))} / {fmt(section.get('p95_ms'))}"
+    cpu = f" ({fmt(section['cpu_p95_ms'])})" if "cpu_p95_ms" in section else ""
+    return f"{fmt(section.get('p50_ms'))} / {fmt(section.get('p95_ms'))}{cpu}"
 
 
 def taskjuggler_sections(doc: dict[str, Any]) -> list[str]:
