@@ -4,9 +4,12 @@
 ``"S"`` (20 people, 60 projects), ``"M"`` (200 / 600) or ``"L"`` (2,000 /
 6,000): roles, part-timers, cross-training, public holidays, time off, hires
 and leavers, and a book of projects in every state whose total demand is about
-85 % of the capacity of the busy months, so the plan is tight and some promises
-are missed. :func:`generate_new_project` makes a tentative project to ask the
-promise engine about. Everything is deterministic for a given ``seed``.
+85 % of the capacity of the busy months. Promised days are quoted as a sales
+team would: release + 1.2-1.8 × the longer of the uncontended duration and a
+role-backlog estimate, so the plan is tight and some promises (mostly held and
+tentative work) are missed. :func:`generate_new_project` makes a tentative
+project to ask the promise engine about. Everything is deterministic for a
+given ``seed``.
 
 >>> from promisekeeper.engine.synthetic import generate_organisation
 >>> instance = generate_organisation("S", seed=1)
