@@ -557,16 +557,18 @@ class _Search:
         self.lb_key = net.lower_bound
         self.zero_release = [0] * net.n
         self.started = time.perf_counter()
+        self.margin = 0.02 * max(0.0, deadline - self.started)
 
     def exhausted(self) -> bool:
         if self.best is not None and self.best.key <= self.lb_key:
             return True
         if self.max_schedules is not None and self.schedules >= self.max_schedules:
             return True
-        # Stop when one more justified schedule (at the mean pace) would overrun.
+        # Stop when one more justified schedule (at the mean pace) would run
+        # into the last 2 % of the time limit, kept for the result and jitter.
         now = time.perf_counter()
         pace = 3 * (now - self.started) / max(1, self.schedules)
-        return now + pace >= self.deadline
+        return now + pace >= self.deadline - self.margin
 
     def key(self, start: list[int], finish: list[int], makespan: int) -> int:
         if not self.net.has_promises:
