@@ -14,13 +14,14 @@ from promisekeeper.insights.selectors import GanttRow, HeatRow, KpiTile
 OVER = "#b42318"
 Figure = dict[str, Any]
 
+OVERLOAD_PCT = 100.5  # rounding in the planner's hours must not paint a full week as overloaded
 # 0 → 100 % in blues; anything above 100 % jumps to amber and red so overload stands out.
 HEAT_MAX = 150.0
 HEAT_SCALE = [
     [0.0, "#f3f6fb"],
     [0.35, "#9fbbea"],
-    [100.0 / HEAT_MAX - 0.001, "#1f4fb5"],
-    [100.0 / HEAT_MAX, "#f59e0b"],
+    [100.5 / HEAT_MAX, "#1f4fb5"],
+    [100.6 / HEAT_MAX, "#f59e0b"],
     [1.0, OVER],
 ]
 
@@ -65,7 +66,7 @@ def heatmap(rows: list[HeatRow], weeks: list[datetime.date]) -> Figure:
     firm = [[_pct(v) for v in row.ratios] for row in rows]
     pipe = [[_pct(v) for v in row.pipeline_ratios] for row in rows]
     custom = [[[row.key, i] for i in range(len(weeks))] for row in rows]
-    text = [["!" if v is not None and v > 100 else "" for v in line] for line in firm]
+    text = [["!" if v is not None and v > OVERLOAD_PCT else "" for v in line] for line in firm]
     height = 140 + 26 * len(rows) * 1.35
     return {
         "data": [
@@ -141,7 +142,7 @@ def gantt(rows: list[GanttRow], *, today: datetime.date) -> Figure:
     labels = []
     for row in rows:
         project = row.project
-        label = f"{project.name[:48]}"
+        label = project.name[:48] + (" (cannot be scheduled)" if not project.phases else "")
         labels.append(label)
         colour = (
             "late"

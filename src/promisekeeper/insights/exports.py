@@ -193,7 +193,7 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                 )
             )
             spans.append((phase.start, phase.end))
-    start = min((s for s, _ in spans), default=project.release_date)
+    start = min([project.release_date, *(s for s, _ in spans)])
     end = project.delivered_date or (plan.finish if plan and plan.finish else None)
     end = end or project.promised_date or start
     channels = sop.checkin_channels or sop.communication_channels or "agreed channel"

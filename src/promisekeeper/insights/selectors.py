@@ -28,7 +28,7 @@ from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
 from promisekeeper.sales.snapshot import Snapshot, portfolio_snapshot, snapshot_build
 
 HORIZON_WEEKS = 12
-HISTORY_WINDOW_WEEKS = 12
+HISTORY_WINDOW_WEEKS = 26
 FIRM_STATES = ("in_delivery", "committed", "held")
 GANTT_STATES = ("in_delivery", "committed")
 
@@ -644,7 +644,7 @@ class HeatRow:
             cells.append(
                 {
                     "text": "–" if ratio is None else f"{ratio * 100:.0f} %",
-                    "over": ratio is not None and ratio > 1.0,
+                    "over": ratio is not None and ratio > 1.005,
                     "pipe": f"{pipe * 100:.0f} %" if pipe else "",
                 }
             )
