@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest injects the imported `world` fixture by parameter name)
 from __future__ import annotations
 
 import csv
