@@ -73,7 +73,9 @@ def shop_create(*, stock: int = 10, hours_per_day: str = "8") -> Shop:
     return Shop(role, person, offering, sop, product, customer)
 
 
-def deal_for(shop: Shop, owner: object | None, *, name: str = "Acme site", quantity: int = 1) -> Deal:
+def deal_for(
+    shop: Shop, owner: object | None, *, name: str = "Acme site", quantity: int = 1
+) -> Deal:
     deal = Deal.objects.create(customer=shop.customer, name=name, owner=owner)
     DealLine.objects.create(deal=deal, offering=shop.offering, quantity=quantity)
     return deal

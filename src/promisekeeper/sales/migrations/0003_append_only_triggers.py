@@ -41,7 +41,7 @@ def create(apps, schema_editor):
             for op in ("UPDATE", "DELETE"):
                 schema_editor.execute(SQLITE_CREATE.format(table=table, op=op, label=label))
         elif vendor == "postgresql":
-            schema_editor.execute(POSTGRES_FUNCTION)
+            schema_editor.execute(POSTGRES_FUNCTION, params=None)
             schema_editor.execute(POSTGRES_TRIGGER.format(table=table, label=label))
         else:
             raise NotImplementedError(f"append-only triggers for {vendor}")
