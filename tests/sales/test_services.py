@@ -1,0 +1,378 @@
+"""Can we promise? Quotes, holds, commits and exceptions through the services, asserting the DB."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from promisekeeper.delivery.models import Project
+from promisekeeper.organisation.selectors import ledger_version_get
+from promisekeeper.sales.models import (
+    AuditEvent,
+    CapacityReservation,
+    Deal,
+    ExceptionRequest,
+    Hold,
+    Notification,
+    PersonDayLoad,
+    Promise,
+)
+from promisekeeper.sales.services import (
+    IdempotencyConflict,
+    QuoteInputError,
+    QuoteLine,
+    commit_fingerprint,
+    exception_decide,
+    exception_request,
+    hold_place,
+    holds_expire,
+    holds_warn_expiring,
+    promise_commit,
+    quote_check,
+)
+from tests.sales.conftest import deal_for, nth_working_day
+
+pytestmark = pytest.mark.django_db
+
+
+def one_site(shop, quantity: int = 1) -> list[QuoteLine]:
+    return [QuoteLine(quantity=quantity, offering_id=shop.offering.pk)]
+
+
+def commit(user, deal, lines, date, key="key-1", exception=None):
+    return promise_commit(
+        user=user,
+        deal=deal,
+        lines=lines,
+        promised_date=date,
+        idempotency_key=key,
+        request_fingerprint=commit_fingerprint(
+            deal_id=deal.pk,
+            lines=lines,
+            promised_date=date,
+            exception_id=exception.pk if exception else None,
+        ),
+        exception=exception,
+    )
+
+
+def counts() -> tuple[int, ...]:
+    return (
+        Promise.objects.count(),
+        Project.objects.count(),
+        CapacityReservation.objects.count(),
+        AuditEvent.objects.count(),
+        Hold.objects.count(),
+        ExceptionRequest.objects.count(),
+        ledger_version_get(),
+    )
+
+
+# --- quote ---------------------------------------------------------------------------------
+
+
+def test_quote_says_yes_on_the_engine_date_and_no_the_working_day_before(shop, sales_rep):
+    fifth = nth_working_day(5)
+    yes = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=fifth
+    )
+    assert yes.can_promise is True
+    assert yes.promise_date == yes.earliest_date == yes.p80_date == fifth
+    assert yes.confidence == "P80"
+    assert yes.bottleneck is not None and yes.bottleneck.role == "developer"
+    assert yes.options == ()
+    no = quote_check(
+        user=sales_rep,
+        customer=None,
+        deal=None,
+        lines=one_site(shop),
+        wanted_date=nth_working_day(4),
+    )
+    assert no.can_promise is False
+    assert [o.kind for o in no.options] == ["smaller_scope", "overtime", "hire", "reshuffle"]
+
+
+def test_quote_effort_scales_with_quantity(shop, sales_rep):
+    answer = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=one_site(shop, 2), wanted_date=None
+    )
+    assert answer.promise_date == nth_working_day(10)
+    assert answer.can_promise is None
+
+
+def test_quote_of_a_stocked_product_uses_available_to_promise(shop, sales_rep):
+    lines = [QuoteLine(quantity=4, product_id=shop.product.pk)]
+    answer = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=lines, wanted_date=nth_working_day(2)
+    )
+    assert answer.can_promise is True
+    (stock,) = answer.stock
+    assert (stock.sku, stock.available_on_wanted_date, stock.earliest_date) == (
+        "KIT-1",
+        10,
+        timezone.localdate(),
+    )
+    too_many = [QuoteLine(quantity=11, product_id=shop.product.pk)]
+    answer = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=too_many, wanted_date=nth_working_day(2)
+    )
+    assert answer.can_promise is False and answer.promise_date is None
+
+
+def test_quote_is_reproducible_at_one_ledger_version(shop, sales_rep):
+    ask = dict(user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=None)
+    first, second = quote_check(**ask), quote_check(**ask)
+    assert first == second and first.seed == ledger_version_get()
+
+
+def test_quote_evidence_summarises_delivered_projects_of_the_offering(shop, sales_rep):
+    today = timezone.localdate()
+    release = today - datetime.timedelta(days=100)
+    for days, slack in ((10, 0), (20, 3), (30, -5)):
+        delivered = release + datetime.timedelta(days=days)
+        Project.objects.create(
+            name=f"old {days}",
+            customer=shop.customer,
+            sop_version=shop.sop,
+            release_date=release,
+            promised_date=delivered + datetime.timedelta(days=slack),
+            delivered_date=delivered,
+            status=Project.Status.DELIVERED,
+        )
+    answer = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=None
+    )
+    (evidence,) = answer.evidence
+    assert (evidence.delivered, evidence.median_days, evidence.p80_days) == (3, 20.0, 30.0)
+    assert evidence.on_time_share == pytest.approx(2 / 3, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("lines", "wanted", "field"),
+    [
+        ([QuoteLine(quantity=1, offering_id=999_999)], None, "lines[0].offering_id"),
+        ([QuoteLine(quantity=1, product_id=999_999)], None, "lines[0].product_id"),
+        ("zero", None, "lines[0].quantity"),
+        ("negative", None, "lines[0].quantity"),
+        ([], None, "lines"),
+        ("site", -1, "wanted_date"),
+    ],
+)
+def test_bad_quote_input_names_the_field_and_changes_nothing(shop, sales_rep, lines, wanted, field):
+    if lines == "zero":
+        lines = one_site(shop, 0)
+    elif lines == "negative":
+        lines = one_site(shop, -2)
+    elif lines == "site":
+        lines = one_site(shop)
+    when = None if wanted is None else timezone.localdate() + datetime.timedelta(days=wanted)
+    before = counts()
+    with pytest.raises(QuoteInputError) as error:
+        quote_check(user=sales_rep, customer=None, deal=None, lines=lines, wanted_date=when)
+    assert error.value.field == field
+    assert counts() == before
+
+
+# --- commit ---------------------------------------------------------------------------------
+
+
+def test_commit_writes_promise_project_reservations_and_one_audit_event(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    version = ledger_version_get()
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    assert result.status == "committed"
+    promise = result.promise
+    assert promise.promised_date == nth_working_day(5) and promise.confidence == "P80"
+    project = Project.objects.get(deal=deal)
+    assert project.status == Project.Status.COMMITTED
+    assert list(project.phases.values_list("key", flat=True)) == ["build"]
+    assert sum(r.hours for r in CapacityReservation.objects.filter(project=project)) == Decimal(40)
+    assert PersonDayLoad.objects.filter(reserved_hours=8).count() == 5
+    deal.refresh_from_db()
+    assert deal.stage == Deal.Stage.WON
+    assert list(
+        AuditEvent.objects.filter(action="promise.committed").values_list("deal", flat=True)
+    ) == [deal.pk]
+    assert ledger_version_get() == version + 1
+
+
+def test_committed_work_pushes_the_next_quote_later(shop, sales_rep):
+    commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
+    answer = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=None
+    )
+    assert answer.promise_date == nth_working_day(10)
+
+
+def test_commit_earlier_than_feasible_is_taken_and_writes_nothing(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    before = counts()
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(4))
+    assert (result.status, result.promise, result.earliest_date) == (
+        "taken",
+        None,
+        nth_working_day(5),
+    )
+    assert counts() == before
+
+
+def test_same_key_same_body_replays_the_one_promise(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    first = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    again = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    assert (first.status, again.status) == ("committed", "replayed")
+    assert again.promise == first.promise
+    assert Promise.objects.count() == 1
+
+
+def test_same_key_different_body_is_a_conflict(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    with pytest.raises(IdempotencyConflict):
+        commit(sales_rep, deal, one_site(shop), nth_working_day(9))
+    assert Promise.objects.count() == 1
+
+
+def test_a_deal_is_promised_only_once(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    with pytest.raises(QuoteInputError) as error:
+        commit(sales_rep, deal, one_site(shop), nth_working_day(12), key="key-2")
+    assert error.value.field == "deal"
+
+
+def test_backstop_rejects_reserving_more_than_capacity_even_without_the_service(shop, sales_rep):
+    commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PersonDayLoad.objects.filter(day=nth_working_day(1)).update(
+            reserved_hours=F("reserved_hours") + 1
+        )
+
+
+def test_missing_idempotency_key_is_named(shop, sales_rep):
+    with pytest.raises(QuoteInputError) as error:
+        commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5), key="")
+    assert error.value.field == "idempotency_key"
+
+
+# --- holds ----------------------------------------------------------------------------------
+
+
+def test_hold_keeps_capacity_from_other_quotes_until_it_expires(shop, sales_rep):
+    held = deal_for(shop, sales_rep, name="held")
+    hold = hold_place(user=sales_rep, deal=held, days=3)
+    held.refresh_from_db()
+    assert held.stage == Deal.Stage.HELD
+    assert AuditEvent.objects.filter(action="hold.placed", deal=held).count() == 1
+    ask = dict(user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=None)
+    assert quote_check(**ask).promise_date == nth_working_day(10)
+    # Its own quote does not compete with its own hold.
+    own = quote_check(**{**ask, "deal": held})
+    assert own.promise_date == nth_working_day(5)
+    # Expired and no worker ran: the next quote expires it lazily and no longer counts it.
+    Hold.objects.filter(pk=hold.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert quote_check(**ask).promise_date == nth_working_day(5)
+    hold.refresh_from_db()
+    held.refresh_from_db()
+    assert not hold.active and held.stage == Deal.Stage.PROPOSAL
+    assert AuditEvent.objects.filter(action="hold.expired", deal=held).count() == 1
+
+
+def test_holds_expire_counts_only_expired_holds(shop, sales_rep):
+    hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="a"), days=1)
+    hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="b"), days=5)
+    assert holds_expire(now=timezone.now() + datetime.timedelta(days=2)) == 1
+    assert Hold.objects.filter(active=True).count() == 1
+
+
+def test_expiring_hold_warns_its_owner_once_a_day_before(shop, sales_rep):
+    hold_place(user=sales_rep, deal=deal_for(shop, sales_rep), days=2)
+    now = timezone.now()
+    assert holds_warn_expiring(now=now) == 0
+    later = now + datetime.timedelta(days=1, hours=1)
+    assert holds_warn_expiring(now=later) == 1
+    assert holds_warn_expiring(now=later) == 0
+    (note,) = Notification.objects.filter(user=sales_rep)
+    assert "expires" in note.text
+
+
+def test_hold_days_out_of_range_is_named(shop, sales_rep):
+    with pytest.raises(QuoteInputError) as error:
+        hold_place(user=sales_rep, deal=deal_for(shop, sales_rep), days=0)
+    assert error.value.field == "days"
+
+
+def test_committing_a_held_deal_turns_the_hold_into_the_promise(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    hold_place(user=sales_rep, deal=deal)
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    assert result.status == "committed"
+    assert not Hold.objects.filter(deal=deal, active=True).exists()
+
+
+# --- exceptions -----------------------------------------------------------------------------
+
+
+def test_approved_exception_lets_sales_commit_an_earlier_date(
+    shop, sales_rep, ops_manager, django_capture_on_commit_callbacks
+):
+    deal = deal_for(shop, sales_rep)
+    early = nth_working_day(3)
+    assert commit(sales_rep, deal, one_site(shop), early).status == "taken"
+    with django_capture_on_commit_callbacks(execute=True):
+        request = exception_request(
+            user=sales_rep, deal=deal, requested_date=early, scope_note="rush"
+        )
+    assert Notification.objects.filter(user=ops_manager).count() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        decided = exception_decide(
+            user=ops_manager,
+            request=request,
+            decision="approve",
+            comment="overtime ok",
+            overtime_share=0.5,
+        )
+    assert decided.status == ExceptionRequest.Status.APPROVED
+    assert decided.impact["feasible_as_is"] is False
+    assert decided.impact["overtime"]["share"] == 0.5
+    assert Notification.objects.filter(user=sales_rep, deal=deal).count() == 1
+    result = commit(sales_rep, deal, one_site(shop), early, key="key-2", exception=decided)
+    assert result.status == "committed"
+    assert result.promise.approval == decided
+
+
+def test_pending_exception_does_not_cover_a_commit(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    request = exception_request(user=sales_rep, deal=deal, requested_date=nth_working_day(3))
+    with pytest.raises(QuoteInputError) as error:
+        commit(sales_rep, deal, one_site(shop), nth_working_day(3), exception=request)
+    assert error.value.field == "exception"
+
+
+def test_propose_needs_a_date_and_decline_is_recorded(shop, sales_rep, ops_manager):
+    deal = deal_for(shop, sales_rep)
+    request = exception_request(user=sales_rep, deal=deal, requested_date=nth_working_day(3))
+    with pytest.raises(QuoteInputError) as error:
+        exception_decide(user=ops_manager, request=request, decision="propose", comment="?")
+    assert error.value.field == "proposed_date"
+    proposed = exception_decide(
+        user=ops_manager,
+        request=request,
+        decision="propose",
+        comment="how about",
+        proposed_date=nth_working_day(6),
+    )
+    assert proposed.status == ExceptionRequest.Status.PROPOSED
+    other = exception_request(user=sales_rep, deal=deal, requested_date=nth_working_day(2))
+    declined = exception_decide(user=ops_manager, request=other, decision="decline", comment="no")
+    assert declined.status == ExceptionRequest.Status.DECLINED
+    with pytest.raises(QuoteInputError) as error:
+        exception_decide(user=ops_manager, request=other, decision="approve", comment="changed")
+    assert error.value.field == "request"
