@@ -64,6 +64,7 @@ def _clean_env(**extra: str) -> dict[str, str]:
             "DEBUG",
             "DATABASE_URL",
             "DJANGO_SETTINGS_MODULE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests only
         }
     }
     env.update(extra)
