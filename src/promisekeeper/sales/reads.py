@@ -1,0 +1,70 @@
+"""Reads the sales pages need beside sales.selectors: the exception inbox and its impact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+
+from promisekeeper.sales.models import ExceptionRequest
+from promisekeeper.sales.selectors import QuoteAnswer, QuoteLine
+from promisekeeper.sales.services import QuoteInputError, quote_check
+
+INBOX_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PendingException:
+    request: ExceptionRequest
+    answer: QuoteAnswer | None
+    problem: str
+
+
+def exception_list_pending() -> QuerySet[ExceptionRequest]:
+    """Requests waiting for operations, oldest first."""
+    return (
+        ExceptionRequest.objects.filter(status=ExceptionRequest.Status.PENDING)
+        .select_related("deal__customer", "requested_by")
+        .order_by("created_at", "pk")
+    )
+
+
+def exception_list_decided(*, limit: int = 20) -> list[ExceptionRequest]:
+    """The most recently decided requests."""
+    return list(
+        ExceptionRequest.objects.exclude(status=ExceptionRequest.Status.PENDING)
+        .select_related("deal__customer", "requested_by", "decided_by")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def exception_impact_get(
+    *, user: AbstractBaseUser | AnonymousUser, request: ExceptionRequest
+) -> PendingException:
+    """The engine's answer for the request's deal at the requested date (with its options)."""
+    lines = [
+        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
+        for line in request.deal.lines.all()
+    ]
+    if not lines:
+        return PendingException(request, None, "the deal has no lines to check")
+    try:
+        answer = quote_check(
+            user=user,
+            customer=request.deal.customer,
+            deal=request.deal,
+            lines=lines,
+            wanted_date=request.requested_date,
+        )
+    except QuoteInputError as exc:
+        return PendingException(request, None, f"{exc.field}: {exc.message}")
+    return PendingException(request, answer, "")
+
+
+def exception_inbox_get(*, user: AbstractBaseUser | AnonymousUser) -> list[PendingException]:
+    """Pending requests with the engine's view of each (first INBOX_SIZE)."""
+    return [
+        exception_impact_get(user=user, request=request)
+        for request in exception_list_pending()[:INBOX_SIZE]
+    ]

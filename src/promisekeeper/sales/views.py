@@ -1,0 +1,498 @@
+"""Quote, deal, exception inbox and promise sheet pages: thin views over sales.services/selectors.
+
+Every page renders in full for a plain request (so everything works without JavaScript) and
+only the named partial when htmx asks (``request.htmx``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import plotly
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.sales import actions, reads, selectors, services
+from promisekeeper.sales.forms import (
+    CommitForm,
+    DealCommitForm,
+    ExceptionDecisionForm,
+    ExceptionRequestForm,
+    HoldForm,
+    LineRow,
+    QuoteForm,
+    item_choices,
+)
+from promisekeeper.sales.models import Deal, ExceptionRequest, Promise
+from promisekeeper.sales.pdf import promise_sheet_pdf
+from promisekeeper.sales.sheet import promise_sheet_build
+
+QUOTE_TEMPLATE = "sales/quote.html"
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+ACTIONS = ("hold", "commit", "exception")
+
+
+def _require_sales(request: HttpRequest) -> None:
+    if not is_sales(request.user):
+        raise PermissionDenied("Only sales may quote and promise.")
+
+
+def _quote_context(
+    form: QuoteForm,
+    answer: selectors.QuoteAnswer | None,
+    *,
+    hold_form: HoldForm | None = None,
+    commit_form: CommitForm | None = None,
+    exception_form: ExceptionRequestForm | None = None,
+) -> dict[str, Any]:
+    promise_date = answer.promise_date if answer else None
+    wanted = form.cleaned_data.get("wanted_date") if hasattr(form, "cleaned_data") else None
+    default_date = wanted if answer and answer.can_promise and wanted else promise_date
+    return {
+        "form": form,
+        "rows": form.rows or [LineRow(item="", quantity="1")],
+        "choices": item_choices(),
+        "answer": answer,
+        "hold_form": hold_form or HoldForm(),
+        "commit_form": commit_form
+        or CommitForm(initial={"promised_date": default_date, "idempotency_key": uuid.uuid4()}),
+        "exception_form": exception_form
+        or ExceptionRequestForm(initial={"requested_date": wanted}),
+        "load_chart": _load_chart(answer),
+    }
+
+
+def _load_chart(answer: selectors.QuoteAnswer | None) -> dict[str, Any] | None:
+    """The bottleneck role's weekly load as plain lists for the Plotly chart."""
+    if answer is None or answer.bottleneck is None or not answer.load:
+        return None
+    return {
+        "role": answer.bottleneck.role,
+        "weeks": [week.week_start.isoformat() for week in answer.load],
+        "booked": [week.booked_hours for week in answer.load],
+        "available": [week.available_hours for week in answer.load],
+    }
+
+
+def _ask(request: HttpRequest, form: QuoteForm) -> selectors.QuoteAnswer | None:
+    if not form.is_valid():
+        return None
+    try:
+        return services.quote_check(
+            user=request.user,
+            customer=form.cleaned_data["customer"],
+            deal=form.cleaned_data.get("deal"),
+            lines=_quote_lines(form),
+            wanted_date=form.cleaned_data.get("wanted_date"),
+        )
+    except services.QuoteInputError as exc:
+        form.add_error(None, _field_message(exc))
+        return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quote(request: HttpRequest) -> HttpResponse:
+    """Ask "can we promise this?"; hold, commit or request an exception from the answer.
+
+    GET shows an empty quote (or the deal named by ``?deal=`` with its answer); POST asks,
+    edits the line rows or acts on the answer. htmx gets the answer (or the line rows and
+    the answer) as a partial; a plain POST gets the whole page, so no JavaScript is needed.
+    """
+    _require_sales(request)
+    if request.method == "GET":
+        deal_pk = request.GET.get("deal", "")
+        if not deal_pk.isdigit():
+            return render(request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None))
+        deal = get_object_or_404(Deal, pk=int(deal_pk))
+        data = QuoteForm.data_for_deal(deal)
+        form = QuoteForm(data)
+        form.set_rows(data)
+        return render(request, QUOTE_TEMPLATE, _quote_context(form, _ask(request, form)))
+
+    form = QuoteForm(request.POST)
+    form.set_rows(request.POST)
+    action = request.POST.get("action") or "ask"
+    if action == "add_line":
+        form.rows.append(LineRow(item="", quantity="1"))
+    elif action.startswith("remove-") and action[7:].isdigit():
+        index = int(action[7:])
+        if 0 <= index < len(form.rows):
+            del form.rows[index]
+
+    answer = _ask(request, form)
+    context: dict[str, Any]
+    if action in ACTIONS and answer is not None:
+        outcome = _act(request, action, form, answer)
+        if isinstance(outcome, HttpResponseRedirect):
+            return outcome
+        context = outcome
+    else:
+        context = _quote_context(form, answer)
+    if request.htmx:
+        partial = "answer" if action == "ask" else "workspace"
+        return render(request, f"{QUOTE_TEMPLATE}#{partial}", context)
+    return render(request, QUOTE_TEMPLATE, context)
+
+
+def _act(
+    request: HttpRequest, action: str, form: QuoteForm, answer: selectors.QuoteAnswer
+) -> HttpResponseRedirect | dict[str, Any]:
+    """Hold, commit or request an exception; a redirect on success, the page context on error."""
+    hold_form = HoldForm(request.POST) if action == "hold" else None
+    commit_form = CommitForm(request.POST) if action == "commit" else None
+    exception_form = ExceptionRequestForm(request.POST) if action == "exception" else None
+
+    def again(message: str = "") -> dict[str, Any]:
+        if message:
+            form.add_error(None, message)
+        return _quote_context(
+            form,
+            answer,
+            hold_form=hold_form,
+            commit_form=commit_form,
+            exception_form=exception_form,
+        )
+
+    chosen = hold_form or commit_form or exception_form
+    assert chosen is not None
+    if not chosen.is_valid():
+        return again()
+    try:
+        deal = _deal_for(request, form)
+        if hold_form is not None:
+            hold = services.hold_place(
+                user=request.user, deal=deal, days=hold_form.cleaned_data["hold_days"]
+            )
+            messages.success(request, f"Held until {hold.expires_at:%d %b %Y %H:%M}.")
+            return redirect("sales:deal", pk=deal.pk)
+        if exception_form is not None:
+            services.exception_request(
+                user=request.user,
+                deal=deal,
+                requested_date=exception_form.cleaned_data["requested_date"],
+                scope_note=exception_form.cleaned_data["scope_note"],
+            )
+            messages.success(request, "Exception request sent to operations.")
+            return redirect("sales:deal", pk=deal.pk)
+    except PermissionDenied as exc:
+        return again(str(exc))
+    except services.QuoteInputError as exc:
+        return again(_field_message(exc))
+    assert commit_form is not None
+    promised_date = commit_form.cleaned_data["promised_date"]
+    lines = list(answer.lines)
+    return _commit(
+        request,
+        deal=deal,
+        lines=lines,
+        promised_date=promised_date,
+        key=str(commit_form.cleaned_data["idempotency_key"]),
+        exception=None,
+        on_error=again,
+    )
+
+
+def _field_message(exc: services.QuoteInputError) -> str:
+    field = exc.field.replace("_", " ").replace("[", " ").replace("]", "").replace(".", " ")
+    return f"{field[:1].upper()}{field[1:]}: {exc.message}."
+
+
+def _deal_for(request: HttpRequest, form: QuoteForm) -> Deal:
+    """The deal the quote is about, with the quoted lines on it (created for a customer)."""
+    return actions.deal_quote_save(
+        user=request.user,
+        customer=form.cleaned_data["customer"],
+        deal=form.cleaned_data.get("deal"),
+        lines=_quote_lines(form),
+        wanted_date=form.cleaned_data.get("wanted_date"),
+        draft_key=request.POST.get("idempotency_key", "")[:100],
+    )
+
+
+def _quote_lines(form: QuoteForm) -> list[selectors.QuoteLine]:
+    return [
+        selectors.QuoteLine(
+            quantity=line.quantity,
+            offering_id=line.offering.pk if line.offering else None,
+            product_id=line.product.pk if line.product else None,
+        )
+        for line in form.lines
+    ]
+
+
+def _commit(
+    request: HttpRequest,
+    *,
+    deal: Deal,
+    lines: list[selectors.QuoteLine],
+    promised_date: datetime.date,
+    key: str,
+    exception: ExceptionRequest | None,
+    on_error: Callable[[str], Any],
+) -> Any:
+    """Commit once per idempotency key; a retry or double click gets the same promise back."""
+    try:
+        result = services.promise_commit(
+            user=request.user,
+            deal=deal,
+            lines=lines,
+            promised_date=promised_date,
+            idempotency_key=key,
+            request_fingerprint=services.commit_fingerprint(
+                deal_id=deal.pk,
+                lines=lines,
+                promised_date=promised_date,
+                exception_id=exception.pk if exception else None,
+            ),
+            exception=exception,
+        )
+    except services.IdempotencyConflict:
+        return on_error("Commit: this form was already used for a different promise; ask again.")
+    except PermissionDenied as exc:
+        return on_error(str(exc))
+    except services.QuoteInputError as exc:
+        return on_error(_field_message(exc))
+    if result.status == "taken" or result.promise is None:
+        earliest = (
+            f"{result.earliest_date:%d %b %Y}" if result.earliest_date else "beyond the horizon"
+        )
+        return on_error(
+            f"Promise date: {promised_date:%d %b %Y} cannot be promised any more "
+            f"({result.reason or 'the capacity is taken'}); the earliest date now is {earliest}."
+        )
+    messages.success(request, f"Promised {result.promise.promised_date:%d %b %Y}.")
+    return redirect("sales:deal", pk=deal.pk)
+
+
+@login_required
+@require_GET
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A deal's lines, hold, promises, exception requests and full audit history."""
+    if not (is_sales(request.user) or is_operations(request.user)):
+        raise PermissionDenied
+    deal = get_object_or_404(Deal.objects.select_related("customer", "owner"), pk=pk)
+    return render(request, "sales/deal.html", _deal_context(request, deal))
+
+
+def _deal_context(request: HttpRequest, deal: Deal, commit_error: str = "") -> dict[str, Any]:
+    exceptions = list(deal.exception_requests.select_related("requested_by", "decided_by"))
+    return {
+        "deal": deal,
+        "lines": deal.lines.select_related("offering", "product").order_by("pk"),
+        "hold": deal.holds.filter(active=True).first(),
+        "promises": list(deal.promises.select_related("created_by", "approval")),
+        "promise": selectors.promise_latest(deal=deal),
+        "exceptions": exceptions,
+        "history": selectors.deal_history(deal=deal),
+        "can_commit": is_sales(request.user),
+        "commit_key": uuid.uuid4(),
+        "commit_error": commit_error,
+    }
+
+
+@login_required
+@require_POST
+def deal_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Commit the deal's lines at a date operations approved (or proposed) for it."""
+    _require_sales(request)
+    deal = get_object_or_404(Deal, pk=pk)
+    form = DealCommitForm(request.POST)
+
+    def again(message: str) -> HttpResponse:
+        return render(request, "sales/deal.html", _deal_context(request, deal, message), status=409)
+
+    if not form.is_valid():
+        return render(
+            request,
+            "sales/deal.html",
+            _deal_context(request, deal, _form_errors(form)),
+            status=400,
+        )
+    exception = None
+    if form.cleaned_data.get("exception"):
+        exception = get_object_or_404(
+            ExceptionRequest, pk=form.cleaned_data["exception"], deal=deal
+        )
+    lines = [
+        selectors.QuoteLine(
+            quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id
+        )
+        for line in deal.lines.order_by("pk")
+    ]
+    return _commit(
+        request,
+        deal=deal,
+        lines=lines,
+        promised_date=form.cleaned_data["promised_date"],
+        key=str(form.cleaned_data["idempotency_key"]),
+        exception=exception if exception and exception.status == "approved" else None,
+        on_error=again,
+    )
+
+
+def _form_errors(form: Any) -> str:
+    def label(name: str) -> str:
+        field = form.fields.get(name)
+        return str(field.label) if field and field.label else name.replace("_", " ").capitalize()
+
+    return "; ".join(f"{label(name)}: {' '.join(errors)}" for name, errors in form.errors.items())
+
+
+def _require_operations(request: HttpRequest) -> None:
+    if not is_operations(request.user):
+        raise PermissionDenied("Only operations decide exception requests.")
+
+
+def _inbox_context(
+    request: HttpRequest, forms: dict[int, ExceptionDecisionForm] | None = None, **extra: Any
+) -> dict[str, Any]:
+    forms = forms or {}
+    pending = [
+        (
+            entry.request,
+            entry.answer,
+            entry.problem,
+            forms.get(entry.request.pk) or ExceptionDecisionForm(prefix=f"x{entry.request.pk}"),
+        )
+        for entry in reads.exception_inbox_get(user=request.user)
+    ]
+    return {
+        "pending": pending,
+        "decided": reads.exception_list_decided(),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def exception_inbox(request: HttpRequest) -> HttpResponse:
+    """Operations' pending exception requests with the engine's view of each."""
+    _require_operations(request)
+    return render(request, "sales/exceptions.html", _inbox_context(request))
+
+
+@login_required
+@require_POST
+def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve (optionally with overtime or a reshuffle), propose another date, or decline."""
+    _require_operations(request)
+    item = get_object_or_404(ExceptionRequest.objects.select_related("deal"), pk=pk)
+    form = ExceptionDecisionForm(request.POST, prefix=f"x{item.pk}")
+    error, status = "", 400
+    if form.is_valid():
+        data = form.cleaned_data
+        overtime = data.get("overtime_percent")
+        try:
+            decided = services.exception_decide(
+                user=request.user,
+                request=item,
+                decision=data["decision"],
+                comment=data["comment"],
+                proposed_date=data.get("proposed_date"),
+                overtime_share=overtime / 100 if overtime else None,
+                allow_reshuffle=bool(data.get("allow_reshuffle")),
+            )
+        except PermissionDenied as exc:
+            error, status = str(exc) or "You may not decide this request.", 403
+        except services.QuoteInputError as exc:
+            error = _field_message(exc)
+        else:
+            if request.htmx:
+                return render(request, "sales/exceptions.html#decided-row", {"item": decided})
+            messages.success(
+                request, f"{decided.deal.name}: {decided.get_status_display().lower()}."
+            )
+            return redirect("sales:exceptions")
+    if request.htmx:
+        entry = reads.exception_impact_get(user=request.user, request=item)
+        return render(
+            request,
+            "sales/exceptions.html#pending-row",
+            {
+                "item": item,
+                "answer": entry.answer,
+                "problem": entry.problem,
+                "form": form,
+                "error": error,
+                "error_pk": item.pk,
+            },
+            status=status,
+        )
+    return render(
+        request,
+        "sales/exceptions.html",
+        _inbox_context(request, {item.pk: form}, error=error, error_pk=item.pk),
+        status=status,
+    )
+
+
+def _promise_for_viewer(request: HttpRequest, pk: int) -> Promise:
+    if not (is_sales(request.user) or is_operations(request.user)):
+        raise PermissionDenied
+    return get_object_or_404(
+        Promise.objects.select_related(
+            "deal__customer", "deal__owner", "created_by", "approval__decided_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_GET
+def promise_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable customer promise sheet."""
+    promise = _promise_for_viewer(request, pk)
+    return render(
+        request, "sales/promise_sheet.html", {"sheet": promise_sheet_build(promise=promise)}
+    )
+
+
+@login_required
+@require_GET
+def promise_sheet_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    promise = _promise_for_viewer(request, pk)
+    sheet = promise_sheet_build(promise=promise)
+    response = HttpResponse(promise_sheet_pdf(sheet), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="promise-{promise.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark the user's notifications read (all, or the one named by ``pk``)."""
+    actions.notification_mark_read(user=request.user, pk=_int_or_none(request.POST.get("pk")))
+    if request.htmx:
+        return render(
+            request,
+            "sales/_notifications.html",
+            {"notifications": list(selectors.notification_list_unread(user=request.user)[:10])},
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("insights:dashboard")
+    return redirect(target)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@require_GET
+def plotly_js(request: HttpRequest) -> FileResponse:
+    """plotly.js from the installed Python package: charts work offline, no CDN."""
+    response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
+    response["Cache-Control"] = f"public, max-age={60 * 60 * 24 * 30}"
+    return response
