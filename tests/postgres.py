@@ -32,6 +32,20 @@ class Cluster:
         prefix = ["runuser", "-u", "postgres", "--"] if self.as_postgres else []
         subprocess.run([*prefix, *args], check=True, capture_output=True, text=True)
 
+    def restart(self) -> None:
+        """Fast restart (clean shutdown, then start with the same options): a fault test tool."""
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-m",
+            "fast",
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "restart",
+        )
+
     def stop(self) -> None:
         try:
             self._run(
@@ -65,8 +79,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+ACTIVE: Cluster | None = None
+"""The cluster of this test run, for fault tests that restart it."""
+
+
 def cluster_start() -> Cluster:
     """Create and start a cluster; the caller must call stop()."""
+    global ACTIVE
     bindir = find_bindir()
     as_postgres = os.geteuid() == 0
     root = Path(tempfile.mkdtemp(prefix="pk-postgres-"))
@@ -106,4 +125,5 @@ def cluster_start() -> Cluster:
         log = (root / "server.log").read_text() if (root / "server.log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL failed to start: {exc.stderr}\n{log}") from exc
+    ACTIVE = cluster
     return cluster
