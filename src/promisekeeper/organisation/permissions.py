@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 SALES = "sales"
 OPERATIONS = "operations"
 ADMIN = "admin"
 GROUPS = (SALES, OPERATIONS, ADMIN)
 
+AnyUser = AbstractBaseUser | AnonymousUser
 
-def _in_group(user: User | AnonymousUser, group: str) -> bool:
-    if not user.is_authenticated:
+
+def _in_group(user: AnyUser, group: str) -> bool:
+    if not isinstance(user, User) or not user.is_active:
         return False
     if user.is_superuser:
         return True
     return user.groups.filter(name__in=[group, ADMIN]).exists()
 
 
-def is_sales(user: User | AnonymousUser) -> bool:
+def is_sales(user: AnyUser) -> bool:
     """Sales people quote and request promises; admins may too."""
     return _in_group(user, SALES)
 
 
-def is_operations(user: User | AnonymousUser) -> bool:
+def is_operations(user: AnyUser) -> bool:
     """Operations manages capacity, SOPs and delivery; admins may too."""
     return _in_group(user, OPERATIONS)
 
 
-def is_admin(user: User | AnonymousUser) -> bool:
+def is_admin(user: AnyUser) -> bool:
     """Admins configure the organisation."""
     return _in_group(user, ADMIN)
