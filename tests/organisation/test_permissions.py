@@ -37,3 +37,11 @@ def test_sync_is_idempotent():
     assert {name: set(group.permissions.all()) for name, group in first.items()} == {
         name: set(group.permissions.all()) for name, group in second.items()
     }
+
+
+def test_migrate_gives_the_groups_their_permissions():
+    from django.contrib.auth.models import Group
+
+    operations = Group.objects.get(name="operations")
+    assert operations.permissions.filter(codename="change_project").exists()
+    assert not operations.permissions.filter(codename="add_deal").exists()
