@@ -6,9 +6,11 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 
 from promisekeeper.api.auth import TokenAuth
+from promisekeeper.api.sales import router as sales_router
 from promisekeeper.organisation.selectors import ledger_version_get
 
 api = NinjaAPI(title="Promisekeeper API", version="1", docs_url="/docs", auth=TokenAuth())
+api.add_router("/", sales_router)
 
 
 class HealthOut(Schema):

@@ -1,0 +1,305 @@
+"""The sales API: quote, hold, commit (idempotent), exceptions and a deal's history.
+
+Thin: every endpoint parses, calls the same service the web pages call, and maps its
+errors: QuoteInputError -> 400 {"field", "message"}, PermissionDenied -> 403,
+IdempotencyConflict -> 422; an unknown deal or request in the body is a 400 naming it.
+Nothing is written when an error is returned.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from ninja import Field, Header, Router, Schema, Status
+
+from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.sales.models import Customer, Deal, ExceptionRequest
+from promisekeeper.sales.selectors import QuoteAnswer, deal_history
+from promisekeeper.sales.services import (
+    IdempotencyConflict,
+    QuoteInputError,
+    QuoteLine,
+    commit_fingerprint,
+    exception_decide,
+    exception_request,
+    hold_place,
+    promise_commit,
+    quote_check,
+)
+
+router = Router(tags=["sales"])
+
+MAX_ID = 2**53
+
+
+class ErrorOut(Schema):
+    field: str
+    message: str
+
+
+class DetailOut(Schema):
+    detail: str
+
+
+class LineIn(Schema):
+    offering_id: int | None = Field(None, ge=1, le=MAX_ID)
+    product_id: int | None = Field(None, ge=1, le=MAX_ID)
+    quantity: int = Field(..., ge=-1_000_000, le=1_000_000)
+
+
+class QuoteIn(Schema):
+    deal_id: int | None = Field(None, ge=1, le=MAX_ID)
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
+    lines: list[LineIn] = Field(..., max_length=50)
+    wanted_date: datetime.date | None = None
+
+
+class HoldIn(Schema):
+    deal_id: int = Field(..., ge=1, le=MAX_ID)
+    days: int = Field(7, ge=-1000, le=1000)
+
+
+class HoldOut(Schema):
+    id: int
+    deal_id: int
+    expires_at: datetime.datetime
+
+
+class CommitIn(Schema):
+    deal_id: int = Field(..., ge=1, le=MAX_ID)
+    lines: list[LineIn] = Field(..., max_length=50)
+    promised_date: datetime.date
+    exception_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class PromiseOut(Schema):
+    id: int
+    deal_id: int
+    promised_date: datetime.date
+    confidence: str
+    p50_date: datetime.date | None
+    p80_date: datetime.date | None
+    p95_date: datetime.date | None
+    approval_id: int | None
+    created_at: datetime.datetime
+
+
+class CommitOut(Schema):
+    status: str
+    promise: PromiseOut | None
+    earliest_date: datetime.date | None
+    reason: str
+
+
+class ExceptionIn(Schema):
+    deal_id: int = Field(..., ge=1, le=MAX_ID)
+    requested_date: datetime.date
+    scope_note: str = Field("", max_length=5000)
+
+
+class DecisionIn(Schema):
+    decision: str
+    comment: str = Field("", max_length=5000)
+    proposed_date: datetime.date | None = None
+    overtime_share: float | None = Field(None, ge=-10, le=10)
+    allow_reshuffle: bool = False
+
+
+class ExceptionOut(Schema):
+    id: int
+    deal_id: int
+    requested_date: datetime.date
+    scope_note: str
+    status: str
+    requested_by_id: int
+    decided_by_id: int | None
+    decision_comment: str
+    proposed_date: datetime.date | None
+    impact: dict[str, Any]
+
+
+class EventOut(Schema):
+    id: int
+    action: str
+    actor: str | None
+    created_at: datetime.datetime
+    payload: dict[str, Any]
+
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 403: DetailOut, 422: ErrorOut}
+
+
+def _mapped(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except QuoteInputError as error:
+        return Status(400, ErrorOut(field=error.field, message=error.message))
+    except PermissionDenied as error:
+        return Status(403, DetailOut(detail=str(error) or "Not allowed."))
+    except IdempotencyConflict as error:
+        return Status(422, ErrorOut(field="Idempotency-Key", message=str(error)))
+
+
+def _deal(deal_id: int | None, field: str = "deal_id") -> Deal | None:
+    if deal_id is None:
+        return None
+    deal = Deal.objects.filter(pk=deal_id).first()
+    if deal is None:
+        raise QuoteInputError(field, "no such deal")
+    return deal
+
+
+def _lines(lines: list[LineIn]) -> list[QuoteLine]:
+    return [
+        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
+        for line in lines
+    ]
+
+
+@router.post("/quotes", response={200: QuoteAnswer, **ERRORS})
+def quote_create(request: HttpRequest, body: QuoteIn) -> Any:
+    """Can we promise these lines by the wanted date? Nothing is written."""
+
+    def run() -> QuoteAnswer:
+        customer = None
+        if body.customer_id is not None:
+            customer = Customer.objects.filter(pk=body.customer_id).first()
+            if customer is None:
+                raise QuoteInputError("customer_id", "no such customer")
+        return quote_check(
+            user=request.user,
+            customer=customer,
+            deal=_deal(body.deal_id),
+            lines=_lines(body.lines),
+            wanted_date=body.wanted_date,
+        )
+
+    return _mapped(run)
+
+
+@router.post("/holds", response={201: HoldOut, **ERRORS})
+def hold_create(request: HttpRequest, body: HoldIn) -> Any:
+    """Keep the deal's capacity for ``days`` days."""
+
+    def run() -> Any:
+        deal = _deal(body.deal_id)
+        assert deal is not None
+        hold = hold_place(user=request.user, deal=deal, days=body.days)
+        return Status(201, HoldOut(id=hold.pk, deal_id=deal.pk, expires_at=hold.expires_at))
+
+    return _mapped(run)
+
+
+@router.post("/commits", response={200: CommitOut, 201: CommitOut, 409: CommitOut, **ERRORS})
+def commit_create(
+    request: HttpRequest,
+    body: CommitIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+) -> Any:
+    """Promise a date. 201 committed, 200 replayed (same key and body), 409 taken
+    (``earliest_date`` says the best date now), 422 the key was used for another body."""
+
+    def run() -> Any:
+        deal = _deal(body.deal_id)
+        assert deal is not None
+        exception = None
+        if body.exception_id is not None:
+            exception = ExceptionRequest.objects.filter(pk=body.exception_id).first()
+            if exception is None:
+                raise QuoteInputError("exception_id", "no such exception request")
+        lines = _lines(body.lines)
+        result = promise_commit(
+            user=request.user,
+            deal=deal,
+            lines=lines,
+            promised_date=body.promised_date,
+            idempotency_key=idempotency_key,
+            request_fingerprint=commit_fingerprint(
+                deal_id=deal.pk,
+                lines=lines,
+                promised_date=body.promised_date,
+                exception_id=body.exception_id,
+            ),
+            exception=exception,
+        )
+        status = {"committed": 201, "replayed": 200, "taken": 409}[result.status]
+        return Status(
+            status,
+            CommitOut(
+                status=result.status,
+                promise=PromiseOut.from_orm(result.promise) if result.promise else None,
+                earliest_date=result.earliest_date,
+                reason=result.reason,
+            ),
+        )
+
+    return _mapped(run)
+
+
+@router.post("/exceptions", response={201: ExceptionOut, **ERRORS})
+def exception_create(request: HttpRequest, body: ExceptionIn) -> Any:
+    """Ask operations to allow a date the engine would not promise."""
+
+    def run() -> Any:
+        deal = _deal(body.deal_id)
+        assert deal is not None
+        created = exception_request(
+            user=request.user,
+            deal=deal,
+            requested_date=body.requested_date,
+            scope_note=body.scope_note,
+        )
+        return Status(201, ExceptionOut.from_orm(created))
+
+    return _mapped(run)
+
+
+@router.post(
+    "/exceptions/{request_id}/decision", response={200: ExceptionOut, 404: DetailOut, **ERRORS}
+)
+def exception_decision(request: HttpRequest, request_id: int, body: DecisionIn) -> Any:
+    """Operations approves, proposes another date or declines."""
+    found = ExceptionRequest.objects.filter(pk=request_id).first() if request_id <= MAX_ID else None
+    if found is None:
+        return Status(404, DetailOut(detail="No such exception request."))
+
+    def run() -> Any:
+        return ExceptionOut.from_orm(
+            exception_decide(
+                user=request.user,
+                request=found,
+                decision=body.decision,
+                comment=body.comment,
+                proposed_date=body.proposed_date,
+                overtime_share=body.overtime_share,
+                allow_reshuffle=body.allow_reshuffle,
+            )
+        )
+
+    return _mapped(run)
+
+
+@router.get(
+    "/deals/{deal_id}/history", response={200: list[EventOut], 403: DetailOut, 404: DetailOut}
+)
+def deal_history_list(request: HttpRequest, deal_id: int) -> Any:
+    """Every audit event of a deal, oldest first."""
+    if not (is_sales(request.user) or is_operations(request.user)):
+        return Status(403, DetailOut(detail="Only sales and operations can read deal history."))
+    deal = Deal.objects.filter(pk=deal_id).first() if deal_id <= MAX_ID else None
+    if deal is None:
+        return Status(404, DetailOut(detail="No such deal."))
+    return [
+        EventOut(
+            id=event.pk,
+            action=event.action,
+            actor=event.actor.get_username() if event.actor else None,
+            created_at=event.created_at,
+            payload=event.payload,
+        )
+        for event in deal_history(deal=deal)
+    ]
