@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from promisekeeper.delivery.models import Project, ProjectAssignment, ThankYouNote
+from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
 from promisekeeper.delivery.selectors import OPEN_STATUSES
 from promisekeeper.insights import kpis
 from promisekeeper.organisation.permissions import is_operations, is_sales
@@ -116,26 +116,35 @@ class DeliveredRow:
 
 def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
     """Projects delivered on or after ``since`` with their phases' estimated and actual hours."""
+    # Plain values rather than model instances: the dashboard reads hundreds of these per render.
     projects = (
         Project.objects.filter(status=Project.Status.DELIVERED, delivered_date__gte=since)
-        .select_related("sales_owner")
-        .prefetch_related("phases")
         .order_by("delivered_date", "pk")
+        .values_list(
+            "pk",
+            "name",
+            "promised_date",
+            "delivered_date",
+            "sales_owner__first_name",
+            "sales_owner__last_name",
+            "sales_owner__username",
+        )
     )
+    phases: dict[int, list[kpis.PhaseEffort]] = defaultdict(list)
+    for project_id, estimated, actual in ProjectPhase.objects.filter(
+        project__status=Project.Status.DELIVERED, project__delivered_date__gte=since
+    ).values_list("project_id", "effort_estimated_hours", "effort_actual_hours"):
+        phases[project_id].append(kpis.PhaseEffort(float(estimated), float(actual)))
     rows = []
-    for project in projects:
-        owner = project.sales_owner
+    for pk, name, promised, delivered, first, last, username in projects:
         rows.append(
             DeliveredRow(
-                pk=project.pk,
-                name=project.name,
-                promised=project.promised_date,
-                delivered=project.delivered_date,  # type: ignore[arg-type]
-                sales_owner=(owner.get_full_name() or owner.get_username()) if owner else "",
-                phases=tuple(
-                    kpis.PhaseEffort(float(p.effort_estimated_hours), float(p.effort_actual_hours))
-                    for p in project.phases.all()
-                ),
+                pk=pk,
+                name=name,
+                promised=promised,
+                delivered=delivered,
+                sales_owner=f"{first} {last}".strip() or (username or ""),
+                phases=tuple(phases.get(pk, ())),
             )
         )
     return rows
@@ -167,13 +176,24 @@ def _num(value: float | None, unit: str) -> str:
     return "no data" if value is None else f"{value:.1f} {unit}"
 
 
-def history_tiles(*, today: datetime.date) -> list[KpiTile]:
-    """On-time rate, mean slip and forecast accuracy over trailing windows, weekly for 12 weeks."""
+def history_since(*, today: datetime.date) -> datetime.date:
+    """The earliest delivery date the history tiles look at."""
+    first_week = kpis.week_start(today) - datetime.timedelta(weeks=HORIZON_WEEKS - 1)
+    return first_week - datetime.timedelta(weeks=HISTORY_WINDOW_WEEKS)
+
+
+def history_tiles(*, today: datetime.date, rows: list[DeliveredRow] | None = None) -> list[KpiTile]:
+    """On-time rate, mean slip and forecast accuracy over trailing windows, weekly for 12 weeks.
+
+    ``rows`` may be passed in (delivered since at least ``history_since``) to share one read.
+    """
     weeks = kpis.week_starts(
         first=today - datetime.timedelta(weeks=HORIZON_WEEKS - 1), count=HORIZON_WEEKS
     )
-    since = weeks[0] - datetime.timedelta(weeks=HISTORY_WINDOW_WEEKS)
-    rows = delivered_rows(since=since)
+    since = history_since(today=today)
+    if rows is None:
+        rows = delivered_rows(since=since)
+    rows = [r for r in rows if r.delivered >= since]
     recent = [
         r for r in rows if r.delivered > today - datetime.timedelta(weeks=HISTORY_WINDOW_WEEKS)
     ]
@@ -269,6 +289,10 @@ class ProjectPlan:
     @property
     def slack_days(self) -> int | None:
         return None if self.lateness_days is None else -self.lateness_days
+
+    @property
+    def phases_text(self) -> str:
+        return "; ".join(f"{p.name} {p.start:%d %b}–{p.end:%d %b}" for p in self.phases)
 
     @property
     def url(self) -> str:
@@ -875,10 +899,14 @@ def recognition_list(*, today: datetime.date, limit: int = 8) -> list[Recognitio
     ]
 
 
-def sales_credit_list(*, since: datetime.date) -> list[SalesCredit]:
+def sales_credit_list(
+    *, since: datetime.date, rows: list[DeliveredRow] | None = None
+) -> list[SalesCredit]:
     """Per sales owner: promises kept (delivered on time) out of promises delivered since."""
     credit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for row in delivered_rows(since=since):
+    if rows is None:
+        rows = delivered_rows(since=since)
+    for row in (r for r in rows if r.delivered >= since):
         if not row.sales_owner or row.promised is None:
             continue
         credit[row.sales_owner][1] += 1

@@ -75,7 +75,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         return timeline(request)
     facts = selectors.plan_facts_get(today=today)
     threshold = selectors.risk_threshold_days_get()
-    tiles = selectors.history_tiles(today=today) + selectors.plan_tiles(facts=facts)
+    credit_since = today - datetime.timedelta(weeks=52)
+    history = selectors.delivered_rows(
+        since=min(credit_since, selectors.history_since(today=today))
+    )
+    tiles = selectors.history_tiles(today=today, rows=history) + selectors.plan_tiles(facts=facts)
     context: dict[str, Any] = {
         "organisation_name": selectors.organisation_name_get(),
         "todos": selectors.todo_list_for_user(user=request.user),
@@ -83,7 +87,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "at_risk": selectors.at_risk_list(facts=facts, threshold_days=threshold),
         "threshold": threshold,
         "recognition": selectors.recognition_list(today=today),
-        "sales_credit": selectors.sales_credit_list(since=today - datetime.timedelta(weeks=52)),
+        "sales_credit": selectors.sales_credit_list(since=credit_since, rows=history),
         "thanks": selectors.thank_you_feed(),
         "today": today,
         **_heatmap_context(facts, _expand(request)),
