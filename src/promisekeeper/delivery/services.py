@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -72,12 +72,16 @@ def project_phase_progress_set(*, phase: ProjectPhase, progress: Decimal) -> Pro
 
 @transaction.atomic
 def thank_you_note_create(
-    *, project: Project, author: AbstractBaseUser | None, text: str
+    *, project: Project, author: AbstractBaseUser | AnonymousUser | None, text: str
 ) -> ThankYouNote:
     """Thank the people behind a delivered project; only delivered projects can be thanked."""
     if project.status != Project.Status.DELIVERED:
         raise ValidationError({"project": "Only delivered projects can be thanked."})
-    note = ThankYouNote(project=project, author=author, text=text.strip())
+    note = ThankYouNote(
+        project=project,
+        author_id=author.pk if author is not None and author.is_authenticated else None,
+        text=text.strip(),
+    )
     note.full_clean()
     note.save()
     return note

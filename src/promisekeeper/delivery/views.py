@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.catalog.models import Offering
 from promisekeeper.delivery.models import Project
@@ -23,12 +24,18 @@ from promisekeeper.insights.selectors import (
 from promisekeeper.sales.models import Customer
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
+
+    htmx: HtmxDetails
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
 @login_required
-def projects(request: HttpRequest) -> HttpResponse:
+def projects(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "promised")
     rows = project_list(
         q=request.GET.get("q", "").strip(),
@@ -61,7 +68,7 @@ def _project_or_404(pk: int) -> Project:
 
 
 @login_required
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
     facts = plan_facts_get()
     plan = facts.projects.get(("project", project.pk))
@@ -84,7 +91,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_thank(request: HttpRequest, pk: int) -> HttpResponse:
+def project_thank(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
     try:
         thank_you_note_create(
@@ -101,7 +108,7 @@ def project_thank(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def project_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+def project_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
     plan = plan_facts_get().projects.get(("project", project.pk))
     calendar = exports.project_calendar(project=project, plan=plan, today=timezone.localdate())

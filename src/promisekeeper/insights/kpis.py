@@ -35,7 +35,7 @@ def on_time_rate(deliveries: Iterable[Delivery]) -> float | None:
     promised = [d for d in deliveries if d.promised is not None]
     if not promised:
         return None
-    kept = sum(1 for d in promised if d.delivered <= d.promised)  # type: ignore[operator]
+    kept = sum(1 for d in promised if d.promised is not None and d.delivered <= d.promised)
     return kept / len(promised)
 
 

@@ -66,7 +66,7 @@ def todo_list_for_user(*, user: AbstractBaseUser | AnonymousUser, days: int = 3)
             active=True, expires_at__gt=now, expires_at__lte=now + datetime.timedelta(days=days)
         ).select_related("deal__customer")
         if not getattr(user, "is_superuser", False):
-            holds = holds.filter(deal__owner=user)
+            holds = holds.filter(deal__owner_id=user.pk)
         for hold in holds.order_by("expires_at")[:20]:
             todos.append(
                 Todo(
@@ -137,6 +137,7 @@ def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
         phases[project_id].append(kpis.PhaseEffort(float(estimated), float(actual)))
     rows = []
     for pk, name, promised, delivered, first, last, username in projects:
+        assert delivered is not None  # filtered on delivered_date above
         rows.append(
             DeliveredRow(
                 pk=pk,

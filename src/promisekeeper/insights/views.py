@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import charts, exports, selectors
 from promisekeeper.sales.models import Deal
@@ -19,8 +20,14 @@ from promisekeeper.sales.models import Deal
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
+
+    htmx: HtmxDetails
+
+
 @require_GET
-def plotly_js(request: HttpRequest) -> FileResponse:
+def plotly_js(request: HtmxHttpRequest) -> FileResponse:
     """plotly.js from the installed Python package, so charts work offline and without a CDN."""
     response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
     response["Cache-Control"] = f"public, max-age={60 * 60 * 24 * 30}"
@@ -31,7 +38,7 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _gantt_filters(request: HttpRequest) -> selectors.GanttFilters:
+def _gantt_filters(request: HtmxHttpRequest) -> selectors.GanttFilters:
     return selectors.GanttFilters(
         team=_int(request.GET.get("team")),
         role=request.GET.get("role", "").strip(),
@@ -40,7 +47,7 @@ def _gantt_filters(request: HttpRequest) -> selectors.GanttFilters:
     )
 
 
-def _expand(request: HttpRequest) -> set[str]:
+def _expand(request: HtmxHttpRequest) -> set[str]:
     return {value for value in request.GET.getlist("expand") if value}
 
 
@@ -56,8 +63,9 @@ def _heatmap_context(facts: selectors.PlanFacts, expand: set[str]) -> dict[str, 
 
 
 def _gantt_context(
-    request: HttpRequest, facts: selectors.PlanFacts, threshold: int
+    request: HtmxHttpRequest, facts: selectors.PlanFacts, threshold: int
 ) -> dict[str, Any]:
+
     filters = _gantt_filters(request)
     rows = selectors.gantt_rows(facts=facts, filters=filters, threshold_days=threshold)
     return {
@@ -69,7 +77,7 @@ def _gantt_context(
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if request.htmx and request.htmx.target == "timeline":
         return timeline(request)
@@ -97,7 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def timeline(request: HttpRequest) -> HttpResponse:
+def timeline(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     context = _gantt_context(request, facts, selectors.risk_threshold_days_get())
     template = "insights/dashboard.html#timeline" if request.htmx else "insights/timeline.html"
@@ -105,7 +113,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def heatmap(request: HttpRequest) -> HttpResponse:
+def heatmap(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     context = _heatmap_context(facts, _expand(request))
     template = "insights/dashboard.html#heatmap" if request.htmx else "insights/heatmap.html"
@@ -113,7 +121,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def heatmap_cell(request: HttpRequest) -> HttpResponse:
+def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     row_key = request.GET.get("row", "")
     week = _int(request.GET.get("week"))
@@ -134,21 +142,21 @@ def heatmap_cell(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def heatmap_csv(request: HttpRequest) -> HttpResponse:
+def heatmap_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     rows = selectors.heatmap_rows(facts=facts, expand=set(facts.roles))
     return exports.csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
 
 
 @login_required
-def at_risk_csv(request: HttpRequest) -> HttpResponse:
+def at_risk_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     rows = selectors.at_risk_list(facts=facts, threshold_days=selectors.risk_threshold_days_get())
     return exports.csv_response("at-risk.csv", *exports.at_risk_table(rows))
 
 
 @login_required
-def deals(request: HttpRequest) -> HttpResponse:
+def deals(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-created")
     rows = selectors.deal_list(
         q=request.GET.get("q", "").strip(),

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
 from promisekeeper.insights.selectors import person_work_blocks, what_if_affected_promises
@@ -27,12 +28,18 @@ from promisekeeper.people.selectors import (
 from promisekeeper.people.services import person_hire, time_off_create
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
+
+    htmx: HtmxDetails
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
 @login_required
-def people(request: HttpRequest) -> HttpResponse:
+def people(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     rows = person_list(
         q=request.GET.get("q", "").strip(),
@@ -60,7 +67,7 @@ def people(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _go(request: HttpRequest, url: str) -> HttpResponse:
+def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """After a save: a normal redirect, or a full-page redirect when htmx posted the form."""
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -73,7 +80,7 @@ def _person_or_404(pk: int) -> Person:
 
 
 def _preview_or_save(
-    request: HttpRequest, *, change: Callable[[], object], saved: str
+    request: HtmxHttpRequest, *, change: Callable[[], object], saved: str
 ) -> tuple[bool, list[object] | None]:
     """Preview shows the promises the change would move; save runs it for real."""
     if request.POST.get("action") == "save":
@@ -92,7 +99,7 @@ def _preview_or_save(
 
 
 @login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = _person_or_404(pk)
     today = timezone.localdate()
     form = TimeOffForm()
@@ -135,7 +142,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def person_new(request: HttpRequest) -> HttpResponse:
+def person_new(request: HtmxHttpRequest) -> HttpResponse:
     if not is_operations(request.user):
         raise PermissionDenied("Only operations can add people.")
     form = PersonForm(request.POST or None, initial={"start_date": timezone.localdate()})
@@ -163,7 +170,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def person_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+def person_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = _person_or_404(pk)
     today = timezone.localdate()
     calendar = exports.person_calendar(
