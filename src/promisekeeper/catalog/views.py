@@ -55,6 +55,10 @@ def offering_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "versions": versions,
         "diffs": diffs,
         "chosen": chosen,
+        "compare_from": int(a)
+        if a.isdigit()
+        else (versions[1].version if len(versions) > 1 else None),
+        "compare_to": int(b) if b.isdigit() else (versions[0].version if versions else None),
         "query": request.GET,
     }
     return render(request, "catalog/offering_detail.html", context)

@@ -19,7 +19,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
-from promisekeeper.delivery.selectors import OPEN_STATUSES
 from promisekeeper.insights import kpis
 from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.organisation.selectors import organisation_settings_get
@@ -1047,10 +1046,6 @@ def what_if_affected_promises(*, change: Callable[[], object]) -> list[AffectedP
     ]
     affected.sort(key=lambda a: (not a.becomes_late, a.promised or datetime.date.max))
     return affected
-
-
-def open_project_count() -> int:
-    return Project.objects.filter(status__in=OPEN_STATUSES).count()
 
 
 def deal_owner_options() -> list[tuple[str, str]]:
