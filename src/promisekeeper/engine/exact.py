@@ -58,6 +58,7 @@ import statistics
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
@@ -193,7 +194,7 @@ def solve_exact(
     heads = _heads(tasks)
     tails = _tails(tasks)
     starts, ends = [], []
-    intervals: dict[str, tuple[list[object], list[int]]] = {}
+    intervals: dict[str, tuple[list[Any], list[int]]] = {}
     for k, task in enumerate(tasks):
         latest = n_days - tails[k]
         if latest < heads[k]:

@@ -60,7 +60,7 @@ import enum
 import math
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -341,11 +341,12 @@ class _Network:
             (-(-w // c) for w, c in zip(work, self.caps, strict=True) if c > 0), default=0
         )
         self.lower_bound = max(self.cpm_bound, self.energy_bound)
+        # The request format each SGS variant expects: see _sgs and _sgs_wide.
+        self.sgs: Callable[..., tuple[list[int], list[int], int]]
+        self.sgs_reqs: list[tuple[tuple[Any, ...], ...]]
         if max(self.caps, default=0) <= 255:
             self.sgs = _sgs
-            self.sgs_reqs: list[tuple[tuple[int, Any, Any], ...]] = [
-                tuple((r, _FITS[q], _MINUS[q]) for r, q in reqs) for reqs in self.reqs
-            ]
+            self.sgs_reqs = [tuple((r, _FITS[q], _MINUS[q]) for r, q in reqs) for reqs in self.reqs]
         else:
             self.sgs = _sgs_wide
             self.sgs_reqs = list(self.reqs)
