@@ -180,8 +180,8 @@ def solve_exact(
         if key not in index:
             raise InvalidInput("hint", f"unknown phase {key}")
 
-    def done(status: ExactStatus, reason: str = "", **values: object) -> ExactResult:
-        return ExactResult(status, wall_time=time.perf_counter() - clock, reason=reason, **values)  # type: ignore[arg-type]
+    def done(status: ExactStatus, reason: str = "", **values: Any) -> ExactResult:
+        return ExactResult(status, wall_time=time.perf_counter() - clock, reason=reason, **values)
 
     if problem:
         return done(ExactStatus.INFEASIBLE, problem)
