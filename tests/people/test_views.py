@@ -195,3 +195,55 @@ def test_person_calendar_feed_parses_with_work_and_time_off(client, world, sales
 def test_people_pages_require_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def _booked(world) -> TimeOff:
+    return TimeOff.objects.create(
+        person=world.ada,
+        start_date=world.today + datetime.timedelta(days=200),
+        end_date=world.today + datetime.timedelta(days=201),
+    )
+
+
+def test_changing_time_off_previews_then_updates_the_same_entry(client, world, ops_user):
+    booked = _booked(world)
+    client.force_login(ops_user)
+    url = reverse("people:person_detail", args=[world.ada.pk])
+    page = client.get(url, {"edit": booked.pk})
+    assert page.context["editing"] == booked
+    assert page.context["form"].initial["start_date"] == booked.start_date
+    moved = {
+        "time_off": booked.pk,
+        "start_date": world.today.isoformat(),
+        "end_date": (world.today + datetime.timedelta(days=14)).isoformat(),
+        "kind": "vacation",
+        "status": "approved",
+    }
+    preview = client.post(url, {**moved, "action": "preview"})
+    assert {a.name for a in preview.context["affected"]} >= {"Easy"}
+    booked.refresh_from_db()
+    assert booked.start_date == world.today + datetime.timedelta(days=200)
+    version = ledger_version_get()
+    assert client.post(url, {**moved, "action": "save"}).status_code == 302
+    booked.refresh_from_db()
+    assert booked.start_date == world.today and TimeOff.objects.count() == 1
+    assert ledger_version_get() == version + 1
+
+
+def test_time_off_of_someone_else_cannot_be_changed_through_this_page(client, world, ops_user):
+    theirs = TimeOff.objects.create(person=world.ben, start_date=world.today, end_date=world.today)
+    client.force_login(ops_user)
+    client.post(
+        reverse("people:person_detail", args=[world.ada.pk]),
+        {
+            "time_off": theirs.pk,
+            "start_date": "2031-01-06",
+            "end_date": "2031-01-07",
+            "kind": "vacation",
+            "status": "approved",
+            "action": "save",
+        },
+    )
+    theirs.refresh_from_db()
+    assert theirs.start_date == world.today
+    assert TimeOff.objects.filter(person=world.ada).count() == 1

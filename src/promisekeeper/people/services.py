@@ -74,3 +74,25 @@ def person_hire(
     for role, efficiency in skills:
         skill_set(person=person, role=role, efficiency=efficiency)
     return person
+
+
+@transaction.atomic
+def time_off_update(
+    *,
+    time_off: TimeOff,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    kind: str,
+    status: str,
+    hours_per_day: Decimal | None = None,
+) -> TimeOff:
+    """Change booked time off; validated, bumps the ledger."""
+    time_off.start_date = start_date
+    time_off.end_date = end_date
+    time_off.kind = kind
+    time_off.status = status
+    time_off.hours_per_day = hours_per_day
+    time_off.full_clean()
+    time_off.save()
+    ledger_bump()
+    return time_off

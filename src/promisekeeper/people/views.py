@@ -19,13 +19,13 @@ from promisekeeper.insights import exports
 from promisekeeper.insights.selectors import person_work_blocks, what_if_affected_promises
 from promisekeeper.organisation.permissions import is_operations
 from promisekeeper.people.forms import PersonForm, TimeOffForm
-from promisekeeper.people.models import Person, Role, Team
+from promisekeeper.people.models import Person, Role, Team, TimeOff
 from promisekeeper.people.selectors import (
     person_calendar_months,
     person_detail_get,
     person_list,
 )
-from promisekeeper.people.services import person_hire, time_off_create
+from promisekeeper.people.services import person_hire, time_off_create, time_off_update
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -67,6 +67,25 @@ def people(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _time_off_of(person: Person, value: str | None) -> TimeOff | None:
+    """The person's time-off entry named in the request, or None to book a new one."""
+    if not value or not value.isdigit():
+        return None
+    return next((t for t in person.time_off.all() if t.pk == int(value)), None)
+
+
+def _time_off_initial(time_off: TimeOff | None) -> dict[str, object]:
+    if time_off is None:
+        return {}
+    return {
+        "start_date": time_off.start_date,
+        "end_date": time_off.end_date,
+        "kind": time_off.kind,
+        "status": time_off.status,
+        "hours_per_day": time_off.hours_per_day,
+    }
+
+
 def _go(request: HtmxHttpRequest, url: str) -> HttpResponse:
     """After a save: a normal redirect, or a full-page redirect when htmx posted the form."""
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -102,7 +121,8 @@ def _preview_or_save(
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     person = _person_or_404(pk)
     today = timezone.localdate()
-    form = TimeOffForm()
+    editing = _time_off_of(person, request.POST.get("time_off") or request.GET.get("edit"))
+    form = TimeOffForm(initial=_time_off_initial(editing))
     affected = None
     if request.method == "POST":
         if not is_operations(request.user):
@@ -110,17 +130,21 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         form = TimeOffForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
+            fields = {
+                "start_date": data["start_date"],
+                "end_date": data["end_date"],
+                "kind": data["kind"],
+                "status": data["status"],
+                "hours_per_day": data["hours_per_day"],
+            }
+
+            def change() -> object:
+                if editing is not None:
+                    return time_off_update(time_off=editing, **fields)
+                return time_off_create(person=person, **fields)
+
             done, affected = _preview_or_save(
-                request,
-                change=lambda: time_off_create(
-                    person=person,
-                    start_date=data["start_date"],
-                    end_date=data["end_date"],
-                    kind=data["kind"],
-                    status=data["status"],
-                    hours_per_day=data["hours_per_day"],
-                ),
-                saved="Time off saved; the plan has been updated.",
+                request, change=change, saved="Time off saved; the plan has been updated."
             )
             if done:
                 return _go(request, reverse("people:person_detail", args=[pk]))
@@ -132,6 +156,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "months": person_calendar_months(person=person, first=today, count=3),
         "blocks": person_work_blocks(person_pk=person.pk)[:40],
         "form": form,
+        "editing": editing,
         "affected": affected,
         "can_edit": is_operations(request.user),
         "today": today,
