@@ -108,3 +108,18 @@ def test_delivered_project_calendar_uses_actual_dates(client, world, sales_user)
     done = [e for e in calendar.walk("VEVENT") if "(done)" in str(e["SUMMARY"])]
     assert len(done) == 1
     assert done[0].decoded("DTSTART") == world.today - datetime.timedelta(days=30)
+
+
+def test_project_feed_token_opens_that_project_only(client, world, sales_user):
+    from promisekeeper.insights.exports import calendar_token
+
+    url = reverse("delivery:project_calendar", args=[world.easy.pk])
+    assert client.get(url).status_code == 302
+    token = calendar_token(kind="project", pk=world.easy.pk)
+    assert client.get(url, {"token": token}).status_code == 200
+    assert (
+        client.get(url, {"token": calendar_token(kind="person", pk=world.easy.pk)}).status_code
+        == 302
+    )
+    other = reverse("delivery:project_calendar", args=[world.tight.pk])
+    assert client.get(other, {"token": token}).status_code == 302

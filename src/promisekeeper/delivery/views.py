@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -84,6 +85,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "at_risk": at_risk,
         "reason": risk_reason(plan) if plan and at_risk else "",
         "planned_people": people,
+        "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),
     }
     return render(request, "delivery/project_detail.html", context)
@@ -107,8 +109,14 @@ def project_thank(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("delivery:project_detail", pk=pk)
 
 
-@login_required
 def project_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The feed for a logged-in user, or for a calendar app holding the feed's token."""
+    token = request.GET.get("token", "")
+    if not (
+        request.user.is_authenticated
+        or exports.calendar_token_valid(kind="project", pk=pk, token=token)
+    ):
+        return redirect_to_login(request.get_full_path())
     project = _project_or_404(pk)
     plan = plan_facts_get().projects.get(("project", project.pk))
     calendar = exports.project_calendar(project=project, plan=plan, today=timezone.localdate())

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -157,6 +158,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "blocks": person_work_blocks(person_pk=person.pk)[:40],
         "form": form,
         "editing": editing,
+        "feed_token": exports.calendar_token(kind="person", pk=person.pk),
         "affected": affected,
         "can_edit": is_operations(request.user),
         "today": today,
@@ -194,8 +196,14 @@ def person_new(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "affected": affected})
 
 
-@login_required
 def person_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The feed for a logged-in user, or for a calendar app holding the feed's token."""
+    token = request.GET.get("token", "")
+    if not (
+        request.user.is_authenticated
+        or exports.calendar_token_valid(kind="person", pk=pk, token=token)
+    ):
+        return redirect_to_login(request.get_full_path())
     person = _person_or_404(pk)
     today = timezone.localdate()
     calendar = exports.person_calendar(
