@@ -175,3 +175,31 @@ def test_dashboard_screenshot(browser, live_server, tmp_path):
     assert target.stat().st_size > 50_000
     context.close()
     assert errors == []
+
+
+def test_time_off_preview_then_save_in_the_browser(browser, live_server):
+    import datetime
+
+    from django.utils import timezone
+
+    from promisekeeper.insights.selectors import plan_facts_get
+    from promisekeeper.people.models import TimeOff
+
+    demo_company_create(seed=1, size="S")
+    facts = plan_facts_get()
+    busiest = facts.person_pks[int(facts.firm_remaining.argmax())]
+    booked = TimeOff.objects.filter(person_id=busiest).count()
+    context, page, errors = _login(browser, live_server, "ops")
+    page.goto(f"{live_server.url}/people/{busiest}/")
+    today = timezone.localdate()
+    page.fill("#id_start_date", today.isoformat())
+    page.fill("#id_end_date", (today + datetime.timedelta(days=20)).isoformat())
+    page.click("button[value=preview]")
+    page.wait_for_selector("#preview")
+    assert "This change moves" in page.inner_text("#preview")
+    assert TimeOff.objects.filter(person_id=busiest).count() == booked
+    page.click("button[value=save]")
+    page.wait_for_selector("text=Time off saved")
+    assert TimeOff.objects.filter(person_id=busiest).count() == booked + 1
+    context.close()
+    assert errors == []
