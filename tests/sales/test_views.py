@@ -73,7 +73,7 @@ def test_empty_quote_page_renders_form_without_answer(client, shop, sales_rep):
     page = response.content.decode()
     assert response.status_code == 200
     assert "<html" in page and 'id="quote-form"' in page
-    assert 'hx-trigger="change delay:300ms"' in page
+    assert 'hx-trigger="change[' in page and "delay:300ms" in page
     assert "Website build" in page and "KIT-1" in page
     assert response.context["answer"] is None
 
@@ -555,3 +555,32 @@ def test_notifications_read_refuses_offsite_redirects(client, sales_rep):
     client.force_login(sales_rep)
     response = client.post(reverse("sales:notifications-read"), {"next": "https://evil.example/"})
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_htmx_request_never_acts_only_asks(client, shop, sales_rep):
+    client.force_login(sales_rep)
+    before = counts()
+    wanted = nth_working_day(2)
+    for action in ("hold", "commit", "exception"):
+        data = quote_data(
+            shop,
+            quantity=3,
+            wanted=wanted,
+            action=action,
+            requested_date=wanted.isoformat(),
+            promised_date=wanted.isoformat(),
+            scope_note="x",
+        )
+        response = client.post(QUOTE, data, **HTMX)
+        assert response.status_code == 200
+        assert 'data-verdict="no"' in response.content.decode()
+    assert counts() == before
+
+
+def test_refreshed_answer_keeps_the_typed_exception_note_and_hold_days(client, shop, sales_rep):
+    client.force_login(sales_rep)
+    data = quote_data(
+        shop, quantity=3, wanted=nth_working_day(2), scope_note="Trade fair", hold_days="3"
+    )
+    page = client.post(QUOTE, data, **HTMX).content.decode()
+    assert ">\nTrade fair</textarea>" in page and 'name="hold_days" value="3"' in page

@@ -59,16 +59,23 @@ def _quote_context(
     promise_date = answer.promise_date if answer else None
     wanted = form.cleaned_data.get("wanted_date") if hasattr(form, "cleaned_data") else None
     default_date = wanted if answer and answer.can_promise and wanted else promise_date
+    # A refreshed answer keeps what was typed into the hold and exception fields.
+    typed = form.data if form.is_bound else {}
     return {
         "form": form,
         "rows": form.rows or [LineRow(item="", quantity="1")],
         "choices": item_choices(),
         "answer": answer,
-        "hold_form": hold_form or HoldForm(),
+        "hold_form": hold_form or HoldForm(initial={"hold_days": typed.get("hold_days") or 7}),
         "commit_form": commit_form
         or CommitForm(initial={"promised_date": default_date, "idempotency_key": uuid.uuid4()}),
         "exception_form": exception_form
-        or ExceptionRequestForm(initial={"requested_date": wanted}),
+        or ExceptionRequestForm(
+            initial={
+                "requested_date": typed.get("requested_date") or wanted,
+                "scope_note": typed.get("scope_note", ""),
+            }
+        ),
         "load_chart": _load_chart(answer),
     }
 
@@ -124,6 +131,9 @@ def quote(request: HttpRequest) -> HttpResponse:
     form = QuoteForm(request.POST)
     form.set_rows(request.POST)
     action = request.POST.get("action") or "ask"
+    if request.htmx and action in ACTIONS:
+        # Hold, commit and exception are plain form posts that redirect; htmx only asks.
+        action = "ask"
     if action == "add_line":
         form.rows.append(LineRow(item="", quantity="1"))
     elif action.startswith("remove-") and action[7:].isdigit():

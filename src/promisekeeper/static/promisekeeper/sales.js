@@ -26,5 +26,17 @@
       button.addEventListener("click", function () { window.print(); });
     });
   });
+  // A second click while the first post is on its way would send the same action twice.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-submit-once")) return;
+    if (form.dataset.submitting === "1") { event.preventDefault(); return; }
+    form.dataset.submitting = "1";
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      delete form.dataset.submitting;
+    });
+  });
   document.addEventListener("htmx:afterSettle", function () { drawCharts(document); });
 })();
