@@ -193,10 +193,11 @@ def test_timeline_filters_by_customer_team_role_and_salesperson(
     assert names(role="developer") == {"Tight", "Easy"}
 
 
-def test_timeline_htmx_request_returns_only_the_partial(client, world, sales_user):
+@pytest.mark.parametrize("path", ["/", "/insights/timeline/"])
+def test_timeline_htmx_request_returns_only_the_partial(client, world, sales_user, path):
     client.force_login(sales_user)
     response = client.get(
-        reverse("insights:timeline"),
+        path,
         {"customer": world.beta.pk},
         headers={"HX-Request": "true", "HX-Target": "timeline"},
     )
