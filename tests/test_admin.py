@@ -50,3 +50,21 @@ def test_admin_requires_staff(client, sales_user):
     response = client.get(reverse("admin:people_person_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_sop_version_used_by_a_project_is_read_only_in_the_admin(client, superuser):
+    from tests.factories import ProjectFactory, SopPhaseFactory
+
+    used = SopPhaseFactory()
+    ProjectFactory(sop_version=used.sop_version)
+    unused = SopPhaseFactory()
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:catalog_sopversion_change", args=[used.sop_version.pk]), {"notes": "edit"}
+    )
+    assert response.status_code == 403
+    page = client.get(reverse("admin:catalog_sopphase_change", args=[used.pk])).content.decode()
+    assert 'name="_save"' not in page
+    page = client.get(reverse("admin:catalog_sopphase_change", args=[unused.pk])).content.decode()
+    assert 'name="_save"' in page
