@@ -61,6 +61,7 @@ from promisekeeper.engine.plan import (
     ProjectResult,
     ProjectStatus,
 )
+from promisekeeper.engine.report import role_week_load
 
 __all__ = [
     "WEEKDAY_NAMES",
@@ -696,11 +697,19 @@ def plan_to_dict(plan: Plan, *, extra_projects: Sequence[Project] = ()) -> dict[
                 "hours": hours,
             }
         )
+    role_weeks = [
+        {**row, "week_start": _iso(calendar, int(row["week_start_day"]))}  # type: ignore[call-overload]
+        for row in role_week_load(plan).as_rows()
+        if any(
+            row[k] for k in ("capacity_hours", "committed_hours", "held_hours", "tentative_hours")
+        )
+    ]
     return {
         "horizon_start": calendar.start.isoformat(),
         "makespan_days": int(plan.makespan_days),
         "projects": results,
         "allocations": rows,
+        "role_weeks": role_weeks,
     }
 
 
