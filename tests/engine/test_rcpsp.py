@@ -207,3 +207,16 @@ def test_heuristic_handles_roles_with_more_than_255_people() -> None:
     result = rcpsp_solve(instance, time_limit=1.0)
     assert verify_rcpsp_starts(instance, result.starts) == []
     assert (result.makespan, result.lower_bound) == (6, 5)  # work content: 1,400 / 300
+
+
+def test_justification_keeps_chains_of_zero_day_phases_in_order() -> None:
+    chain = (
+        FixedPhase("a", 0, {}),
+        FixedPhase("b", 0, {}, predecessors=(Dependency("a", 1),)),
+        FixedPhase("c", 0, {}, predecessors=(Dependency("b"),)),
+        FixedPhase("d", 1, {}, predecessors=(Dependency("c"),)),
+    )
+    instance = rcpsp((Project("p", chain),), {"dev": 1})
+    result = rcpsp_solve(instance, time_limit=1.0, max_schedules=30)
+    assert violations(instance, result.starts) == []
+    assert result.makespan == 2

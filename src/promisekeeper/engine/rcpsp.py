@@ -129,30 +129,29 @@ def is_rcpsp_shaped(instance: Instance) -> bool:
     then its head count. Projects may be one or several.
     """
     calendar = instance.calendar
-    if not instance.projects:
+    phases = [phase for project in instance.projects for phase in project.phases]
+    if not phases or not all(isinstance(phase, FixedPhase) for phase in phases):
+        return False
+    if not all(
+        len(p.skills) == 1 and next(iter(p.skills.values())) == 1.0 for p in instance.people
+    ):
         return False
     working = working_day_mask(calendar)
     if not bool(working.all()):
         return False
     role_hours: dict[str, float] = {}
     for person in instance.people:
-        if len(person.skills) != 1:
-            return False
-        ((role, efficiency),) = person.skills.items()
-        if efficiency != 1.0:
-            return False
         hours = person_capacity(person, calendar, working)
-        if hours.size and float(hours.min()) != float(hours.max()):
-            return False
         low = float(hours.min()) if hours.size else 0.0
+        if hours.size and low != float(hours.max()):
+            return False
+        (role,) = person.skills
         role_hours[role] = min(role_hours.get(role, math.inf), low)
-    for project in instance.projects:
-        for phase in project.phases:
-            if not isinstance(phase, FixedPhase):
+    for phase in phases:
+        assert isinstance(phase, FixedPhase)
+        for role, count in phase.crew.items():
+            if count > 0 and phase.hours_per_day > role_hours.get(role, math.inf):
                 return False
-            for role, count in phase.crew.items():
-                if count > 0 and phase.hours_per_day > role_hours.get(role, math.inf):
-                    return False
     return True
 
 
@@ -319,6 +318,9 @@ class _Network:
         self.succs = [tuple(s) for s in succs]
         self.succ_set = [frozenset(j for j, _ in s) for s in self.succs]
         self.topo = self._topological()
+        self.rank = [0] * n
+        for position, j in enumerate(self.topo):
+            self.rank[j] = position
         self.horizon = (
             max(self.release, default=0)
             + sum(self.dur)
@@ -593,18 +595,25 @@ class _Search:
         self.schedules += 1
         best = _Individual(list(order), start, key)
         if net.n > 1:
-            back = sorted(range(net.n), key=finish.__getitem__, reverse=True)
-            rstart, rfinish, rmk = sgs(
+            # Orders by time must stay topological where zero durations and
+            # zero lags tie: the topological rank breaks ties.
+            n, rank = net.n, net.rank
+            latest_first = [f * n + r for f, r in zip(finish, rank, strict=True)]
+            back = sorted(range(n), key=latest_first.__getitem__, reverse=True)
+            _, rfinish, _ = sgs(
                 back, net.dur, net.succs, net.sgs_reqs, net.caps, self.zero_release, net.horizon
             )
-            forward = sorted(range(net.n), key=rfinish.__getitem__, reverse=True)
+            earliest_first = [f * n - r for f, r in zip(rfinish, rank, strict=True)]
+            forward = sorted(range(n), key=earliest_first.__getitem__, reverse=True)
             fstart, ffinish, fmk = sgs(
                 forward, net.dur, net.preds, net.sgs_reqs, net.caps, net.release, net.horizon
             )
             self.schedules += 2
             fkey = self.key(fstart, ffinish, fmk)
             if fkey <= key:
-                best = _Individual(sorted(range(net.n), key=fstart.__getitem__), fstart, fkey)
+                by_start = [s * n + r for s, r in zip(fstart, rank, strict=True)]
+                order = sorted(range(n), key=by_start.__getitem__)
+                best = _Individual(order, fstart, fkey)
         if self.best is None or best.key < self.best.key:
             self.best = best
         return best
