@@ -133,3 +133,14 @@ def test_exact_rejects_bad_input_naming_the_field(
     with pytest.raises(InvalidInput) as error:
         solve_exact(instance, **arguments)  # type: ignore[arg-type]
     assert error.value.field == field
+
+
+def test_improve_rcpsp_keeps_promises_in_a_portfolio() -> None:
+    long = Project("long", (FixedPhase("x", 4, {"dev": 2}), FixedPhase("y", 2, {"dev": 1})))
+    urgent = Project("urgent", (FixedPhase("x", 2, {"dev": 1}),), promised_day=1)
+    instance = instance_of(long, urgent, people=team("dev", "dev"))
+    result = improve_rcpsp(instance, time_limit=5.0, seed=0)
+    assert verify_rcpsp_starts(instance, result.starts) == []
+    assert result.starts[("urgent", "x")] == 0
+    assert (result.weighted_lateness, result.makespan) == (0, 6)
+    assert result.status is RcpspStatus.OPTIMAL
