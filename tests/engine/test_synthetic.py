@@ -66,7 +66,7 @@ def test_phases_respect_documented_ranges(small):
                 assert 6 <= phase.max_hours_per_day <= 8
             else:
                 assert 1 <= phase.days <= 5
-                assert 1 <= sum(phase.crew.values()) <= 6
+                assert 1 <= sum(phase.crew.values()) <= 3
             assert all(0 <= dep.lag_days <= 5 for dep in phase.predecessors)
 
 

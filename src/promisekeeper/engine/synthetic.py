@@ -214,9 +214,12 @@ def _draw_phases(
             crew_roles = {role}
             if rng.random() < 0.4:
                 crew_roles.add(rng.choices(roles, weights=role_weights)[0])
-            crew = {
-                r: rng.randint(1, max(1, min(3, headcount[r] // 3))) for r in sorted(crew_roles)
-            }
+            crew: dict[str, int] = {}
+            seats = 3  # a crew is one to three people, at least one per role
+            for n, r in enumerate(sorted(crew_roles)):
+                still_needed = len(crew_roles) - n - 1
+                crew[r] = rng.randint(1, max(1, min(seats - still_needed, headcount[r] // 3)))
+                seats -= crew[r]
             days = rng.randint(1, 5)
             phases.append(
                 FixedPhase(
