@@ -235,9 +235,10 @@ def rcpsp_solve(
         to leave 2 % of it unused.
     seed
         Seed of the random generator. For a given seed the result is
-        deterministic unless the time limit cuts the search short (the number
-        of schedules that fit in the time then decides); pass
-        ``max_schedules`` for a machine-independent result.
+        deterministic when ``max_schedules`` (or the lower bound) ends the
+        search well inside the time limit; when the time limit binds, the
+        number of schedules that fit in it (and the population size estimated
+        from it) decides.
     max_schedules
         Stop after about this many schedule generation passes (a justified
         schedule costs three).
