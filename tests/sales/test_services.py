@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +21,7 @@ from promisekeeper.sales.models import (
     Hold,
     Notification,
     PersonDayLoad,
+    ProductAvailability,
     Promise,
 )
 from promisekeeper.sales.services import (
@@ -32,6 +34,7 @@ from promisekeeper.sales.services import (
     hold_place,
     holds_expire,
     holds_warn_expiring,
+    promise_cancel,
     promise_commit,
     quote_check,
 )
@@ -376,3 +379,46 @@ def test_propose_needs_a_date_and_decline_is_recorded(shop, sales_rep, ops_manag
     with pytest.raises(QuoteInputError) as error:
         exception_decide(user=ops_manager, request=other, decision="approve", comment="changed")
     assert error.value.field == "request"
+
+
+def test_backstop_refusal_is_answered_as_taken_and_writes_nothing(shop, sales_rep):
+    # Wrong data the plan cannot see (a load row without reservations): the CHECK still holds.
+    PersonDayLoad.objects.create(
+        person=shop.person, day=nth_working_day(1), capacity_hours=8, reserved_hours=8
+    )
+    before = counts()
+    result = commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
+    assert (result.status, result.promise) == ("taken", None)
+    assert counts() == before
+
+
+# --- cancellation ---------------------------------------------------------------------------
+
+
+def test_cancelling_a_promise_releases_its_hours_and_units(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    lines = [*one_site(shop), QuoteLine(quantity=3, product_id=shop.product.pk)]
+    commit(sales_rep, deal, lines, nth_working_day(5))
+    project = promise_cancel(user=sales_rep, deal=deal, reason="customer withdrew")
+    assert project.status == Project.Status.CANCELLED
+    assert CapacityReservation.objects.count() == 0
+    assert sum(load.reserved_hours for load in PersonDayLoad.objects.all()) == 0
+    assert ProductAvailability.objects.get(product=shop.product).reserved_quantity == 0
+    assert Promise.objects.filter(deal=deal).count() == 1  # history stays
+    assert AuditEvent.objects.filter(action="promise.cancelled", deal=deal).count() == 1
+    again = quote_check(
+        user=sales_rep, customer=None, deal=None, lines=one_site(shop), wanted_date=None
+    )
+    assert again.promise_date == nth_working_day(5)
+
+
+def test_cancel_needs_a_reason_and_promised_work(shop, sales_rep, other_rep):
+    deal = deal_for(shop, sales_rep)
+    with pytest.raises(QuoteInputError) as error:
+        promise_cancel(user=sales_rep, deal=deal, reason="")
+    assert error.value.field == "reason"
+    with pytest.raises(QuoteInputError) as error:
+        promise_cancel(user=sales_rep, deal=deal, reason="why not")
+    assert error.value.field == "deal"
+    with pytest.raises(PermissionDenied):
+        promise_cancel(user=other_rep, deal=deal, reason="not mine")

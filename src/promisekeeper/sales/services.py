@@ -85,6 +85,7 @@ __all__ = [
     "exception_decide",
     "exception_request",
     "hold_place",
+    "promise_cancel",
     "holds_expire",
     "holds_warn_expiring",
     "promise_commit",
@@ -99,6 +100,7 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 6
 HOLD_MAX_DAYS = 30
 HOURS = Decimal("0.001")
+BACKSTOP_CHECKS = ("person_day_reserved_within_capacity", "product_reserved_within_supply")
 
 
 class QuoteInputError(ValueError):
@@ -477,11 +479,15 @@ def promise_commit(
                 fingerprint=request_fingerprint,
                 exception=exception if covered else None,
             )
-        except IntegrityError:
+        except IntegrityError as error:
             # Another request with this key won the race after our first look.
             replayed = _replay(idempotency_key, request_fingerprint)
             if replayed is not None:
                 return replayed
+            if any(name in str(error) for name in BACKSTOP_CHECKS):
+                # The database refused what the check allowed: a bug, never a broken promise.
+                logger.error("capacity backstop refused a commit for deal %s: %s", deal.pk, error)
+                return CommitResult("taken", None, None, "capacity changed meanwhile; quote again")
             raise
 
     return _with_retries(commit)
@@ -739,23 +745,27 @@ def _reserve_capacity(
     CapacityReservation.objects.bulk_create(reservations)
     capacity = snapshot.firm_plan.capacity
     ordered = sorted(per_day.items(), key=lambda item: (people[item[0][0]], item[0][1]))
+
+    def hours_of(person: int, day: int) -> Decimal:
+        return Decimal(repr(float(capacity[person, day]))).quantize(HOURS, rounding=ROUND_DOWN)
+
     PersonDayLoad.objects.bulk_create(
         [
             PersonDayLoad(
                 person_id=people[person],
                 day=snapshot.date_of(day),
-                capacity_hours=Decimal(repr(float(capacity[person, day]))).quantize(
-                    HOURS, rounding=ROUND_DOWN
-                ),
+                capacity_hours=hours_of(person, day),
             )
             for (person, day), _ in ordered
         ],
         ignore_conflicts=True,
     )
     for (person, day), hours in ordered:
+        # Capacity follows the current calendar (hours added or taken away since the row was
+        # made); the CHECK then compares all reserved hours with what the person has today.
         updated = PersonDayLoad.objects.filter(
             person_id=people[person], day=snapshot.date_of(day)
-        ).update(reserved_hours=F("reserved_hours") + hours)
+        ).update(reserved_hours=F("reserved_hours") + hours, capacity_hours=hours_of(person, day))
         if updated != 1:
             raise IntegrityError(f"no load row for person {people[person]} on day {day}")
 
@@ -808,6 +818,83 @@ def _deal_lines_set(*, deal: Deal, resolved: list[ResolvedLine]) -> None:
         )
         line.full_clean()
         line.save()
+
+
+def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
+    """Cancel a promised deal: its project stops, its hours and units are released (F() in
+    (person, day) and product order), the promise row stays as history, one audit event."""
+    if not (is_operations(user) or (is_sales(user) and deal.owner_id in (None, user.pk))):
+        if not user.is_authenticated:
+            raise PermissionDenied("Sign in first.")
+        raise PermissionDenied("Only the deal's salesperson or operations can cancel a promise.")
+    if not reason.strip():
+        raise QuoteInputError("reason", "say why the promise is cancelled")
+
+    def cancel() -> DeliveryProject:
+        with transaction.atomic(durable=True):
+            _ledger_lock()
+            locked = Deal.objects.select_for_update().get(pk=deal.pk)
+            project = (
+                DeliveryProject.objects.select_for_update()
+                .filter(
+                    deal=locked,
+                    status__in=[
+                        DeliveryProject.Status.COMMITTED,
+                        DeliveryProject.Status.IN_DELIVERY,
+                    ],
+                )
+                .first()
+            )
+            if project is None:
+                raise QuoteInputError("deal", "has no promised work to cancel")
+            released = _release_capacity(project=project)
+            units = _release_stock(deal=locked)
+            project.status = DeliveryProject.Status.CANCELLED
+            project.full_clean()
+            project.save(update_fields=["status"])
+            locked.stage = Deal.Stage.LOST
+            locked.save(update_fields=["stage"])
+            audit_event_record(
+                actor=user,  # type: ignore[arg-type]
+                action="promise.cancelled",
+                deal=locked,
+                payload={
+                    "project": project.pk,
+                    "reason": reason,
+                    "hours_released": str(released),
+                    "units_released": units,
+                },
+            )
+            ledger_bump()
+            return project
+
+    return _with_retries(cancel)
+
+
+def _release_capacity(*, project: DeliveryProject) -> Decimal:
+    per_day: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
+    rows = CapacityReservation.objects.filter(project=project)
+    for person_id, day, hours in rows.values_list("person_id", "day", "hours"):
+        per_day[(person_id, day)] += hours
+    for (person_id, day), hours in sorted(per_day.items()):
+        PersonDayLoad.objects.filter(person_id=person_id, day=day).update(
+            reserved_hours=F("reserved_hours") - hours
+        )
+    rows.delete()
+    return sum(per_day.values(), Decimal(0))
+
+
+def _release_stock(*, deal: Deal) -> int:
+    rows = StockReservation.objects.filter(deal=deal, promise__isnull=False)
+    per_product: dict[int, int] = defaultdict(int)
+    for product_id, quantity in rows.values_list("product_id", "quantity"):
+        per_product[product_id] += quantity
+    for product_id in sorted(per_product):
+        ProductAvailability.objects.filter(product_id=product_id).update(
+            reserved_quantity=F("reserved_quantity") - per_product[product_id]
+        )
+    rows.delete()
+    return sum(per_product.values())
 
 
 # --- exceptions ---------------------------------------------------------------------------------
