@@ -195,7 +195,7 @@ def test_verify_names_precedence_release_and_capacity_violations() -> None:
 def test_heuristic_finds_the_optimum_of_easy_j30_instances(name: str) -> None:
     instance = read_sm(PSPLIB / "j30" / f"{name}.sm")
     optimum = read_reference(PSPLIB / "j30_reference.csv")[name].makespan
-    result = rcpsp_solve(instance, time_limit=2.0, seed=0, max_schedules=6000)
+    result = rcpsp_solve(instance, time_limit=60.0, seed=0, max_schedules=3000)
     assert result.makespan == optimum
     assert verify_rcpsp_starts(instance, result.starts) == []
 
