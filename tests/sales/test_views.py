@@ -170,6 +170,7 @@ def test_quote_for_existing_deal_prefills_its_lines(client, shop, sales_rep):
         (f"offering:{shop.offering.pk}", "2")
     ]
     assert response.context["answer"] is not None
+    assert f'<option value="{deal.pk}" selected>Acme site — Acme</option>' in response.content.decode()
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,17 @@ class LineInput:
         return f"product:{self.product.pk}"
 
 
+class _OpenDealChoices:
+    """Open deals for the drop-down, queried only when the select is actually rendered
+    (the htmx answer partial never renders it)."""
+
+    def __iter__(self) -> Iterator[tuple[Any, str]]:
+        yield ("", "— or pick an open deal —")
+        deals = Deal.objects.filter(stage__in=OPEN_STAGES).select_related("customer")
+        for deal in deals.order_by("name"):
+            yield (deal.pk, f"{deal.name} — {deal.customer}")
+
+
 def item_choices() -> list[tuple[str, Any]]:
     offerings = [(f"offering:{o.pk}", o.name) for o in Offering.objects.filter(active=True)]
     products = [(f"product:{p.pk}", f"{p.sku} {p.name}") for p in Product.objects.all()]
@@ -76,10 +88,7 @@ class QuoteForm(forms.Form):
         self.rows: list[LineRow] = []
         self.lines: list[LineInput] = []
         self.fields["customer"].empty_label = "— choose a customer —"
-        open_deals = Deal.objects.filter(stage__in=OPEN_STAGES).select_related("customer")
-        self.fields["deal"].widget.choices = [("", "— or pick an open deal —")] + [
-            (deal.pk, f"{deal.name} — {deal.customer}") for deal in open_deals.order_by("name")
-        ]
+        self.fields["deal"].widget.choices = _OpenDealChoices()
 
     @staticmethod
     def data_for_deal(deal: Deal) -> QueryDict:

@@ -64,7 +64,7 @@ def _quote_context(
     return {
         "form": form,
         "rows": form.rows or [LineRow(item="", quantity="1")],
-        "choices": item_choices(),
+        "choices": item_choices,  # called by the template only where the rows are drawn
         "answer": answer,
         "hold_form": hold_form or HoldForm(initial={"hold_days": typed.get("hold_days") or 7}),
         "commit_form": commit_form

@@ -1,0 +1,476 @@
+"""Quote latency and commit throughput through HTTP, as a salesperson's browser would see them.
+
+Usage::
+
+    nice .venv/bin/python benchmarks/bench_http.py                 # M demo, 4 workers, 16 clients
+    nice .venv/bin/python benchmarks/bench_http.py --size S --quotes 200 --commits 100
+
+It starts a throwaway PostgreSQL cluster (``tests.postgres.cluster_start``: initdb in a temp
+dir, 127.0.0.1 only), migrates it, seeds the demo company (``promisekeeper seed``), serves the
+app with gunicorn on 127.0.0.1 and drives it with 16 client threads over ``http.client``:
+
+* quotes: htmx ``POST /sales/quote/`` with a random offering, quantity and wanted date, bounded
+  by ``--quotes`` requests and ``--seconds``; p50/p95 latency;
+* commits: ``POST /sales/deals/<id>/commit/`` for open deals at a far date, every fifth one
+  sent twice with the same idempotency key; commits per second, and afterwards the database
+  backstop (reserved hours per person-day, reserved stock) must show zero over-commitment and
+  exactly one promise per key.
+
+Result: ``results/http_quote.json`` (targets: quote p95 ≤ 150 ms, ≥ 100 commits/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+sys.path[:0] = [str(REPO_DIR), str(BENCH_DIR), str(REPO_DIR / "src")]
+
+from common import summary_ms, target, write_result  # noqa: E402
+
+HOST = "127.0.0.1"  # loopback only: the server binds here and the clients connect here
+VENV_BIN = Path(sys.executable).parent
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+# --- a tiny HTTP client with a cookie jar ----------------------------------------------------
+
+
+@dataclass
+class Client:
+    port: int
+    cookies: dict[str, str] = field(default_factory=dict)
+    conn: http.client.HTTPConnection | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(HOST, self.port, timeout=60)
+        return self.conn
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, Any] | list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, str, dict[str, str]]:
+        body = urllib.parse.urlencode(data, doseq=True) if data is not None else None
+        sent = {"Host": f"{HOST}:{self.port}", **(headers or {})}
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+            if "csrftoken" in self.cookies:
+                sent["X-CSRFToken"] = self.cookies["csrftoken"]
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in range(2):
+            try:
+                conn = self._connection()
+                conn.request(method, path, body=body, headers=sent)
+                response = conn.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.HTTPException, OSError):
+                self.close()
+                if attempt:
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, text, {k.lower(): v for k, v in response.getheaders()}
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def login(self, username: str, password: str) -> None:
+        status, page, _ = self.request("GET", "/login/")
+        token = CSRF_RE.search(page)
+        assert status == 200 and token, f"login page: {status}"
+        status, _, headers = self.request(
+            "POST",
+            "/login/",
+            {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
+        )
+        assert status == 302 and "sessionid" in self.cookies, f"login as {username}: {status}"
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def _env(database_url: str, data_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PK_"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "promisekeeper.settings",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "benchmark-only-" + uuid.uuid4().hex,
+            "ALLOWED_HOSTS": HOST,
+            "DEBUG": "0",
+            "PROMISEKEEPER_DATA_DIR": data_dir,
+            "LOG_LEVEL": "WARNING",
+            "SESSION_COOKIE_SECURE": "0",
+            "CSRF_COOKIE_SECURE": "0",
+        }
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(args, env=env, check=True, cwd=REPO_DIR, capture_output=True, text=True)
+    return time.perf_counter() - started
+
+
+def _wait_for_port(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex((HOST, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not listen on {HOST}:{port} within {seconds:.0f} s")
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+def run_threads(count: int, work: Callable[[int], None], *, seconds: float) -> float:
+    threads = [threading.Thread(target=work, args=(k,), daemon=True) for k in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    return time.perf_counter() - started
+
+
+def quote_load(
+    port: int,
+    clients: list[Client],
+    offerings: list[int],
+    customers: list[int],
+    *,
+    total: int,
+    seconds: float,
+    seed: int,
+) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    issued = [0]
+    deadline = time.monotonic() + seconds
+    today = datetime.date.today()  # noqa: DTZ011 - the server's today; both are UTC here
+
+    def work(k: int) -> None:
+        rng = random.Random(seed * 1000 + k)
+        client = clients[k]
+        while time.monotonic() < deadline:
+            with lock:
+                if issued[0] >= total:
+                    return
+                issued[0] += 1
+            wanted = today + datetime.timedelta(days=rng.randint(14, 180))
+            data = [
+                ("customer", str(rng.choice(customers))),
+                ("line_item", f"offering:{rng.choice(offerings)}"),
+                ("line_quantity", str(rng.randint(1, 3))),
+                ("wanted_date", wanted.isoformat()),
+                ("action", "ask"),
+            ]
+            started = time.perf_counter()
+            status, _, _ = client.request("POST", "/sales/quote/", data, {"HX-Request": "true"})
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    wall = run_threads(len(clients), work, seconds=seconds)
+    return latencies, statuses, wall
+
+
+def commit_load(
+    clients: list[Client],
+    deals: list[int],
+    *,
+    seconds: float,
+    promised: datetime.date,
+) -> tuple[list[float], dict[str, int], float, set[str]]:
+    latencies: list[float] = []
+    outcomes: dict[str, int] = {}
+    keys: set[str] = set()
+    lock = threading.Lock()
+    queue = list(reversed(deals))
+    deadline = time.monotonic() + seconds
+
+    def work(k: int) -> None:
+        client = clients[k]
+        while time.monotonic() < deadline:
+            with lock:
+                if not queue:
+                    return
+                deal = queue.pop()
+            key = str(uuid.uuid4())
+            data = {"promised_date": promised.isoformat(), "idempotency_key": key}
+            sends = 2 if deal % 5 == 0 else 1  # every fifth deal: a double click
+            for _ in range(sends):
+                started = time.perf_counter()
+                status, _, headers = client.request("POST", f"/sales/deals/{deal}/commit/", data)
+                elapsed = time.perf_counter() - started
+                outcome = {302: "committed", 409: "taken"}.get(status, f"http {status}")
+                with lock:
+                    latencies.append(elapsed)
+                    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+                    if status == 302:
+                        keys.add(key)
+
+    wall = run_threads(len(clients), work, seconds=seconds)
+    return latencies, outcomes, wall, keys
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="M", choices=["S", "M", "L"])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--quotes", type=int, default=800, help="quote requests in total")
+    parser.add_argument("--commits", type=int, default=200, help="deals to commit at most")
+    parser.add_argument("--seconds", type=float, default=90.0, help="time bound per phase")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", default="http_quote")
+    args = parser.parse_args(argv)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from tests.postgres import cluster_start
+
+    console = Console()
+    cluster = cluster_start()
+    data_dir = tempfile.mkdtemp(prefix="pk-bench-http-")
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            host=HOST, port=cluster.port, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute("CREATE DATABASE promisekeeper")
+        database_url = f"postgres://postgres@{HOST}:{cluster.port}/promisekeeper"
+        env = _env(database_url, data_dir)
+        promisekeeper = str(VENV_BIN / "promisekeeper")
+        console.print(
+            f"PostgreSQL on {HOST}:{cluster.port}; migrating and seeding size {args.size}"
+        )
+        migrate_s = _run([promisekeeper, "migrate", "--noinput"], env)
+        seed_s = _run([promisekeeper, "seed", "--size", args.size, "--seed", str(args.seed)], env)
+
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from django.db.models import F
+
+        from promisekeeper.catalog.models import Offering
+        from promisekeeper.sales.models import (
+            CapacityReservation,
+            Customer,
+            Deal,
+            ProductAvailability,
+            Promise,
+        )
+        from promisekeeper.sales.selectors import OPEN_STAGES, person_day_overcommitted
+
+        offerings = list(
+            Offering.objects.filter(active=True, sop_versions__isnull=False)
+            .distinct()
+            .values_list("pk", flat=True)
+        )
+        customers = list(Customer.objects.values_list("pk", flat=True)[:200])
+        deals = list(
+            Deal.objects.filter(stage__in=OPEN_STAGES, lines__offering__isnull=False)
+            .exclude(stage=Deal.Stage.HELD)
+            .filter(owner__username="sales")
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)[: args.commits]
+        )
+        promises_before = Promise.objects.count()
+
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "promisekeeper.wsgi",
+                "--workers",
+                str(args.workers),
+                "--bind",
+                f"{HOST}:{port}",
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            cwd=REPO_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(data_dir) / "gunicorn.log", "wb"),  # noqa: SIM115
+        )
+        _wait_for_port(port, 60)
+        clients = [Client(port) for _ in range(args.clients)]
+        for client in clients:
+            client.login("sales", "promise-demo")
+
+        # Warm up: every worker builds its snapshot of the portfolio once.
+        console.print(f"gunicorn {args.workers} workers on {HOST}:{port}; warming up")
+        warm, warm_status, _ = quote_load(
+            port,
+            clients,
+            offerings,
+            customers,
+            total=4 * args.workers,
+            seconds=300,
+            seed=args.seed + 99,
+        )
+        console.print(f"{args.clients} clients: {args.quotes} quotes (≤ {args.seconds:.0f} s)")
+        quote_s, quote_status, quote_wall = quote_load(
+            port,
+            clients,
+            offerings,
+            customers,
+            total=args.quotes,
+            seconds=args.seconds,
+            seed=args.seed,
+        )
+        console.print(f"{args.clients} clients: committing {len(deals)} deals")
+        promised = datetime.date.today() + datetime.timedelta(days=400)  # noqa: DTZ011
+        commit_s, outcomes, commit_wall, keys = commit_load(
+            clients, deals, seconds=args.seconds, promised=promised
+        )
+        for client in clients:
+            client.close()
+
+        over = person_day_overcommitted()
+        stock_over = ProductAvailability.objects.filter(
+            reserved_quantity__gt=F("supply_quantity")
+        ).count()
+        new_promises = Promise.objects.count() - promises_before
+        keyed = Promise.objects.filter(idempotency_key__in=keys).count()
+        reservations = CapacityReservation.objects.count()
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: BLE001 - Django may not be set up if seeding failed
+            pass
+        cluster.stop()
+
+    quote_summary = summary_ms(quote_s)
+    commit_summary = summary_ms(commit_s)
+    committed = outcomes.get("committed", 0)
+    commits_per_s = round(len(keys) / commit_wall, 2) if commit_wall > 0 else None
+    quotes_per_s = round(len(quote_s) / quote_wall, 2) if quote_wall > 0 else None
+    payload = {
+        "title": "HTTP: quote latency and commit throughput",
+        "params": {
+            "size": args.size,
+            "workers": args.workers,
+            "clients": args.clients,
+            "quotes": args.quotes,
+            "deals": len(deals),
+            "seconds_bound": args.seconds,
+            "database": "PostgreSQL (throwaway cluster, fsync off)",
+        },
+        "setup_s": {"migrate": round(migrate_s, 1), "seed": round(seed_s, 1)},
+        "warmup": {"requests": len(warm), "statuses": warm_status, **summary_ms(warm)},
+        "quote": {
+            **quote_summary,
+            "statuses": quote_status,
+            "wall_s": round(quote_wall, 2),
+            "per_s": quotes_per_s,
+        },
+        "commit": {
+            **commit_summary,
+            "outcomes": outcomes,
+            "wall_s": round(commit_wall, 2),
+            "promises_created": new_promises,
+            "distinct_keys_committed": len(keys),
+            "promises_with_those_keys": keyed,
+            "per_s": commits_per_s,
+            "capacity_reservations": reservations,
+        },
+        "backstop": {
+            "overcommitted_person_days": len(over),
+            "overcommitted_products": stock_over,
+            "one_promise_per_key": keyed == len(keys) == new_promises,
+        },
+        "targets": [
+            target("quote p95", quote_summary.get("p95_ms"), 150, "ms", area="http"),
+            target(
+                "commits per second", commits_per_s, 100, "/s", area="http", higher_is_better=True
+            ),
+            target("over-committed person-days", float(len(over) + stock_over), 0, "", area="http"),
+        ],
+    }
+    path = write_result(args.output, payload)
+
+    table = Table(
+        title=f"HTTP benchmark, size {args.size}: {args.workers} workers, {args.clients} clients"
+    )
+    for column in ("metric", "measured", "target", "met"):
+        table.add_column(column)
+    for row in payload["targets"]:
+        measured = row["measured"]
+        table.add_row(
+            row["metric"],
+            "—" if measured is None else f"{measured:g} {row['unit']}".strip(),
+            row["target"],
+            {True: "yes", False: "no", None: "—"}[row["met"]],
+        )
+    console.print(table)
+    console.print(
+        f"quotes: {quote_summary} statuses {quote_status}; commits: {commit_summary} "
+        f"outcomes {outcomes}; committed {committed} responses for {len(keys)} keys, "
+        f"{new_promises} promises; backstop {payload['backstop']}"
+    )
+    console.print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
