@@ -490,6 +490,8 @@ def offering_evidence(*, offering: Offering | None) -> OfferingEvidence:
     durations = []
     on_time = []
     for release, delivered, promised in rows:
+        if delivered is None:
+            continue
         durations.append((delivered - release).days)
         if promised is not None:
             on_time.append(delivered <= promised)

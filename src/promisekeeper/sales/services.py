@@ -21,7 +21,8 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Sum
@@ -94,7 +95,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 T = TypeVar("T")
 
 MAX_ATTEMPTS = 6
@@ -136,7 +137,7 @@ class CommitResult:
 
 def audit_event_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
     action: str,
     deal: Deal | None = None,
     payload: dict[str, Any] | None = None,
@@ -159,7 +160,7 @@ def customer_create(*, name: str, email: str = "", phone: str = "") -> Customer:
 
 @transaction.atomic
 def deal_create(
-    *, customer: Customer, name: str, owner: AbstractBaseUser | None = None, **fields: Any
+    *, customer: Customer, name: str, owner: AuthUser | None = None, **fields: Any
 ) -> Deal:
     """Create a validated deal and audit it."""
     deal = Deal(customer=customer, name=name, owner=owner, **fields)
@@ -226,7 +227,7 @@ def _resolve_lines(lines: Sequence[Any]) -> list[ResolvedLine]:
                 )
             resolved.append(ResolvedLine(line, offering, sop, None))
         else:
-            product = Product.objects.filter(pk=line.product_id).first()
+            product = Product.objects.filter(pk=line.product_id).first()  # type: ignore[misc]
             if product is None:
                 raise QuoteInputError(f"lines[{k}].product_id", "no such product")
             resolved.append(ResolvedLine(line, None, None, product))
@@ -318,9 +319,8 @@ def hold_place(*, user: User, deal: Deal, days: int = 7) -> Hold:
             locked = Deal.objects.select_for_update().get(pk=deal.pk)
             now = timezone.now()
             Hold.objects.filter(deal=locked, active=True).update(active=False)
-            hold = Hold(
-                deal=locked, expires_at=now + datetime.timedelta(days=days), created_by=user
-            )
+            expires = now + datetime.timedelta(days=days)
+            hold = Hold(deal=locked, expires_at=expires, created_by=user)  # type: ignore[misc]
             hold.full_clean()
             hold.save()
             locked.stage = Deal.Stage.HELD
@@ -910,7 +910,10 @@ def exception_request(
         raise QuoteInputError("deal", f"is already {deal.get_stage_display().lower()}")
     with transaction.atomic():
         request = ExceptionRequest(
-            deal=deal, requested_date=requested_date, scope_note=scope_note, requested_by=user
+            deal=deal,
+            requested_date=requested_date,
+            scope_note=scope_note,
+            requested_by=user,  # type: ignore[misc]
         )
         request.full_clean()
         request.save()

@@ -62,7 +62,7 @@ from promisekeeper.sales.models import CapacityReservation, Deal
 SCHEDULE_SECONDS = 1.0
 DEFAULT_MAX_HOURS_PER_DAY = 8.0
 
-_STATE_OF_STATUS = {
+_STATE_OF_STATUS: dict[str, ProjectState] = {
     DeliveryProject.Status.IN_DELIVERY: ProjectState.IN_DELIVERY,
     DeliveryProject.Status.COMMITTED: ProjectState.COMMITTED,
     DeliveryProject.Status.HELD: ProjectState.HELD,
@@ -271,11 +271,11 @@ def _projects(
         (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
     valid_until: datetime.datetime | None = None
     for deal, state, expires in _deals_without_project(calendar):
-        project = deal_to_engine(deal, calendar, state)
-        if project is None:
+        deal_project = deal_to_engine(deal, calendar, state)
+        if deal_project is None:
             continue
-        refs[project.id] = ProjectRef("deal", deal.pk)
-        (tentative if state is ProjectState.TENTATIVE else firm).append(project)
+        refs[deal_project.id] = ProjectRef("deal", deal.pk)
+        (tentative if state is ProjectState.TENTATIVE else firm).append(deal_project)
         if expires is not None and (valid_until is None or expires < valid_until):
             valid_until = expires
     return firm, tentative, refs, valid_until
@@ -433,7 +433,7 @@ def lines_to_engine(
     for k, (sop_version, quantity) in enumerate(lines):
         prefix = f"l{k}-" if len(lines) > 1 else ""
         phases.extend(sop_phases(sop_version, quantity, prefix=prefix))
-    quantity = float(lines[0][1]) if len(lines) == 1 else 1.0
+    project_quantity = float(lines[0][1]) if len(lines) == 1 else 1.0
     return Project(
         project_id,
         tuple(phases),
@@ -441,7 +441,7 @@ def lines_to_engine(
         promised_day=_day(calendar, promised_date),
         state=state,
         win_probability=win_probability,
-        quantity=quantity,
+        quantity=project_quantity,
         name=name,
     )
 

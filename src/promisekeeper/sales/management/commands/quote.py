@@ -55,7 +55,8 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(answer.to_dict(), indent=2))
         else:
-            Console(file=self.stdout, width=110).print(_table(answer))
+            console = Console(file=self.stdout, width=110)  # type: ignore[arg-type]
+            console.print(_table(answer))
 
     def _lines(self, options: dict[str, Any]) -> list[QuoteLine]:
         names = [("offering", n) for n in options["offering"]] + [
