@@ -170,7 +170,9 @@ def test_quote_for_existing_deal_prefills_its_lines(client, shop, sales_rep):
         (f"offering:{shop.offering.pk}", "2")
     ]
     assert response.context["answer"] is not None
-    assert f'<option value="{deal.pk}" selected>Acme site — Acme</option>' in response.content.decode()
+    assert (
+        f'<option value="{deal.pk}" selected>Acme site — Acme</option>' in response.content.decode()
+    )
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -524,7 +526,9 @@ def test_promise_sheet_shows_deliverables_timeline_checkins_and_names(client, sh
     assert response.status_code == 200
     assert dateformat.format(promise.promised_date, "j F Y") in page
     assert "Responsive website" in page and "Admin training" in page
-    assert "Build" in page and "every 14 days by video call" in page
+    assert "Timeline by phase" in page and "every 14 days by video call" in page
+    [phase] = response.context["sheet"].timeline
+    assert phase.name == "Build" and phase.start <= phase.end <= promise.promised_date
     assert "Sales owner" in page and "rep" in page
 
 
@@ -535,7 +539,7 @@ def test_promise_sheet_pdf_is_a_pdf_with_the_promised_date(client, shop, sales_r
     assert response.content.startswith(b"%PDF")
     text = _pdf_text(response.content)
     assert f"Promised delivery date: {promise.promised_date:%d %B %Y}" in text
-    assert "every 14 days by video call" in text
+    assert "every 14 days by video call" in text and "  - Build: " in text
 
 
 # --- notifications -------------------------------------------------------------------------------

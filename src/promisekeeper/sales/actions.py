@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -18,9 +17,7 @@ from promisekeeper.organisation.permissions import is_admin, is_sales
 from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.sales.models import AuditEvent, Customer, Deal, DealLine, Notification
 from promisekeeper.sales.selectors import QuoteLine
-from promisekeeper.sales.services import QuoteInputError, audit_event_record, deal_create
-
-User = AbstractBaseUser | AnonymousUser
+from promisekeeper.sales.services import QuoteInputError, User, audit_event_record, deal_create
 
 
 def _line_rows(lines: Sequence[QuoteLine]) -> list[tuple[int | None, int | None, int]]:
@@ -63,7 +60,7 @@ def deal_quote_save(
             deal = deal_create(
                 customer=customer,
                 name=f"{customer.name} quote {timezone.localdate():%Y-%m-%d}",
-                owner=user,
+                owner=user,  # type: ignore[arg-type]
                 wanted_date=wanted_date,
                 stage=Deal.Stage.PROPOSAL,
             )
@@ -120,7 +117,7 @@ def notification_mark_read(*, user: User, pk: int | None = None) -> int:
     """Mark the user's unread notifications read (only the one with ``pk`` if given)."""
     if not user.is_authenticated:
         return 0
-    notes = Notification.objects.filter(user=user, read=False)
+    notes = Notification.objects.filter(user=user, read=False)  # type: ignore[misc]
     if pk is not None:
         notes = notes.filter(pk=pk)
     return notes.update(read=True)

@@ -87,7 +87,9 @@ class QuoteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.rows: list[LineRow] = []
         self.lines: list[LineInput] = []
-        self.fields["customer"].empty_label = "— choose a customer —"
+        customer_field = self.fields["customer"]
+        assert isinstance(customer_field, forms.ModelChoiceField)
+        customer_field.empty_label = "— choose a customer —"
         self.fields["deal"].widget.choices = _OpenDealChoices()
 
     @staticmethod
@@ -113,7 +115,8 @@ class QuoteForm(forms.Form):
         self.rows = [LineRow(item=i, quantity=q) for i, q in zip(items, quantities, strict=False)]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         deal: Deal | None = cleaned.get("deal")
         customer: Customer | None = cleaned.get("customer")
         if deal is not None:
@@ -211,7 +214,8 @@ class ExceptionDecisionForm(forms.Form):
     allow_reshuffle = forms.BooleanField(label="Allow reshuffle", required=False)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("decision") == "propose" and not cleaned.get("proposed_date"):
             self.add_error("proposed_date", "Proposed date: give the date you can offer.")
         return cleaned

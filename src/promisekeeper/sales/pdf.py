@@ -67,6 +67,12 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
             line(f"Hand-over: {offering.handoff}")
         pdf.ln(3)
 
+    if sheet.timeline:
+        line("Timeline by phase", size=13, style="B", height=8)
+        for phase in sheet.timeline:
+            line(f"  - {phase.name}: {_day(phase.start)} to {_day(phase.end)}")
+        pdf.ln(3)
+
     if sheet.products:
         line("Products", size=13, style="B", height=8)
         for product in sheet.products:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from promisekeeper.sales.models import ExceptionRequest
 from promisekeeper.sales.selectors import QuoteAnswer, QuoteLine
-from promisekeeper.sales.services import QuoteInputError, quote_check
+from promisekeeper.sales.services import QuoteInputError, User, quote_check
 
 INBOX_SIZE = 50
 
@@ -39,9 +38,7 @@ def exception_list_decided(*, limit: int = 20) -> list[ExceptionRequest]:
     )
 
 
-def exception_impact_get(
-    *, user: AbstractBaseUser | AnonymousUser, request: ExceptionRequest
-) -> PendingException:
+def exception_impact_get(*, user: User, request: ExceptionRequest) -> PendingException:
     """The engine's answer for the request's deal at the requested date (with its options)."""
     lines = [
         QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
@@ -62,7 +59,7 @@ def exception_impact_get(
     return PendingException(request, answer, "")
 
 
-def exception_inbox_get(*, user: AbstractBaseUser | AnonymousUser) -> list[PendingException]:
+def exception_inbox_get(*, user: User) -> list[PendingException]:
     """Pending requests with the engine's view of each (first INBOX_SIZE)."""
     return [
         exception_impact_get(user=user, request=request)

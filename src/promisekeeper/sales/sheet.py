@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Max, Min
+
 from promisekeeper.catalog.models import SopVersion
-from promisekeeper.sales.models import Promise
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.sales.models import CapacityReservation, Promise
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class PromiseSheet:
     promised_date: datetime.date
     confidence: str
     offerings: list[SheetOffering]
+    timeline: list[SheetPhase]
     products: list[SheetProduct]
     sales_owner: str
     operations_sign_off: str
@@ -69,32 +73,34 @@ def _sop_for(promise: Promise, offering_id: int) -> SopVersion | None:
     )
 
 
-def _planned_phases(
-    promise: Promise,
-) -> dict[str, tuple[datetime.date | None, datetime.date | None]]:
-    """Phase dates the commit recorded in the evidence, keyed by phase name, when present."""
-    planned: dict[str, tuple[datetime.date | None, datetime.date | None]] = {}
-    phases = promise.evidence.get("phases") if isinstance(promise.evidence, dict) else None
-    for item in phases or []:
-        if not isinstance(item, dict) or "name" not in item:
-            continue
-        planned[str(item["name"])] = (_date(item.get("start")), _date(item.get("end")))
-    return planned
-
-
-def _date(value: object) -> datetime.date | None:
-    if isinstance(value, str):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+def _timeline(promise: Promise) -> list[SheetPhase]:
+    """The promised project's phases in order, dated by the hours the commit reserved."""
+    project = DeliveryProject.objects.filter(deal=promise.deal).first()
+    if project is None:
+        return []
+    spans = {
+        # The engine names phases of multi-line projects "l<k>:key", the project "l<k>-key".
+        row["phase_key"].replace(":", "-"): (row["start"], row["end"])
+        for row in CapacityReservation.objects.filter(promise=promise)
+        .values("phase_key")
+        .annotate(start=Min("day"), end=Max("day"))
+    }
+    phases = project.phases.select_related("sop_phase__sop_version__offering").order_by("order")
+    several = len({p.sop_phase.sop_version_id for p in phases if p.sop_phase}) > 1
+    timeline = []
+    for phase in phases:
+        name = phase.name
+        if several and phase.sop_phase is not None:
+            name = f"{phase.sop_phase.sop_version.offering.name}: {name}"
+        start, end = spans.get(phase.key, (None, None))
+        timeline.append(SheetPhase(name=name, start=start, end=end))
+    return timeline
 
 
 def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
     """Everything the customer is told: deliverables, phases, check-ins, date and names."""
     deal = promise.deal
-    planned = _planned_phases(promise)
+    timeline = _timeline(promise)
     offerings: list[SheetOffering] = []
     products: list[SheetProduct] = []
     for line in deal.lines.select_related("offering", "product").order_by("pk"):
@@ -106,10 +112,11 @@ def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
         assert line.offering is not None
         sop = _sop_for(promise, line.offering.pk)
         phases = []
-        if sop is not None:
-            for phase in sop.phases.order_by("order", "pk"):
-                start, end = planned.get(phase.name, (None, None))
-                phases.append(SheetPhase(name=phase.name, start=start, end=end))
+        if sop is not None and not timeline:
+            phases = [
+                SheetPhase(name=phase.name, start=None, end=None)
+                for phase in sop.phases.order_by("order", "pk")
+            ]
         offerings.append(
             SheetOffering(
                 name=line.offering.name,
@@ -135,6 +142,7 @@ def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
         promised_date=promise.promised_date,
         confidence=promise.confidence,
         offerings=offerings,
+        timeline=timeline,
         products=products,
         sales_owner=_person(deal.owner) or _person(promise.created_by),
         operations_sign_off=_person(approval.decided_by) if approval is not None else "",

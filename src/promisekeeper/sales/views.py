@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.sales import actions, reads, selectors, services
@@ -43,7 +44,13 @@ PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 ACTIONS = ("hold", "commit", "exception")
 
 
-def _require_sales(request: HttpRequest) -> None:
+class HtmxHttpRequest(HttpRequest):
+    """A request after django-htmx's middleware, for the type checker."""
+
+    htmx: HtmxDetails
+
+
+def _require_sales(request: HtmxHttpRequest) -> None:
     if not is_sales(request.user):
         raise PermissionDenied("Only sales may quote and promise.")
 
@@ -92,7 +99,7 @@ def _load_chart(answer: selectors.QuoteAnswer | None) -> dict[str, Any] | None:
     }
 
 
-def _ask(request: HttpRequest, form: QuoteForm) -> selectors.QuoteAnswer | None:
+def _ask(request: HtmxHttpRequest, form: QuoteForm) -> selectors.QuoteAnswer | None:
     if not form.is_valid():
         return None
     try:
@@ -110,7 +117,7 @@ def _ask(request: HttpRequest, form: QuoteForm) -> selectors.QuoteAnswer | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def quote(request: HttpRequest) -> HttpResponse:
+def quote(request: HtmxHttpRequest) -> HttpResponse:
     """Ask "can we promise this?"; hold, commit or request an exception from the answer.
 
     GET shows an empty quote (or the deal named by ``?deal=`` with its answer); POST asks,
@@ -157,7 +164,7 @@ def quote(request: HttpRequest) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest, action: str, form: QuoteForm, answer: selectors.QuoteAnswer
+    request: HtmxHttpRequest, action: str, form: QuoteForm, answer: selectors.QuoteAnswer
 ) -> HttpResponseRedirect | dict[str, Any]:
     """Hold, commit or request an exception; a redirect on success, the page context on error."""
     hold_form = HoldForm(request.POST) if action == "hold" else None
@@ -219,7 +226,7 @@ def _field_message(exc: services.QuoteInputError) -> str:
     return f"{field[:1].upper()}{field[1:]}: {exc.message}."
 
 
-def _deal_for(request: HttpRequest, form: QuoteForm) -> Deal:
+def _deal_for(request: HtmxHttpRequest, form: QuoteForm) -> Deal:
     """The deal the quote is about, with the quoted lines on it (created for a customer)."""
     return actions.deal_quote_save(
         user=request.user,
@@ -243,7 +250,7 @@ def _quote_lines(form: QuoteForm) -> list[selectors.QuoteLine]:
 
 
 def _commit(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     *,
     deal: Deal,
     lines: list[selectors.QuoteLine],
@@ -288,7 +295,7 @@ def _commit(
 
 @login_required
 @require_GET
-def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def deal_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A deal's lines, hold, promises, exception requests and full audit history."""
     if not (is_sales(request.user) or is_operations(request.user)):
         raise PermissionDenied
@@ -296,7 +303,7 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sales/deal.html", _deal_context(request, deal))
 
 
-def _deal_context(request: HttpRequest, deal: Deal, commit_error: str = "") -> dict[str, Any]:
+def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") -> dict[str, Any]:
     exceptions = list(deal.exception_requests.select_related("requested_by", "decided_by"))
     return {
         "deal": deal,
@@ -314,7 +321,7 @@ def _deal_context(request: HttpRequest, deal: Deal, commit_error: str = "") -> d
 
 @login_required
 @require_POST
-def deal_commit(request: HttpRequest, pk: int) -> HttpResponse:
+def deal_commit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Commit the deal's lines at a date operations approved (or proposed) for it."""
     _require_sales(request)
     deal = get_object_or_404(Deal, pk=pk)
@@ -360,13 +367,13 @@ def _form_errors(form: Any) -> str:
     return "; ".join(f"{label(name)}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
-def _require_operations(request: HttpRequest) -> None:
+def _require_operations(request: HtmxHttpRequest) -> None:
     if not is_operations(request.user):
         raise PermissionDenied("Only operations decide exception requests.")
 
 
 def _inbox_context(
-    request: HttpRequest, forms: dict[int, ExceptionDecisionForm] | None = None, **extra: Any
+    request: HtmxHttpRequest, forms: dict[int, ExceptionDecisionForm] | None = None, **extra: Any
 ) -> dict[str, Any]:
     forms = forms or {}
     pending = [
@@ -387,7 +394,7 @@ def _inbox_context(
 
 @login_required
 @require_GET
-def exception_inbox(request: HttpRequest) -> HttpResponse:
+def exception_inbox(request: HtmxHttpRequest) -> HttpResponse:
     """Operations' pending exception requests with the engine's view of each."""
     _require_operations(request)
     return render(request, "sales/exceptions.html", _inbox_context(request))
@@ -395,7 +402,7 @@ def exception_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Approve (optionally with overtime or a reshuffle), propose another date, or decline."""
     _require_operations(request)
     item = get_object_or_404(ExceptionRequest.objects.select_related("deal"), pk=pk)
@@ -448,7 +455,7 @@ def exception_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _promise_for_viewer(request: HttpRequest, pk: int) -> Promise:
+def _promise_for_viewer(request: HtmxHttpRequest, pk: int) -> Promise:
     if not (is_sales(request.user) or is_operations(request.user)):
         raise PermissionDenied
     return get_object_or_404(
@@ -461,7 +468,7 @@ def _promise_for_viewer(request: HttpRequest, pk: int) -> Promise:
 
 @login_required
 @require_GET
-def promise_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+def promise_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The printable customer promise sheet."""
     promise = _promise_for_viewer(request, pk)
     return render(
@@ -471,7 +478,7 @@ def promise_sheet(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def promise_sheet_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+def promise_sheet_pdf_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     promise = _promise_for_viewer(request, pk)
     sheet = promise_sheet_build(promise=promise)
     response = HttpResponse(promise_sheet_pdf(sheet), content_type="application/pdf")
@@ -481,7 +488,7 @@ def promise_sheet_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
     """Mark the user's notifications read (all, or the one named by ``pk``)."""
     actions.notification_mark_read(user=request.user, pk=_int_or_none(request.POST.get("pk")))
     if request.htmx:
@@ -501,7 +508,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 
 @require_GET
-def plotly_js(request: HttpRequest) -> FileResponse:
+def plotly_js(request: HtmxHttpRequest) -> FileResponse:
     """plotly.js from the installed Python package: charts work offline, no CDN."""
     response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
     response["Cache-Control"] = f"public, max-age={60 * 60 * 24 * 30}"
