@@ -97,11 +97,19 @@ def test_history_tiles_show_known_values(client, world, sales_user):
 
 def test_plan_tiles_use_the_planned_load(client, world, sales_user):
     client.force_login(sales_user)
-    tiles = {tile.key: tile for tile, _ in client.get("/").context["tiles"]}
-    # 80 committed developer hours; Ada is the only developer.
-    assert tiles["backlog"].details[0][0] == "designer"
-    assert dict(tiles["backlog"].details)["developer"] == "2.0 wk" or "wk" in tiles["backlog"].value
-    assert tiles["utilisation"].value.endswith("%")
+    context = client.get("/").context
+    tiles = {tile.key: tile for tile, _ in context["tiles"]}
+    capacity = {row.key: sum(row.capacity) for row in context["heat_rows"]}
+    # 80 committed developer hours; Ada is the only developer, Ben the only designer.
+    used = 80 / (capacity["role:developer"] + capacity["role:designer"])
+    assert tiles["utilisation"].value == f"{used * 100:.0f} %"
+    weekly_developer = capacity["role:developer"] / 12
+    backlog = dict(tiles["backlog"].details)
+    assert backlog["developer"] == f"{80 / weekly_developer:.1f} wk"
+    assert backlog["designer"] == "0.0 wk"
+    assert tiles["backlog"].value.endswith("(developer)")
+    # No open deals: no pipeline demand.
+    assert tiles["pipeline"].value.startswith("0 h /")
 
 
 def test_every_tile_explains_its_formula_on_hover_and_focus(client, world, sales_user):
@@ -328,3 +336,17 @@ def test_heatmap_figure_marks_overload(world):
 def test_every_insights_page_requires_login(client, path):
     response = client.get(path)
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_pipeline_tile_weighs_open_deals_by_win_probability(client, world, sales_user):
+    from decimal import Decimal
+
+    from promisekeeper.organisation.services import ledger_bump
+
+    deal = factories.DealFactory(stage=Deal.Stage.LEAD, win_probability=Decimal("0.25"))
+    factories.DealLineFactory(deal=deal, offering=world.sop.offering, quantity=1)
+    ledger_bump()
+    client.force_login(sales_user)
+    tiles = {tile.key: tile for tile, _ in client.get("/").context["tiles"]}
+    # One 40-hour website at 25 %: 10 probability-weighted hours.
+    assert tiles["pipeline"].value.startswith("10 h /")
