@@ -38,6 +38,7 @@ from promisekeeper.sales.services import (
     promise_commit,
     quote_check,
 )
+from promisekeeper.sales.snapshot import portfolio_snapshot, snapshot_build
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = pytest.mark.django_db
@@ -422,3 +423,19 @@ def test_cancel_needs_a_reason_and_promised_work(shop, sales_rep, other_rep):
     assert error.value.field == "deal"
     with pytest.raises(PermissionDenied):
         promise_cancel(user=other_rep, deal=deal, reason="not mine")
+
+
+def test_committing_process_caches_the_next_snapshot_equal_to_a_rebuild(
+    shop, sales_rep, django_capture_on_commit_callbacks
+):
+    deal = deal_for(shop, sales_rep)
+    hold_place(user=sales_rep, deal=deal)
+    tentative = deal_for(shop, sales_rep, name="maybe")
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    cached = portfolio_snapshot()
+    assert cached.built_in_seconds == 0.0  # put there by the commit, not rebuilt
+    rebuilt = snapshot_build(today=cached.today, ledger_version=cached.ledger_version)
+    assert (cached.firm_plan.free == rebuilt.firm_plan.free).all()
+    assert set(cached.projects) == set(rebuilt.projects)
+    assert f"deal-{tentative.pk}" in cached.projects and f"deal-{deal.pk}" not in cached.projects

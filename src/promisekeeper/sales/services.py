@@ -620,6 +620,7 @@ def _commit_locked(
                 ref=ProjectRef("project", project.pk),
                 allocations=allocations,
                 replaces=evaluation.replaces,
+                deal_pk=locked.pk,
             )
             transaction.on_commit(lambda: snapshot_cache_put(following))
         if locked.owner_id and locked.owner_id != user.pk:

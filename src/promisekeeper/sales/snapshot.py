@@ -52,6 +52,7 @@ from promisekeeper.engine.model import (
 )
 from promisekeeper.engine.placement import Context
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, project_result
+from promisekeeper.engine.promise import plan_context
 from promisekeeper.engine.schedule import default_order, schedule, schedule_in_order
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.selectors import ledger_version_get
@@ -586,13 +587,14 @@ def plan_without(plan: Plan, project_id: str) -> Plan:
     projects = plan.instance.projects
     k = next((i for i, p in enumerate(projects) if p.id == project_id), None)
     if k is None:
+        # Share the lookups (they have their own lock), never the free grid.
         return Plan(
             plan.instance,
             plan.capacity,
             plan.free.copy(),
             plan.allocations,
             plan.projects,
-            context=plan.context,
+            context=plan_context(plan),
         )
     alloc = plan.allocations
     mine = alloc.project == k
@@ -621,12 +623,15 @@ def snapshot_with_commit(
     ref: ProjectRef,
     allocations: Allocations,
     replaces: str | None = None,
+    deal_pk: int | None = None,
 ) -> Snapshot:
     """The next version's snapshot after committing ``project`` with exactly ``allocations``.
 
     ``allocations`` are the reserved hours (any project index); ``replaces`` names the
-    engine project of the deal it supersedes (its hold or tentative copy), which goes.
+    firm engine project it supersedes (the deal's hold), which goes, as does the deal's
+    tentative copy (``deal_pk``) from the pipeline.
     """
+    gone = {replaces, deal_engine_id(deal_pk) if deal_pk is not None else None} - {None}
     firm = snapshot.firm_plan
     if replaces is not None:
         firm = plan_without(firm, replaces)
@@ -653,11 +658,11 @@ def snapshot_with_commit(
     tentative = tuple(
         p
         for p in snapshot.instance.projects[len(snapshot.firm_plan.instance.projects) :]
-        if p.id != replaces
+        if p.id not in gone
     )
     instance = replace(firm_instance, projects=(*firm_instance.projects, *tentative))
     plan = _with_pipeline(instance, firm_plan, firm_count + 1) if tentative else firm_plan
-    refs = {pid: r for pid, r in snapshot.projects.items() if pid != replaces}
+    refs = {pid: r for pid, r in snapshot.projects.items() if pid not in gone}
     refs[project.id] = ref
     return replace(
         snapshot,
