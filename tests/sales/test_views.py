@@ -589,3 +589,17 @@ def test_refreshed_answer_keeps_the_typed_exception_note_and_hold_days(client, s
     )
     page = client.post(QUOTE, data, **HTMX).content.decode()
     assert ">\nTrade fair</textarea>" in page and 'name="hold_days" value="3"' in page
+
+
+def test_posts_without_csrf_token_are_refused_and_write_nothing(shop, sales_rep):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sales_rep)
+    before = counts()
+    promised = nth_working_day(30)
+    data = quote_data(shop, wanted=promised, action="commit", promised_date=promised.isoformat())
+    assert client.post(QUOTE, data).status_code == 403
+    assert counts() == before
+    page = client.get(QUOTE).content.decode()
+    assert 'name="csrfmiddlewaretoken"' in page and "X-CSRFToken" in page
