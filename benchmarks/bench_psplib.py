@@ -207,10 +207,15 @@ def main(argv: list[str] | None = None) -> int:
         )
     targets.append(target("infeasible schedules", summary["violations"], 0, "", area=args.set))
     name = f"psplib_{args.set}_{args.mode}{args.name}"
+    budget = (
+        f"{args.max_schedules:,} schedules"
+        if args.max_schedules is not None
+        else f"{args.time_limit:g} s"
+    )
     write_result(
         name,
         {
-            "title": f"PSPLIB {args.set}, {args.mode} ({scope}, {args.time_limit:g} s per instance)",
+            "title": f"PSPLIB {args.set}, {args.mode} ({scope}, {budget} per instance)",
             "targets": targets,
             "settings": {
                 "set": args.set,
