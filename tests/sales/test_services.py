@@ -36,6 +36,7 @@ from promisekeeper.sales.services import (
     holds_warn_expiring,
     promise_cancel,
     promise_commit,
+    promise_reschedule,
     quote_check,
 )
 from promisekeeper.sales.snapshot import portfolio_snapshot, snapshot_build
@@ -439,3 +440,42 @@ def test_committing_process_caches_the_next_snapshot_equal_to_a_rebuild(
     assert (cached.firm_plan.free == rebuilt.firm_plan.free).all()
     assert set(cached.projects) == set(rebuilt.projects)
     assert f"deal-{tentative.pk}" in cached.projects and f"deal-{deal.pk}" not in cached.projects
+
+
+# --- date change ----------------------------------------------------------------------------
+
+
+def _redate(user, deal, date, key="redate-1", reason="customer asked"):
+    return promise_reschedule(
+        user=user,
+        deal=deal,
+        promised_date=date,
+        idempotency_key=key,
+        request_fingerprint=f"{deal.pk}:{date}",
+        reason=reason,
+    )
+
+
+def test_changing_the_date_supersedes_the_promise_and_keeps_the_hours_reserved(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    first = commit(sales_rep, deal, one_site(shop), nth_working_day(5)).promise
+    other = deal_for(shop, sales_rep, name="second")
+    commit(sales_rep, other, one_site(shop), nth_working_day(10), key="key-2")
+    later = nth_working_day(15)
+    result = _redate(sales_rep, deal, later)
+    assert result.status == "committed"
+    assert result.promise.pk != first.pk and result.promise.evidence["supersedes"] == first.pk
+    assert Project.objects.get(deal=deal).promised_date == later
+    assert sum(r.hours for r in CapacityReservation.objects.all()) == Decimal(80)
+    assert all(load.reserved_hours <= load.capacity_hours for load in PersonDayLoad.objects.all())
+    assert AuditEvent.objects.filter(action="promise.date_changed", deal=deal).count() == 1
+    assert _redate(sales_rep, deal, later).status == "replayed"
+
+
+def test_changing_to_an_infeasible_date_is_taken_and_changes_nothing(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    before = (counts(), list(CapacityReservation.objects.values_list("day", "hours")))
+    result = _redate(sales_rep, deal, nth_working_day(3))
+    assert (result.status, result.earliest_date) == ("taken", nth_working_day(5))
+    assert (counts(), list(CapacityReservation.objects.values_list("day", "hours"))) == before

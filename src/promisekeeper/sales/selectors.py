@@ -222,9 +222,16 @@ def quote_compute(
     lines: list[ResolvedLine],
     wanted_date: datetime.date | None,
     with_options: bool = True,
+    project: Project | None = None,
 ) -> Evaluation:
-    """The engine's answer for ``lines`` on ``snapshot`` (cached per snapshot and question)."""
+    """The engine's answer for ``lines`` on ``snapshot`` (cached per snapshot and question).
+
+    ``project`` replaces the engine project built from the offering lines (re-dating work
+    that already has phases of its own); such answers are not cached.
+    """
     level = quote_confidence_get()
+    if project is not None:
+        return _evaluate(snapshot, deal, lines, wanted_date, level, with_options, project)
     key = (
         snapshot.ledger_version,
         snapshot.today,
@@ -273,6 +280,7 @@ def _evaluate(
     wanted_date: datetime.date | None,
     level: str,
     with_options: bool,
+    given: Project | None = None,
 ) -> Evaluation:
     today = snapshot.today
     horizon = snapshot.instance.calendar.horizon_days
@@ -292,7 +300,9 @@ def _evaluate(
     by_day = None
     if wanted_date is not None and 0 <= (wanted_date - today).days < horizon:
         by_day = (wanted_date - today).days
-    if offering_lines:
+    if given is not None:
+        project = given
+    elif offering_lines:
         project = lines_to_engine(
             project_id=f"quote-{deal.pk}" if deal and deal.pk else "quote",
             lines=offering_lines,
@@ -302,6 +312,7 @@ def _evaluate(
             state=ProjectState.COMMITTED,
             name=deal.name if deal else "quote",
         )
+    if project is not None:
         engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
         deterministic = engine.deterministic
         quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])

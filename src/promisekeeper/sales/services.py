@@ -67,6 +67,7 @@ from promisekeeper.sales.selectors import (
 from promisekeeper.sales.snapshot import (
     ProjectRef,
     Snapshot,
+    delivery_project_to_engine,
     portfolio_snapshot,
     project_engine_id,
     snapshot_cache_put,
@@ -87,6 +88,7 @@ __all__ = [
     "exception_request",
     "hold_place",
     "promise_cancel",
+    "promise_reschedule",
     "holds_expire",
     "holds_warn_expiring",
     "promise_commit",
@@ -819,6 +821,122 @@ def _deal_lines_set(*, deal: Deal, resolved: list[ResolvedLine]) -> None:
         )
         line.full_clean()
         line.save()
+
+
+def promise_reschedule(
+    *,
+    user: User,
+    deal: Deal,
+    promised_date: datetime.date,
+    idempotency_key: str,
+    request_fingerprint: str,
+    reason: str,
+    exception: ExceptionRequest | None = None,
+) -> CommitResult:
+    """Change a committed deal's date: its remaining work is re-placed and re-checked under the
+    lock like a new commit; a new immutable promise supersedes the old one; its hours move."""
+    _require_seller(user, deal)
+    if not idempotency_key or len(idempotency_key) > 100:
+        raise QuoteInputError("idempotency_key", "is required (at most 100 characters)")
+    if not reason.strip():
+        raise QuoteInputError("reason", "say why the date changes")
+    replayed = _replay(idempotency_key, request_fingerprint)
+    if replayed is not None:
+        return replayed
+    _check_date(promised_date, "promised_date", required=True)
+    covered = _covers(exception, deal, promised_date)
+
+    def reschedule() -> CommitResult:
+        with transaction.atomic(durable=True):
+            _ledger_lock()
+            replayed = _replay(idempotency_key, request_fingerprint)
+            if replayed is not None:
+                return replayed
+            locked = Deal.objects.select_for_update().get(pk=deal.pk)
+            project = (
+                DeliveryProject.objects.select_for_update()
+                .filter(deal=locked, status=DeliveryProject.Status.COMMITTED)
+                .first()
+            )
+            previous = locked.promises.order_by("-created_at", "-pk").first()
+            if project is None or previous is None:
+                raise QuoteInputError("deal", "has no committed promise to re-date")
+            snapshot = portfolio_snapshot()
+            engine_project = replace(
+                delivery_project_to_engine(project, snapshot.instance.calendar),
+                id=f"redate-{project.pk}",
+                release_day=0,
+                promised_day=snapshot.clamp_day(promised_date),
+                state=ProjectState.COMMITTED,
+            )
+            evaluation = quote_compute(
+                snapshot=snapshot,
+                deal=locked,
+                lines=[],
+                wanted_date=promised_date,
+                with_options=False,
+                project=engine_project,
+            )
+            answer = evaluation.answer
+            placement = evaluation.engine.deterministic if evaluation.engine else None
+            if placement is None or placement.finish_day is None:
+                return CommitResult("taken", None, None, "the work does not fit the horizon")
+            if not answer.can_promise and not covered:
+                return CommitResult(
+                    "taken",
+                    None,
+                    answer.promise_date,
+                    "that date is not feasible; the earliest date is "
+                    + (f"{answer.promise_date:%Y-%m-%d}" if answer.promise_date else "beyond"),
+                )
+            promise = Promise(  # type: ignore[misc]
+                deal=locked,
+                promised_date=promised_date,
+                confidence=answer.confidence,
+                p50_date=answer.p50_date,
+                p80_date=answer.p80_date,
+                p95_date=answer.p95_date,
+                evidence=_evidence(answer) | {"supersedes": previous.pk, "reason": reason},
+                created_by=user,
+                approval=exception if covered else None,
+                idempotency_key=idempotency_key,
+                request_fingerprint=request_fingerprint,
+            )
+            promise.full_clean()
+            promise.save()
+            _release_capacity(project=project)
+            _reserve_capacity(
+                promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
+            )
+            project.promised_date = promised_date
+            project.full_clean()
+            project.save(update_fields=["promised_date"])
+            audit_event_record(
+                actor=user,  # type: ignore[arg-type]
+                action="promise.date_changed",
+                deal=locked,
+                payload={
+                    "promise": promise.pk,
+                    "previous_promise": previous.pk,
+                    "from": previous.promised_date.isoformat(),
+                    "to": promised_date.isoformat(),
+                    "reason": reason,
+                },
+            )
+            version = ledger_bump()
+            engine_id = project_engine_id(project.pk)
+            following = snapshot_with_commit(
+                snapshot,
+                ledger_version=version,
+                project=replace(engine_project, id=engine_id),
+                ref=ProjectRef("project", project.pk),
+                allocations=placement.allocations,
+                replaces=engine_id,
+            )
+            transaction.on_commit(lambda: snapshot_cache_put(following))
+            return CommitResult("committed", promise, answer.promise_date)
+
+    return _with_retries(reschedule)
 
 
 def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
