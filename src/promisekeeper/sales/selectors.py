@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -431,7 +432,7 @@ def _options(
                 kind=option.kind.value,
                 feasible=option.feasible,
                 finish_date=_date(snapshot, option.finish_day),
-                detail=option.detail,
+                detail=_dated(snapshot, option.detail),
                 quantity=option.quantity,
                 overtime_hours=tuple(option.overtime_hours),
                 hire_role=option.hire_role,
@@ -448,6 +449,15 @@ def _options(
             )
         )
     return tuple(found)
+
+
+def _dated(snapshot: Snapshot, text: str) -> str:
+    """The engine speaks in day indices; people read dates."""
+    return re.sub(
+        r"\bday (\d+)\b",
+        lambda m: f"{snapshot.date_of(int(m.group(1))):%a %d %b %Y}",
+        text,
+    )
 
 
 def _stock_line(
