@@ -360,13 +360,14 @@ def plan_facts_build(snapshot: Snapshot) -> PlanFacts:
     weeks = kpis.week_starts(first=today, count=HORIZON_WEEKS)
     n_weeks = len(weeks)
     person_pks = [snapshot.people[p.id] for p in instance.people]
-    people = {
-        p.pk: p for p in Person.objects.filter(pk__in=person_pks).prefetch_related("skills__role")
-    }
+    # Names and teams from the database; a person deleted since the snapshot was planned
+    # (admin deletes do not bump the ledger) keeps a placeholder rather than breaking the page.
+    people = dict(Person.objects.filter(pk__in=person_pks).values_list("pk", "name"))
+    teams = dict(Person.objects.filter(pk__in=person_pks).values_list("pk", "team_id"))
     person_role: dict[int, str] = {}
-    for pk in person_pks:
-        skills = sorted(people[pk].skills.all(), key=lambda s: (-s.efficiency, s.role.name))
-        person_role[pk] = skills[0].role.name if skills else "(no role)"
+    for pk, engine_person in zip(person_pks, instance.people, strict=True):
+        skills = sorted(engine_person.skills.items(), key=lambda kv: (-kv[1], kv[0]))
+        person_role[pk] = skills[0][0] if skills else "(no role)"
 
     horizon_days = min(instance.calendar.horizon_days, n_weeks * 7)
     day_week = _week_index(snapshot, np.arange(instance.calendar.horizon_days))
@@ -435,8 +436,8 @@ def plan_facts_build(snapshot: Snapshot) -> PlanFacts:
         ledger_version=snapshot.ledger_version,
         weeks=weeks,
         person_pks=person_pks,
-        person_names={pk: people[pk].name for pk in person_pks},
-        person_team={pk: people[pk].team_id for pk in person_pks},
+        person_names={pk: people.get(pk, f"(person {pk})") for pk in person_pks},
+        person_team={pk: teams.get(pk) for pk in person_pks},
         person_role=person_role,
         roles=sorted(set(person_role.values())),
         capacity=capacity,
