@@ -167,3 +167,31 @@ def test_without_a_token_every_sales_endpoint_is_401(client, shop):
     for url in ("/api/quotes", "/api/holds", "/api/commits", "/api/exceptions"):
         assert client.post(url, "{}", content_type="application/json").status_code == 401
     assert client.get("/api/deals/1/history").status_code == 401
+
+
+def test_reschedule_and_cancel_a_promised_deal(as_rep, shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    body = {"deal_id": deal.pk, "lines": _site(shop), "promised_date": str(nth_working_day(5))}
+    assert as_rep("post", "/api/commits", body, **{"Idempotency-Key": "c-1"}).status_code == 201
+    too_early = as_rep(
+        "post",
+        f"/api/deals/{deal.pk}/reschedule",
+        {"promised_date": str(nth_working_day(2)), "reason": "rush"},
+        **{"Idempotency-Key": "r-1"},
+    )
+    assert too_early.status_code == 409
+    later = as_rep(
+        "post",
+        f"/api/deals/{deal.pk}/reschedule",
+        {"promised_date": str(nth_working_day(8)), "reason": "customer is late"},
+        **{"Idempotency-Key": "r-2"},
+    )
+    assert later.status_code == 201 and later.json()["promise"]["promised_date"] == str(
+        nth_working_day(8)
+    )
+    no_reason = as_rep("post", f"/api/deals/{deal.pk}/cancel", {"reason": " "})
+    assert no_reason.status_code == 400 and no_reason.json()["field"] == "reason"
+    cancelled = as_rep("post", f"/api/deals/{deal.pk}/cancel", {"reason": "withdrawn"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    actions = [e["action"] for e in as_rep("get", f"/api/deals/{deal.pk}/history").json()]
+    assert actions[-3:] == ["promise.committed", "promise.date_changed", "promise.cancelled"]

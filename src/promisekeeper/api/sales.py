@@ -27,7 +27,9 @@ from promisekeeper.sales.services import (
     exception_decide,
     exception_request,
     hold_place,
+    promise_cancel,
     promise_commit,
+    promise_reschedule,
     quote_check,
 )
 
@@ -93,6 +95,22 @@ class CommitOut(Schema):
     promise: PromiseOut | None
     earliest_date: datetime.date | None
     reason: str
+
+
+class RescheduleIn(Schema):
+    promised_date: datetime.date
+    reason: str = Field(..., max_length=5000)
+    exception_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class CancelIn(Schema):
+    reason: str = Field(..., max_length=5000)
+
+
+class CancelOut(Schema):
+    deal_id: int
+    project_id: int
+    status: str
 
 
 class ExceptionIn(Schema):
@@ -206,11 +224,7 @@ def commit_create(
     def run() -> Any:
         deal = _deal(body.deal_id)
         assert deal is not None
-        exception = None
-        if body.exception_id is not None:
-            exception = ExceptionRequest.objects.filter(pk=body.exception_id).first()
-            if exception is None:
-                raise QuoteInputError("exception_id", "no such exception request")
+        exception = _exception(body.exception_id)
         lines = _lines(body.lines)
         result = promise_commit(
             user=request.user,
@@ -226,16 +240,71 @@ def commit_create(
             ),
             exception=exception,
         )
-        status = {"committed": 201, "replayed": 200, "taken": 409}[result.status]
-        return Status(
-            status,
-            CommitOut(
-                status=result.status,
-                promise=PromiseOut.from_orm(result.promise) if result.promise else None,
-                earliest_date=result.earliest_date,
-                reason=result.reason,
-            ),
+        return _commit_out(result)
+
+    return _mapped(run)
+
+
+def _exception(exception_id: int | None) -> ExceptionRequest | None:
+    if exception_id is None:
+        return None
+    found = ExceptionRequest.objects.filter(pk=exception_id).first()
+    if found is None:
+        raise QuoteInputError("exception_id", "no such exception request")
+    return found
+
+
+def _commit_out(result: Any) -> Any:
+    status = {"committed": 201, "replayed": 200, "taken": 409}[result.status]
+    return Status(
+        status,
+        CommitOut(
+            status=result.status,
+            promise=PromiseOut.from_orm(result.promise) if result.promise else None,
+            earliest_date=result.earliest_date,
+            reason=result.reason,
+        ),
+    )
+
+
+@router.post(
+    "/deals/{deal_id}/reschedule",
+    response={200: CommitOut, 201: CommitOut, 409: CommitOut, **ERRORS},
+)
+def deal_reschedule(
+    request: HttpRequest,
+    deal_id: int,
+    body: RescheduleIn,
+    idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=100),
+) -> Any:
+    """Change a committed deal's date: 201 re-promised, 200 replayed, 409 not feasible."""
+
+    def run() -> Any:
+        deal = _deal(deal_id if deal_id <= MAX_ID else -1, "deal_id")
+        assert deal is not None
+        result = promise_reschedule(
+            user=request.user,
+            deal=deal,
+            promised_date=body.promised_date,
+            idempotency_key=idempotency_key,
+            request_fingerprint=f"reschedule:{deal.pk}:{body.promised_date}:{body.exception_id}",
+            reason=body.reason,
+            exception=_exception(body.exception_id),
         )
+        return _commit_out(result)
+
+    return _mapped(run)
+
+
+@router.post("/deals/{deal_id}/cancel", response={200: CancelOut, **ERRORS})
+def deal_cancel(request: HttpRequest, deal_id: int, body: CancelIn) -> Any:
+    """Cancel a promised deal and release its hours and units."""
+
+    def run() -> Any:
+        deal = _deal(deal_id if deal_id <= MAX_ID else -1, "deal_id")
+        assert deal is not None
+        project = promise_cancel(user=request.user, deal=deal, reason=body.reason)
+        return CancelOut(deal_id=deal.pk, project_id=project.pk, status=project.status)
 
     return _mapped(run)
 
