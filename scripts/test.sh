@@ -23,12 +23,15 @@ $BIN/ruff check .
 echo "== import contracts"
 $BIN/lint-imports
 
+# Both runs always run, so one failing still shows the other's counts; either fails the command.
+status=0
 echo "== pytest on SQLite (whole suite)"
-$BIN/pytest
+$BIN/pytest --durations=10 || status=$?
 
 if [ -n "$(pg_initdb)" ]; then
   echo "== pytest on PostgreSQL (database-backed tests)"
-  PK_TEST_POSTGRES=1 $BIN/pytest --ignore=tests/engine --ignore=tests/browser
+  PK_TEST_POSTGRES=1 $BIN/pytest --durations=10 --ignore=tests/engine --ignore=tests/browser || status=$?
 else
   echo "!! PostgreSQL run skipped: no initdb under /usr/lib/postgresql/*/bin"
 fi
+exit $status
