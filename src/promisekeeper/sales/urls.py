@@ -13,5 +13,4 @@ urlpatterns = [
     path("promises/<int:pk>/sheet/", views.promise_sheet, name="promise-sheet"),
     path("promises/<int:pk>/sheet.pdf", views.promise_sheet_pdf_view, name="promise-sheet-pdf"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
-    path("assets/plotly.min.js", views.plotly_js, name="plotly-js"),
 ]

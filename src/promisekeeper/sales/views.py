@@ -9,14 +9,12 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import plotly
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -40,7 +38,6 @@ from promisekeeper.sales.pdf import promise_sheet_pdf
 from promisekeeper.sales.sheet import promise_sheet_build
 
 QUOTE_TEMPLATE = "sales/quote.html"
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 ACTIONS = ("hold", "commit", "exception")
 
 
@@ -505,11 +502,3 @@ def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-@require_GET
-def plotly_js(request: HtmxHttpRequest) -> FileResponse:
-    """plotly.js from the installed Python package: charts work offline, no CDN."""
-    response = FileResponse(PLOTLY_JS.open("rb"), content_type="text/javascript")
-    response["Cache-Control"] = f"public, max-age={60 * 60 * 24 * 30}"
-    return response
