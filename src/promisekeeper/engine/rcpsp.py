@@ -15,7 +15,9 @@ start day per phase. :func:`rcpsp_solve` finds good start days with
   arrays, whose per-call overhead dominates windows of a few days. Roles with
   more than 255 people fall back to the list version;
 * an initial population from four priority rules (LFT, LST, MTS, GRPW) and
-  regret-biased random sampling on LFT;
+  regret-biased random sampling on a randomly chosen one of them (on hard
+  j30 instances at 2,000 schedules: 0.41 % above the optimum, against
+  0.53 % sampling on LFT alone);
 * forward-backward improvement (double justification) of every schedule, whose
   start order replaces the activity list (Valls, Ballestín & Quintanilla 2005);
 * a genetic algorithm on activity lists (Hartmann 1998): two-point crossover,
@@ -718,7 +720,8 @@ class _Search:
                 return self._best()
         size = self.population_size(len(population))
         while len(population) < size and not self.exhausted():
-            population.append(self.evaluate(self.regret_list(rules[0])))
+            order = self.regret_list(rules[self.rng.randrange(len(rules))])
+            population.append(self.evaluate(order))
         rate = self.mutation_per_list / max(2, net.n)
         stagnant = 0
         while not self.exhausted():
