@@ -350,3 +350,15 @@ def test_pipeline_tile_weighs_open_deals_by_win_probability(client, world, sales
     tiles = {tile.key: tile for tile, _ in client.get("/").context["tiles"]}
     # One 40-hour website at 25 %: 10 probability-weighted hours.
     assert tiles["pipeline"].value.startswith("10 h /")
+
+
+def test_at_risk_puts_the_latest_first(client, world, ops_user):
+    from promisekeeper.organisation.models import OrganisationSettings
+    from promisekeeper.organisation.services import ledger_bump
+
+    OrganisationSettings.objects.update(risk_slack_threshold_days=200)
+    ledger_bump()
+    client.force_login(ops_user)
+    rows = client.get("/").context["at_risk"]
+    assert [row.project.name for row in rows] == ["Tight", "Easy"]
+    assert rows[0].project.lateness_days > rows[1].project.lateness_days

@@ -544,7 +544,14 @@ def at_risk_list(*, facts: PlanFacts, threshold_days: int) -> list[AtRiskRow]:
         )
     )
     rows = [AtRiskRow(p, risk_reason(p), customers.get(p.pk, "")) for p in candidates]
-    rows.sort(key=lambda r: (-(r.project.lateness_days or 10**6), r.project.name))
+    # Unschedulable first, then the latest, then the least slack.
+    rows.sort(
+        key=lambda r: (
+            r.project.lateness_days is not None,
+            -(r.project.lateness_days or 0),
+            r.project.name,
+        )
+    )
     return rows
 
 
