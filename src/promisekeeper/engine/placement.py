@@ -126,6 +126,42 @@ def _finish_index(daily: np.ndarray, need: float) -> int:
     return int(np.searchsorted(cumulative, need - _EPS))
 
 
+_Crew = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
+
+
+def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int) -> _Crew | None:
+    """Who could work an effort phase from ``start`` on, and on which day it would be done.
+
+    Returns (people, hours, effective, daily effort, index of the last day), or
+    None when it does not fit before the horizon ends. The crew is the best
+    ``max_people`` of the role each day; people who have the role only as a
+    cross-trained skill join when that finishes sooner than without them.
+    """
+    pool = ctx.pools[ctx.role_index[phase.role]]
+    if len(pool.people) == 0:
+        return None
+    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
+    window = int(phase.effort_hours / full_rate * 1.8) + 7
+    people, efficiency, primary = pool.people, pool.efficiency, pool.primary
+    while True:
+        hi = min(ctx.horizon, start + window)
+        hours = np.minimum(grid[people, start:hi], phase.max_hours_per_day)
+        effective = hours * efficiency[:, None]
+        daily = best_crew_effort(effective, phase.max_people)
+        last = _finish_index(daily, phase.effort_hours)
+        if not primary.all() and primary.any():
+            primary_daily = best_crew_effort(effective[primary], phase.max_people)
+            primary_last = _finish_index(primary_daily, phase.effort_hours)
+            if primary_last <= last and primary_last < len(daily):
+                rows = np.flatnonzero(primary)
+                return people[rows], hours[rows], effective[rows], primary_daily, primary_last
+        if last < len(daily):
+            return people, hours, effective, daily, last
+        if hi >= ctx.horizon:
+            return None
+        window *= 2
+
+
 def place_effort(
     ctx: Context,
     free: np.ndarray,
@@ -135,39 +171,42 @@ def place_effort(
     phase_index: int,
     undo: Undo | None = None,
 ) -> tuple[PhaseTiming, Allocations] | None:
-    """Put an effort phase on the free grid from ``start`` on; None if it overruns the horizon.
-
-    The crew is the best ``max_people`` of the role each day. People who have
-    the role only as a cross-trained skill are used when that finishes sooner
-    than the main-role people alone.
-    """
+    """Put an effort phase on the free grid from ``start`` on; None if it overruns the horizon."""
     if phase.effort_hours <= _EPS:
         return PhaseTiming(phase.id, start, start), Allocations()
-    pool = ctx.pools[ctx.role_index[phase.role]]
-    if len(pool.people) == 0:
+    crew = _effort_crew(ctx, free, phase, start)
+    if crew is None:
         return None
-    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
-    window = int(phase.effort_hours / full_rate * 1.8) + 7
-    people, efficiency, primary = pool.people, pool.efficiency, pool.primary
-    while True:
-        hi = min(ctx.horizon, start + window)
-        hours = np.minimum(free[people, start:hi], phase.max_hours_per_day)
-        effective = hours * efficiency[:, None]
-        daily = best_crew_effort(effective, phase.max_people)
-        last = _finish_index(daily, phase.effort_hours)
-        if not primary.all() and primary.any():
-            primary_daily = best_crew_effort(effective[primary], phase.max_people)
-            primary_last = _finish_index(primary_daily, phase.effort_hours)
-            if primary_last <= last and primary_last < len(daily):
-                rows = np.flatnonzero(primary)
-                crew = (people[rows], hours[rows], effective[rows], primary_daily, primary_last)
-                return _commit_effort(free, phase, start, *crew, project_index, phase_index, undo)
-        if last < len(daily):
-            crew = (people, hours, effective, daily, last)
-            return _commit_effort(free, phase, start, *crew, project_index, phase_index, undo)
-        if hi >= ctx.horizon:
+    return _commit_effort(free, phase, start, *crew, project_index, phase_index, undo)
+
+
+def phase_span(
+    ctx: Context, grid: np.ndarray, phase: EffortPhase | FixedPhase, start: int
+) -> tuple[int, int] | None:
+    """Where a phase would run on ``grid`` from ``start`` on, without booking anything.
+
+    Used for reference timings (a project on an empty calendar); phases are
+    judged one at a time, so parallel phases of one project do not compete.
+    """
+    if isinstance(phase, EffortPhase):
+        if phase.effort_hours <= _EPS:
+            return start, start
+        crew = _effort_crew(ctx, grid, phase, start)
+        if crew is None:
             return None
-        window *= 2
+        daily, last = crew[3], crew[4]
+        worked = np.flatnonzero(daily[: last + 1] > 0)
+        return start + int(worked[0] if len(worked) else 0), start + last + 1
+    if phase.days == 0:
+        return start, start
+    first = int(np.searchsorted(ctx.working_days, start))
+    candidates = ctx.working_days[first:]
+    if len(candidates) < phase.days:
+        return None
+    at = _first_full_run(_fixed_day_possible(ctx, grid, phase, candidates), phase.days)
+    if at is None:
+        return None
+    return int(candidates[at]), int(candidates[at + phase.days - 1]) + 1
 
 
 def _commit_effort(

@@ -38,9 +38,10 @@ from promisekeeper.engine.model import (
     FixedPhase,
     Project,
     ProjectState,
+    topological_order,
     validate_project,
 )
-from promisekeeper.engine.placement import Context, Undo, place_project, restore
+from promisekeeper.engine.placement import Context, Undo, phase_span, place_project, restore
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectStatus
 
 NEW_PROJECT = -1
@@ -139,27 +140,37 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     with ctx.lock:
         placed = place_project(ctx, plan.free, project, NEW_PROJECT, undo=undo)
         restore(plan.free, undo)
-        if placed.failed_phase is not None:
-            return PromiseAnswer(
-                project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
-            )
-        ideal = place_project(ctx, ctx.capacity, project, NEW_PROJECT, undo=undo)
-        restore(ctx.capacity, undo)
+    if placed.failed_phase is not None:
+        return PromiseAnswer(
+            project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
+        )
     finish = max((t.end_day for t in placed.timings), default=project.release_day)
+    ideal = _unconstrained_timings(ctx, project)
     ideal_finish = (
-        max((t.end_day for t in ideal.timings), default=project.release_day)
-        if ideal.failed_phase is None
-        else None
+        None if ideal is None else max((t.end_day for t in ideal), default=project.release_day)
     )
-    bottleneck = _bottleneck(
-        plan, ctx, project, placed.timings, ideal.timings, finish, ideal_finish
-    )
+    bottleneck = _bottleneck(plan, ctx, project, placed.timings, ideal or (), finish, ideal_finish)
     status = AnswerStatus.FEASIBLE
     if project.promised_day is not None and finish - 1 > project.promised_day:
         status = AnswerStatus.LATE
     return PromiseAnswer(
         project.id, status, finish, placed.timings, placed.allocations, bottleneck, ideal_finish
     )
+
+
+def _unconstrained_timings(ctx: Context, project: Project) -> tuple[PhaseTiming, ...] | None:
+    """Phase timings on an empty calendar (all capacity free), for measuring delay."""
+    timings: dict[str, PhaseTiming] = {}
+    for k in topological_order(project):
+        phase = project.phases[k]
+        earliest = project.release_day
+        for dep in phase.predecessors:
+            earliest = max(earliest, timings[dep.phase].end_day + dep.lag_days)
+        span = phase_span(ctx, ctx.capacity, phase, earliest) if earliest < ctx.horizon else None
+        if span is None:
+            return None
+        timings[phase.id] = PhaseTiming(phase.id, *span)
+    return tuple(timings[p.id] for p in project.phases)
 
 
 def _phase_role(
@@ -222,12 +233,15 @@ def _role_weeks(
         return ()
     weekday = plan.instance.calendar.start.weekday()
     first_week = lo - ((weekday + lo) % 7)
+    a, b = max(0, first_week), min(ctx.horizon, first_week + 7 * -(-(hi - first_week) // 7))
+    available = ctx.capacity[people, a:b].sum(axis=0)
+    booked = available - plan.free[people, a:b].sum(axis=0)
     weeks = []
     for week in range(first_week, hi, 7):
-        a, b = max(0, week), min(ctx.horizon, week + 7)
-        available = float(ctx.capacity[people, a:b].sum())
-        booked = available - float(plan.free[people, a:b].sum())
-        weeks.append((int(week), round(booked / available, 4) if available > 0 else 1.0))
+        lo_w, hi_w = max(0, week) - a, min(ctx.horizon, week + 7) - a
+        cap = float(available[lo_w:hi_w].sum())
+        used = float(booked[lo_w:hi_w].sum())
+        weeks.append((int(week), round(used / cap, 4) if cap > 0 else 1.0))
     return tuple(weeks)
 
 
