@@ -235,7 +235,7 @@ def rcpsp_solve(
         Must satisfy :func:`is_rcpsp_shaped`.
     time_limit
         Wall-clock seconds for the whole call; the search stops early enough
-        to leave 2 % of it unused.
+        to leave 5 % of it unused.
     seed
         Seed of the random generator. For a given seed the result is
         deterministic when ``max_schedules`` (or the lower bound) ends the
@@ -570,7 +570,7 @@ class _Search:
         self.lb_key = net.lower_bound
         self.zero_release = [0] * net.n
         self.started = time.perf_counter()
-        self.margin = 0.02 * max(0.0, deadline - self.started)
+        self.margin = 0.05 * max(0.0, deadline - self.started)
 
     def exhausted(self) -> bool:
         if self.best is not None and self.best.key <= self.lb_key:
@@ -578,7 +578,7 @@ class _Search:
         if self.max_schedules is not None and self.schedules >= self.max_schedules:
             return True
         # Stop when one more justified schedule (at the mean pace) would run
-        # into the last 2 % of the time limit, kept for the result and jitter.
+        # into the last 5 % of the time limit, kept for the result and jitter.
         now = time.perf_counter()
         pace = 3 * (now - self.started) / max(1, self.schedules)
         return now + pace >= self.deadline - self.margin
