@@ -100,7 +100,9 @@ logger = logging.getLogger(__name__)
 User = AuthUser | AnonymousUser
 T = TypeVar("T")
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 10
+BACKOFF_SECONDS = 0.02
+BACKOFF_CAP_SECONDS = 1.0
 HOLD_MAX_DAYS = 30
 HOURS = Decimal("0.001")
 BACKSTOP_CHECKS = ("person_day_reserved_within_capacity", "product_reserved_within_supply")
@@ -291,7 +293,7 @@ def _with_retries(action: Callable[[], T]) -> T:
             if not _transient(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             logger.info("retrying after %s (attempt %d)", error, attempt + 1)
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_SECONDS * 2**attempt)))
     raise AssertionError("unreachable")
 
 
