@@ -540,7 +540,8 @@ def test_malformed_plan_raises_invalid_input_naming_the_field(change, field: str
 
 
 def test_scheduled_fixture_passes_the_checker() -> None:
-    schedule = pytest.importorskip("promisekeeper.engine.schedule")
+    from promisekeeper.engine import schedule
+
     instance = load_instance(FIXTURES / "studio.json")
     plan = schedule.schedule(instance, time_limit=0.5)
     assert check_plan(instance, plan) == []
@@ -550,7 +551,8 @@ def test_scheduled_fixture_passes_the_checker() -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_scheduled_plans_pass_the_checker(instance: Instance) -> None:
-    schedule = pytest.importorskip("promisekeeper.engine.schedule")
+    from promisekeeper.engine import schedule
+
     plan = schedule.schedule(instance, time_limit=0.05)
     assert check_plan(instance, plan) == []
 
@@ -558,8 +560,8 @@ def test_scheduled_plans_pass_the_checker(instance: Instance) -> None:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instance_and_new_project())
 def test_promise_placements_pass_the_checker(pair: tuple[Instance, Project]) -> None:
-    schedule = pytest.importorskip("promisekeeper.engine.schedule")
-    promise = pytest.importorskip("promisekeeper.engine.promise")
+    from promisekeeper.engine import promise, schedule
+
     instance, new = pair
     plan = schedule.schedule(instance, time_limit=0.05)
     answer = promise.earliest_finish(plan, new)

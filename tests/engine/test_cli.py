@@ -67,7 +67,6 @@ def test_schedule_writes_a_plan_and_prints_a_summary(
 
 
 def test_schedule_reads_a_psplib_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("promisekeeper.engine.psplib")
     source = tmp_path / "tiny.sm"
     source.write_text(TINY_SM)
     out = tmp_path / "plan.json"
@@ -157,7 +156,6 @@ def test_promise_schedules_when_no_plan_is_given(capsys: pytest.CaptureFixture[s
 def test_promise_with_confidence_reports_quantiles(
     plan_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("promisekeeper.engine.confidence")
     capsys.readouterr()
     argv = ["promise", STUDIO, "--project", NEW, "--plan", str(plan_path), "--confidence"]
     assert main([*argv, "--samples", "50", "--seed", "3", "--json"]) == 0
