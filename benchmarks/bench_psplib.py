@@ -122,9 +122,9 @@ def summarise(args: argparse.Namespace, records: dict[str, dict[str, Any]]) -> d
     seconds = [r["seconds"] for r in rows]
     return {
         "instances": len(rows),
-        "mean_deviation_pct": round(statistics.mean(to_ref), 3),
+        "mean_deviation_pct": round(statistics.mean(to_ref), 4),
         "max_deviation_pct": round(max(to_ref), 2),
-        "mean_above_cpm_pct": round(statistics.mean(to_cpm), 3),
+        "mean_above_cpm_pct": round(statistics.mean(to_cpm), 4),
         "reference_above_cpm_pct": round(statistics.mean(ref_cpm), 3),
         "share_reference_reached": round(sum(d <= 0 for d in to_ref) / len(rows), 4),
         "share_proven_optimal": round(
@@ -153,7 +153,7 @@ def markdown(
         "",
         "| metric | measured |",
         "|---|---|",
-        f"| mean / max deviation from the {reference} | {summary['mean_deviation_pct']:.3f} % / {summary['max_deviation_pct']:.2f} % |",
+        f"| mean / max deviation from the {reference} | {summary['mean_deviation_pct']:.4f} % / {summary['max_deviation_pct']:.2f} % |",
         f"| mean above the critical-path bound (reference: {summary['reference_above_cpm_pct']:.2f} %) | {summary['mean_above_cpm_pct']:.2f} % |",
         f"| share reaching the {reference} / proven optimal | {100 * summary['share_reference_reached']:.1f} % / {100 * summary['share_proven_optimal']:.1f} % |",
         f"| mean / max time per instance | {summary['mean_seconds']:.3f} s / {summary['max_seconds']:.3f} s |",
