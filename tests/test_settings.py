@@ -122,3 +122,22 @@ def test_demo_command_migrates_seeds_and_prints_accounts(tmp_path):
     second = _promisekeeper("demo", "--no-serve", env=env)
     assert second.returncode == 0, second.stderr
     assert "already holds data" in second.stdout
+
+
+def test_a_sqlite_database_url_keeps_immediate_transactions_and_wal(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; "
+        "print(o['transaction_mode'], o['timeout'], 'WAL' in o['init_command'])"
+    )
+    env = _clean_env(
+        DATABASE_URL=url, PROMISEKEEPER_DEV="1", DJANGO_SETTINGS_MODULE="promisekeeper.settings"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["IMMEDIATE", "20", "True"], result.stderr

@@ -191,6 +191,9 @@ class PhaseSpec:
     per_unit: tuple[int, int, int] = (0, 0, 0)
     max_people: int = 1
     fixed_days: int = 0
+    # On-site hours per crew member and day; below 8 because crew members give
+    # only their delivery share (75-90 %) of an 8-hour day to project work.
+    crew_hours_per_day: int = 6
     crew: tuple[tuple[str, int], ...] = ()
     after: tuple[tuple[str, int], ...] = ()
 
@@ -593,6 +596,7 @@ class _Builder:
                 max_people=spec.max_people,
                 max_hours_per_day=_dec(8) if not spec.fixed_days else None,
                 fixed_days=spec.fixed_days,
+                hours_per_day=_dec(spec.crew_hours_per_day),
             )
             phase.full_clean()
             phase.save()
