@@ -69,6 +69,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_snapshot_cache() -> Iterator[None]:
+    """Every test has a new database whose ledger may reach a version another test's had."""
+    from promisekeeper.sales.snapshot import snapshot_cache_clear
+
+    snapshot_cache_clear()
+    yield
+    snapshot_cache_clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _flush_past_append_only_triggers() -> Iterator[None]:
     """Let the test runner's flush (DELETE FROM every table on SQLite) empty audit/promise rows.
