@@ -7,14 +7,14 @@ BIN=.venv/bin
 
 pg_initdb() { ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1; }
 
-if [ ! -x /usr/bin/chromium ] || [ -z "$(pg_initdb)" ]; then
+if [ ! -x /usr/bin/chromium ] || [ -z "$(pg_initdb)" ] || ! command -v tj3 >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    echo "== installing chromium and postgresql (apt)"
+    echo "== installing chromium, postgresql and tj3 (apt)"
     apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium postgresql
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium postgresql tj3
   else
-    echo "!! chromium or postgresql missing and not root: the browser test and the" \
-         "PostgreSQL run will be skipped (install them with apt as root)."
+    echo "!! chromium, postgresql or tj3 missing and not root: install them with apt;" \
+         "the tests that need them will fail."
   fi
 fi
 
@@ -25,8 +25,11 @@ $BIN/lint-imports
 
 # Both runs always run, so one failing still shows the other's counts; either fails the command.
 status=0
-echo "== pytest on SQLite (whole suite)"
-$BIN/pytest --durations=10 || status=$?
+echo "== pytest on SQLite (everything but the browser)"
+$BIN/pytest --durations=10 --ignore=tests/browser || status=$?
+
+echo "== browser tests (Playwright driving Debian's chromium, SQLite)"
+$BIN/pytest --durations=5 tests/browser || status=$?
 
 if [ -n "$(pg_initdb)" ]; then
   echo "== pytest on PostgreSQL (database-backed tests)"
