@@ -28,3 +28,4 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy src/promisekeeper

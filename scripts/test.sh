@@ -22,6 +22,8 @@ echo "== ruff"
 $BIN/ruff check .
 echo "== import contracts"
 $BIN/lint-imports
+echo "== mypy"
+$BIN/mypy src/promisekeeper
 
 # Both runs always run, so one failing still shows the other's counts; either fails the command.
 status=0
