@@ -194,7 +194,10 @@ class CommitForm(forms.Form):
 class ExceptionRequestForm(forms.Form):
     requested_date = forms.DateField(label="Requested date", widget=DateInput)
     scope_note = forms.CharField(
-        label="Why / scope", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label="Why / scope",
+        # hx-preserve: an answer refreshed while typing keeps the note being typed.
+        widget=forms.Textarea(attrs={"rows": 2, "hx-preserve": "true"}),
+        max_length=2000,
     )
 
 
