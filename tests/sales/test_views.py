@@ -603,3 +603,28 @@ def test_posts_without_csrf_token_are_refused_and_write_nothing(shop, sales_rep)
     assert counts() == before
     page = client.get(QUOTE).content.decode()
     assert 'name="csrfmiddlewaretoken"' in page and "X-CSRFToken" in page
+
+
+def test_sheet_of_an_exception_promise_does_not_show_plan_dates_after_the_promise(
+    client, shop, sales_rep, ops_manager
+):
+    wanted = nth_working_day(2)
+    request = _pending(shop, sales_rep, wanted=wanted)
+    client.force_login(ops_manager)
+    client.post(
+        f"/sales/exceptions/{request.pk}/decide/",
+        {f"x{request.pk}-decision": "approve", f"x{request.pk}-comment": "ok"},
+    )
+    client.force_login(sales_rep)
+    data = {
+        "promised_date": wanted.isoformat(),
+        "exception": str(request.pk),
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    client.post(f"/sales/deals/{request.deal.pk}/commit/", data)
+    promise = Promise.objects.get()
+    response = client.get(f"/sales/promises/{promise.pk}/sheet/")
+    sheet = response.context["sheet"]
+    assert sheet.planned_finish_after_promise > promise.promised_date
+    assert [(p.start, p.end) for p in sheet.timeline] == [(None, None)]
+    assert "after the promised date" in response.content.decode()

@@ -70,7 +70,10 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
     if sheet.timeline:
         line("Timeline by phase", size=13, style="B", height=8)
         for phase in sheet.timeline:
-            line(f"  - {phase.name}: {_day(phase.start)} to {_day(phase.end)}")
+            if phase.start and phase.end:
+                line(f"  - {phase.name}: {_day(phase.start)} to {_day(phase.end)}")
+            else:
+                line(f"  - {phase.name}")
         pdf.ln(3)
 
     if sheet.products:

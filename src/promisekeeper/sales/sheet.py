@@ -48,6 +48,9 @@ class PromiseSheet:
     confidence: str
     offerings: list[SheetOffering]
     timeline: list[SheetPhase]
+    # The reserved work ends after the promised date (a promise made on an approved
+    # exception): the customer sheet then lists the phases without the plan's dates.
+    planned_finish_after_promise: datetime.date | None
     products: list[SheetProduct]
     sales_owner: str
     operations_sign_off: str
@@ -101,6 +104,10 @@ def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
     """Everything the customer is told: deliverables, phases, check-ins, date and names."""
     deal = promise.deal
     timeline = _timeline(promise)
+    ends = [phase.end for phase in timeline if phase.end is not None]
+    late_finish = max(ends) if ends and max(ends) > promise.promised_date else None
+    if late_finish is not None:
+        timeline = [SheetPhase(name=phase.name, start=None, end=None) for phase in timeline]
     offerings: list[SheetOffering] = []
     products: list[SheetProduct] = []
     for line in deal.lines.select_related("offering", "product").order_by("pk"):
@@ -143,6 +150,7 @@ def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
         confidence=promise.confidence,
         offerings=offerings,
         timeline=timeline,
+        planned_finish_after_promise=late_finish,
         products=products,
         sales_owner=_person(deal.owner) or _person(promise.created_by),
         operations_sign_off=_person(approval.decided_by) if approval is not None else "",
