@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,8 @@ from promisekeeper.engine.model import (
 from promisekeeper.engine.psplib import read_reference, read_sm
 from promisekeeper.engine.rcpsp import RcpspStatus, rcpsp_solve, verify_rcpsp_starts
 
-PSPLIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "psplib"
-needs_psplib = pytest.mark.skipif(not PSPLIB.is_dir(), reason="shared/psplib not beside the repo")
+from .paths import PSPLIB
+
 EVERY_DAY = (8.0,) * 7
 MONDAY = date(2024, 1, 1)
 
@@ -37,7 +36,6 @@ def instance_of(*projects: Project, people: tuple[Person, ...], week: int = 7) -
     return Instance(Calendar(MONDAY, 60, working), roles, people, projects)
 
 
-@needs_psplib
 @pytest.mark.parametrize("name", ["j301_1", "j3011_1", "j3018_1", "j3046_1"])
 def test_exact_proves_the_j30_optimum(name: str) -> None:
     instance = read_sm(PSPLIB / "j30" / f"{name}.sm")
@@ -49,7 +47,6 @@ def test_exact_proves_the_j30_optimum(name: str) -> None:
     assert verify_rcpsp_starts(instance, result.starts) == []
 
 
-@needs_psplib
 def test_improve_rcpsp_closes_the_gap_the_heuristic_leaves() -> None:
     instance = read_sm(PSPLIB / "j30" / "j3017_1.sm")
     optimum = read_reference(PSPLIB / "j30_reference.csv")["j3017_1"].makespan

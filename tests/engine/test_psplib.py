@@ -10,9 +10,7 @@ from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import FixedPhase, validate_instance
 from promisekeeper.engine.psplib import parse_sm, read_reference, read_sm
 
-PSPLIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "psplib"
-
-pytestmark = pytest.mark.skipif(not PSPLIB.is_dir(), reason="shared/psplib not beside the repo")
+from .paths import PSPLIB
 
 
 def test_read_sm_maps_jobs_resources_and_people() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -30,8 +29,8 @@ from promisekeeper.engine.rcpsp import (
     verify_rcpsp_starts,
 )
 
-PSPLIB = Path(__file__).resolve().parents[2] / ".." / "shared" / "psplib"
-needs_psplib = pytest.mark.skipif(not PSPLIB.is_dir(), reason="shared/psplib not beside the repo")
+from .paths import PSPLIB
+
 EVERY_DAY = (8.0,) * 7
 HORIZON = 200
 
@@ -190,7 +189,6 @@ def test_verify_names_precedence_release_and_capacity_violations() -> None:
     assert any("no start day" in p for p in verify_rcpsp_starts(instance, {("p", "a"): 1}))
 
 
-@needs_psplib
 @pytest.mark.parametrize("name", ["j301_1", "j302_1", "j3010_1", "j3033_1"])
 def test_heuristic_finds_the_optimum_of_easy_j30_instances(name: str) -> None:
     instance = read_sm(PSPLIB / "j30" / f"{name}.sm")
