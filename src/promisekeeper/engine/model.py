@@ -343,7 +343,7 @@ def topological_order(project: Project, where: str = "project") -> list[int]:
 
 def validate_project(
     project: Project, calendar: Calendar, roles: frozenset[str], where: str
-) -> None:
+) -> list[int]:
     _require(bool(project.id), f"{where}.id", "must not be empty")
     _require(
         0 <= project.release_day < calendar.horizon_days,
@@ -364,11 +364,14 @@ def validate_project(
     _require(project.quantity >= 0, f"{where}.quantity", "must be >= 0")
     for k, phase in enumerate(project.phases):
         validate_phase(phase, roles, f"{where}.phases[{k}]")
-    topological_order(project, where)
+    return topological_order(project, where)
 
 
-def validate_instance(instance: Instance) -> None:
-    """Raise :class:`InvalidInput` naming the first bad field, or return."""
+def validate_instance(instance: Instance) -> list[list[int]]:
+    """Raise :class:`InvalidInput` naming the first bad field.
+
+    Returns each project's phases in an order where predecessors come first.
+    """
     validate_calendar(instance.calendar)
     roles = frozenset(instance.roles)
     _require(len(roles) == len(instance.roles), "roles", "role names must be unique")
@@ -380,11 +383,13 @@ def validate_instance(instance: Instance) -> None:
         )
         people_ids.add(person.id)
     project_ids: set[str] = set()
+    orders = []
     for k, project in enumerate(instance.projects):
-        validate_project(project, instance.calendar, roles, f"projects[{k}]")
+        orders.append(validate_project(project, instance.calendar, roles, f"projects[{k}]"))
         _require(
             project.id not in project_ids,
             f"projects[{k}].id",
             f"duplicate project id {project.id!r}",
         )
         project_ids.add(project.id)
+    return orders

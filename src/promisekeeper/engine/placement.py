@@ -32,7 +32,12 @@ class RolePool:
 class Context:
     """Lookups derived once per instance and shared by every placement."""
 
-    def __init__(self, instance: Instance, capacity: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        capacity: np.ndarray | None = None,
+        orders: list[list[int]] | None = None,
+    ) -> None:
         self.instance = instance
         self.horizon = instance.calendar.horizon_days
         self.capacity = capacity_matrix(instance) if capacity is None else capacity
@@ -48,7 +53,7 @@ class Context:
             self.pools.append(RolePool(people, eff, eff >= best[people] - _EPS))
         self.role_count = (self.efficiency > 0).sum(axis=1)
         self.project_index = {p.id: i for i, p in enumerate(instance.projects)}
-        self._orders: dict[int, list[int]] = {}
+        self._orders: dict[int, list[int]] = dict(enumerate(orders)) if orders else {}
         self.lock = threading.Lock()
 
     def phase_order(self, project: Project, project_index: int) -> list[int]:
@@ -116,9 +121,8 @@ def _drop_all_but_best(hours: np.ndarray, effective: np.ndarray, k: int) -> None
         return
     sub = effective[:, crowded]
     rejected = np.argpartition(-sub, k - 1, axis=0)[k:]
-    columns = np.broadcast_to(crowded, rejected.shape)
-    hours[rejected, columns] = 0.0
-    effective[rejected, columns] = 0.0
+    hours[rejected, crowded] = 0.0
+    effective[rejected, crowded] = 0.0
 
 
 def _finish_index(daily: np.ndarray, need: float) -> int:

@@ -228,7 +228,7 @@ def schedule(
     seed
         Seed of the randomised searches, for reproducible plans.
     """
-    validate_instance(instance)
+    orders = validate_instance(instance)
     from promisekeeper.engine import rcpsp
 
     if instance.projects and rcpsp.is_rcpsp_shaped(instance):
@@ -239,7 +239,8 @@ def schedule(
         else:
             found = rcpsp.rcpsp_solve(instance, time_limit=time_limit, seed=seed)
         return plan_from_start_days(instance, found.starts)
-    return schedule_in_order(instance, default_order(instance), repair_seconds=time_limit)
+    ctx = Context(instance, orders=orders)
+    return schedule_in_order(instance, default_order(instance), ctx=ctx, repair_seconds=time_limit)
 
 
 def plan_from_start_days(instance: Instance, starts: Mapping[tuple[str, str], int]) -> Plan:
