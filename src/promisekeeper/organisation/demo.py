@@ -27,7 +27,7 @@ from promisekeeper.catalog.models import (
     SopPhaseCrew,
     SopVersion,
 )
-from promisekeeper.delivery.models import Project, ProjectPhase, ThankYouNote
+from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
 from promisekeeper.organisation.services import group_permissions_sync, ledger_bump
@@ -375,6 +375,8 @@ def demo_company_create(*, seed: int = 1, size: str = "S") -> DemoSize:
 class _Builder:
     def __init__(self, *, rng: random.Random, today: datetime.date, spec: DemoSize) -> None:
         self.rng = rng
+        # Its own stream, so naming project teams leaves every other draw unchanged.
+        self.team_rng = random.Random(rng.getstate()[1][0])
         self.today = today
         self.spec = spec
         self.roles: dict[str, Role] = {}
@@ -504,6 +506,9 @@ class _Builder:
                 )
             )
         people = Person.objects.bulk_create(people, batch_size=1000)
+        self.people_by_role: dict[str, list[Person]] = {}
+        for person, (role, _) in zip(people, role_plan, strict=True):
+            self.people_by_role.setdefault(role, []).append(person)
 
         skills: list[Skill] = []
         time_off: list[TimeOff] = []
@@ -877,4 +882,23 @@ class _Builder:
                 phase.project = project
                 rows.append(phase)
         ProjectPhase.objects.bulk_create(rows, batch_size=1000)
+        self._assign_teams(saved, all_phases)
         return saved
+
+    def _assign_teams(self, projects: list[Project], all_phases: list[list[ProjectPhase]]) -> None:
+        """Name one person per role on each project, so delivered work credits people by name."""
+        rng = self.team_rng
+        rows = []
+        for project, phases in zip(projects, all_phases, strict=True):
+            roles = {phase.role.name for phase in phases if phase.role is not None}
+            roles.update(c["role"] for phase in phases for c in phase.crew)
+            chosen: set[int] = set()
+            for role in sorted(roles):
+                candidates = [p for p in self.people_by_role.get(role, []) if p.pk not in chosen]
+                if candidates:
+                    person = rng.choice(candidates)
+                    chosen.add(person.pk)
+                    rows.append(
+                        ProjectAssignment(project=project, person=person, role=self.roles[role])
+                    )
+        ProjectAssignment.objects.bulk_create(rows, batch_size=1000)
