@@ -59,7 +59,7 @@ from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import EffortPhase, FixedPhase, Project
 from promisekeeper.engine.placement import Context, best_crew_effort, place_fixed
 from promisekeeper.engine.plan import Plan
-from promisekeeper.engine.promise import PromiseAnswer, earliest_finish, plan_context
+from promisekeeper.engine.promise import PromiseAnswer, earliest_finish, free_grid, plan_context
 
 MAX_SAMPLES = 1_000_000
 DISTRIBUTIONS = ("triangular", "pert")
@@ -221,7 +221,7 @@ def confidence(
         for phase in project.phases
     ]
     ctx = plan_context(plan)
-    finish = _simulate(ctx, plan.free, project, draws, samples + 1)
+    finish = _simulate(ctx, free_grid(plan), project, draws, samples + 1)
     finish, likely = finish[:samples], int(finish[samples])
     gap = (
         None

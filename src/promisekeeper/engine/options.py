@@ -44,6 +44,7 @@ from promisekeeper.engine.promise import (
     PromiseAnswer,
     can_deliver_by,
     earliest_finish,
+    free_grid,
     plan_context,
 )
 
@@ -276,7 +277,7 @@ def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
             f"the quantity ({project.quantity:g}) cannot shrink to a smaller whole number",
         )
     ctx = plan_context(plan)
-    smallest = _finish(project, _place(ctx, plan.free, with_quantity(project, 1)))
+    smallest = _finish(project, _place(ctx, plan, with_quantity(project, 1)))
     if not _meets(smallest, by_day):
         return Option(
             OptionKind.SMALLER_SCOPE,
@@ -288,7 +289,7 @@ def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
     lo, lo_finish, hi = 1, smallest, top
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        finish = _finish(project, _place(ctx, plan.free, with_quantity(project, mid)))
+        finish = _finish(project, _place(ctx, plan, with_quantity(project, mid)))
         if _meets(finish, by_day):
             lo, lo_finish = mid, finish
         else:
@@ -334,7 +335,8 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
     rows = np.unique(
         np.concatenate([ctx.pools[ctx.role_index[r]].people for r in roles] or [np.zeros(0, int)])
     ).astype(np.int64)
-    free = plan.free.copy()
+    before = free_grid(plan)
+    free = before.copy()
     free[rows] += plan.capacity[rows] * share
     stretched = replace(
         project,
@@ -347,7 +349,7 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
     )
     placed = place_project(ctx, free, stretched, NEW_PROJECT)
     finish = _finish(project, placed)
-    used = _overtime_by_role(ctx, plan.free, project, placed)
+    used = _overtime_by_role(ctx, before, project, placed)
     total = sum(hours for _, hours in used)
     return Option(
         OptionKind.OVERTIME,
@@ -411,7 +413,7 @@ def hire_option(
     row = person_capacity(hire, instance.calendar, ctx.working)
     bigger = replace(instance, people=(*instance.people, hire))
     grown = Context(bigger, np.vstack([plan.capacity, row]))
-    placed = place_project(grown, np.vstack([plan.free, row]), project, NEW_PROJECT)
+    placed = place_project(grown, np.vstack([free_grid(plan), row]), project, NEW_PROJECT)
     finish = _finish(project, placed)
     hours = float(placed.allocations.hours[placed.allocations.person == len(instance.people)].sum())
     return Option(
@@ -499,8 +501,8 @@ def _ends(finish_day: int | None) -> str:
     return f"has its last work day on day {finish_day - 1}"
 
 
-def _place(ctx: Context, free: np.ndarray, project: Project) -> Placement:
-    return place_project(ctx, free.copy(), project, NEW_PROJECT)
+def _place(ctx: Context, plan: Plan, project: Project) -> Placement:
+    return place_project(ctx, free_grid(plan), project, NEW_PROJECT)
 
 
 def _finish(project: Project, placed: Placement) -> int | None:

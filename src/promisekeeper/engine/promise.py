@@ -121,6 +121,17 @@ def plan_context(plan: Plan) -> Context:
     return plan.context
 
 
+def free_grid(plan: Plan) -> np.ndarray:
+    """A copy of the plan's free hours, taken while no query has work placed on it.
+
+    ``earliest_finish`` places a project on the plan's own grid and takes it off
+    again under the plan's lock; readers copy under the same lock.
+    """
+    ctx = plan_context(plan)
+    with ctx.lock:
+        return plan.free.copy()
+
+
 def _validate_new(plan: Plan, project: Project) -> None:
     instance = plan.instance
     validate_project(project, instance.calendar, frozenset(instance.roles), "project")

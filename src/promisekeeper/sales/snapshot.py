@@ -52,7 +52,7 @@ from promisekeeper.engine.model import (
 )
 from promisekeeper.engine.placement import Context
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, project_result
-from promisekeeper.engine.promise import plan_context
+from promisekeeper.engine.promise import free_grid, plan_context
 from promisekeeper.engine.schedule import default_order, schedule, schedule_in_order
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.selectors import ledger_version_get
@@ -591,14 +591,14 @@ def plan_without(plan: Plan, project_id: str) -> Plan:
         return Plan(
             plan.instance,
             plan.capacity,
-            plan.free.copy(),
+            free_grid(plan),
             plan.allocations,
             plan.projects,
             context=plan_context(plan),
         )
     alloc = plan.allocations
     mine = alloc.project == k
-    free = plan.free.copy()
+    free = free_grid(plan)
     np.add.at(free, (alloc.person[mine], alloc.day[mine]), alloc.hours[mine])
     np.minimum(free, plan.capacity, out=free)
     keep = ~mine
@@ -644,7 +644,7 @@ def snapshot_with_commit(
         phase=allocations.phase.astype(np.int32),
         hours=allocations.hours.astype(np.float64),
     )
-    free = firm.free.copy()
+    free = free_grid(firm)
     np.subtract.at(free, (pinned.person, pinned.day), pinned.hours)
     np.maximum(free, 0.0, out=free)
     firm_instance = replace(firm.instance, projects=(*firm.instance.projects, project))
