@@ -147,18 +147,33 @@ def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int)
     full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
     window = int(phase.effort_hours / full_rate * 1.8) + 7
     people, efficiency, primary = pool.people, pool.efficiency, pool.primary
+    mixed = bool(primary.any() and not primary.all())
+    main_rows = np.flatnonzero(primary)
     while True:
         hi = min(ctx.horizon, start + window)
         hours = np.minimum(grid[people, start:hi], phase.max_hours_per_day)
         effective = hours * efficiency[:, None]
+        main: _Crew | None = None
+        if mixed:
+            main_daily = best_crew_effort(effective[main_rows], phase.max_people)
+            main_last = _finish_index(main_daily, phase.effort_hours)
+            if main_last < len(main_daily):
+                main = (
+                    people[main_rows],
+                    hours[main_rows],
+                    effective[main_rows],
+                    main_daily,
+                    main_last,
+                )
+                # Cross-trained people add at most all their hours: when even that
+                # would not finish sooner, the main-role crew is the answer.
+                bound = main_daily + effective[~primary].sum(axis=0)
+                if _finish_index(bound, phase.effort_hours) >= main_last:
+                    return main
         daily = best_crew_effort(effective, phase.max_people)
         last = _finish_index(daily, phase.effort_hours)
-        if not primary.all() and primary.any():
-            primary_daily = best_crew_effort(effective[primary], phase.max_people)
-            primary_last = _finish_index(primary_daily, phase.effort_hours)
-            if primary_last <= last and primary_last < len(daily):
-                rows = np.flatnonzero(primary)
-                return people[rows], hours[rows], effective[rows], primary_daily, primary_last
+        if main is not None and main[4] <= last:
+            return main
         if last < len(daily):
             return people, hours, effective, daily, last
         if hi >= ctx.horizon:
