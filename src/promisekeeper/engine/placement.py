@@ -425,18 +425,20 @@ def place_project(
     *,
     fixed_starts: dict[str, int] | None = None,
     undo: Undo | None = None,
+    order: list[int] | None = None,
 ) -> Placement:
     """Place every phase of ``project`` as early as precedence, lags and capacity allow.
 
     On failure (a phase would overrun the horizon) everything placed so far is
     given back and ``failed_phase`` names the phase. With an ``undo`` log the
-    caller can later :func:`restore` the grid exactly.
+    caller can later :func:`restore` the grid exactly. ``order`` is the phase
+    order when the caller already has it (from validation).
     """
     timings: dict[str, PhaseTiming] = {}
     parts: list[Allocations] = []
     log: Undo = [] if undo is None else undo
     mark = len(log)
-    for phase_index in ctx.phase_order(project, project_index):
+    for phase_index in order if order is not None else ctx.phase_order(project, project_index):
         phase = project.phases[phase_index]
         earliest = project.release_day
         for dep in phase.predecessors:

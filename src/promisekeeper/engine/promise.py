@@ -38,7 +38,6 @@ from promisekeeper.engine.model import (
     FixedPhase,
     Project,
     ProjectState,
-    topological_order,
     validate_project,
 )
 from promisekeeper.engine.placement import Context, Undo, phase_span, place_project, restore
@@ -132,11 +131,13 @@ def free_grid(plan: Plan) -> np.ndarray:
         return plan.free.copy()
 
 
-def _validate_new(plan: Plan, project: Project) -> None:
+def _validate_new(plan: Plan, project: Project) -> list[int]:
+    """Check a new project against the plan; returns its phase order."""
     instance = plan.instance
-    validate_project(project, instance.calendar, frozenset(instance.roles), "project")
+    order = validate_project(project, instance.calendar, frozenset(instance.roles), "project")
     if project.id in plan.projects:
         raise InvalidInput("project.id", f"project {project.id!r} is already in the plan")
+    return order
 
 
 def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
@@ -145,18 +146,18 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     The answer names the bottleneck: the phase that lost the most days to
     booked capacity, its role, and that role's load in the weeks concerned.
     """
-    _validate_new(plan, project)
+    order = _validate_new(plan, project)
     ctx = plan_context(plan)
     undo: Undo = []
     with ctx.lock:
-        placed = place_project(ctx, plan.free, project, NEW_PROJECT, undo=undo)
+        placed = place_project(ctx, plan.free, project, NEW_PROJECT, undo=undo, order=order)
         restore(plan.free, undo)
     if placed.failed_phase is not None:
         return PromiseAnswer(
             project.id, AnswerStatus.BEYOND_HORIZON, None, (), Allocations(), None, None
         )
     finish = max((t.end_day for t in placed.timings), default=project.release_day)
-    ideal = _unconstrained_timings(ctx, project)
+    ideal = _unconstrained_timings(ctx, project, order)
     ideal_finish = (
         None if ideal is None else max((t.end_day for t in ideal), default=project.release_day)
     )
@@ -169,10 +170,12 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     )
 
 
-def _unconstrained_timings(ctx: Context, project: Project) -> tuple[PhaseTiming, ...] | None:
+def _unconstrained_timings(
+    ctx: Context, project: Project, order: list[int]
+) -> tuple[PhaseTiming, ...] | None:
     """Phase timings on an empty calendar (all capacity free), for measuring delay."""
     timings: dict[str, PhaseTiming] = {}
-    for k in topological_order(project):
+    for k in order:
         phase = project.phases[k]
         earliest = project.release_day
         for dep in phase.predecessors:
