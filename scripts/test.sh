@@ -37,6 +37,7 @@ if [ -n "$(pg_initdb)" ]; then
   echo "== pytest on PostgreSQL (database-backed tests)"
   PK_TEST_POSTGRES=1 $BIN/pytest --durations=10 --ignore=tests/engine --ignore=tests/browser || status=$?
 else
-  echo "!! PostgreSQL run skipped: no initdb under /usr/lib/postgresql/*/bin"
+  echo "!! no initdb under /usr/lib/postgresql/*/bin: install postgresql; the PostgreSQL run is required"
+  status=1
 fi
 exit $status
