@@ -60,11 +60,105 @@ def test_anonymous_is_redirected_to_login(client, url):
     assert response["Location"].startswith("/login/?next=")
 
 
-def test_quote_page_is_for_sales_only(client, shop, ops_manager, outsider):
-    client.force_login(ops_manager)
-    assert client.get(QUOTE).status_code == 403
+def test_anonymous_post_to_the_quote_is_redirected_to_login_and_writes_nothing(client, shop):
+    before = counts()
+    response = client.post(QUOTE, quote_data(shop, action="commit"))
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+    assert counts() == before
+
+
+def test_quote_page_is_not_for_users_outside_sales_and_operations(client, shop, outsider):
     client.force_login(outsider)
+    assert client.get(QUOTE).status_code == 403
     assert client.post(QUOTE, quote_data(shop)).status_code == 403
+    assert client.post(QUOTE, quote_data(shop), **HTMX).status_code == 403
+
+
+ACTION_BUTTONS = ('value="hold"', 'value="commit"', 'value="exception"', 'name="hold_days"')
+
+
+def test_sales_sees_hold_commit_and_exception_under_the_answer(client, shop, sales_rep):
+    client.force_login(sales_rep)
+    page = client.post(QUOTE, quote_data(shop, wanted=nth_working_day(30))).content.decode()
+    assert 'data-verdict="yes"' in page
+    for button in ACTION_BUTTONS:
+        assert button in page
+    assert 'data-actions="sales-only"' not in page
+
+
+def test_operations_asks_on_the_quote_page_without_hold_commit_or_exception(
+    client, shop, ops_manager
+):
+    client.force_login(ops_manager)
+    before = counts()
+    response = client.get(QUOTE)
+    assert response.status_code == 200 and 'id="quote-form"' in response.content.decode()
+
+    response = client.post(QUOTE, quote_data(shop, wanted=nth_working_day(30)))
+    page = response.content.decode()
+    assert response.status_code == 200 and "<html" in page
+    assert 'data-verdict="yes"' in page and response.context["answer"].can_promise is True
+    assert 'data-actions="sales-only"' in page
+    for button in ACTION_BUTTONS:
+        assert button not in page
+
+    response = client.post(QUOTE, quote_data(shop, quantity=3, wanted=nth_working_day(2)), **HTMX)
+    page = response.content.decode()
+    assert response.status_code == 200 and page.lstrip().startswith('<section id="answer"')
+    assert 'data-verdict="no"' in page and 'value="commit"' not in page
+    assert counts() == before
+
+
+def test_operations_adds_and_removes_lines(client, shop, ops_manager):
+    client.force_login(ops_manager)
+    before = counts()
+    response = client.post(QUOTE, quote_data(shop, action="add_line"), **HTMX)
+    assert response.status_code == 200
+    assert response.content.decode().count('name="line_item"') == 2
+    data = quote_data(shop, action="remove-0")
+    data["line_item"] = [f"offering:{shop.offering.pk}", f"product:{shop.product.pk}"]
+    data["line_quantity"] = ["1", "2"]
+    response = client.post(QUOTE, data)
+    assert response.status_code == 200
+    assert [row.item for row in response.context["rows"]] == [f"product:{shop.product.pk}"]
+    assert counts() == before
+
+
+def test_operations_quotes_an_existing_deal_from_its_page(client, shop, sales_rep, ops_manager):
+    deal = deal_for(shop, sales_rep, quantity=2)
+    client.force_login(ops_manager)
+    response = client.get(f"{QUOTE}?deal={deal.pk}")
+    page = response.content.decode()
+    assert response.status_code == 200 and response.context["answer"] is not None
+    assert f'<option value="{deal.pk}" selected>' in page
+    assert 'value="commit"' not in page and 'data-actions="sales-only"' in page
+
+
+@pytest.mark.parametrize("action", ["hold", "commit", "exception"])
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_operations_may_not_hold_commit_or_request_an_exception(
+    client, shop, sales_rep, ops_manager, action, htmx
+):
+    deal = deal_for(shop, sales_rep)
+    client.force_login(ops_manager)
+    wanted = nth_working_day(30)
+    before = counts()
+    for named_deal in ("", str(deal.pk)):
+        data = quote_data(
+            shop,
+            wanted=wanted,
+            deal=named_deal,
+            action=action,
+            hold_days="5",
+            promised_date=wanted.isoformat(),
+            requested_date=wanted.isoformat(),
+            scope_note="Launch",
+        )
+        response = client.post(QUOTE, data, **(HTMX if htmx else {}))
+        assert response.status_code == 403
+    assert counts() == before
+    deal.refresh_from_db()
+    assert deal.stage == Deal.Stage.LEAD
 
 
 def test_empty_quote_page_renders_form_without_answer(client, shop, sales_rep):
@@ -294,11 +388,80 @@ def test_commit_too_early_is_refused_with_the_earliest_date(client, shop, sales_
     )
     response = client.post(QUOTE, data)
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Promise date:" in page and "the earliest date now is" in page
     assert Promise.objects.count() == 0
-    # Only the draft deal with its lines was saved; no capacity was taken.
+    # Only the draft deal with its lines was saved, and the page says so; no capacity was taken.
+    draft = Deal.objects.get()
+    assert f'The quote was saved as deal “<a href="/sales/deals/{draft.pk}/">' in page
     assert counts()["Promise"] == before["Promise"] and counts()["Hold"] == before["Hold"]
+
+
+def test_customer_quote_whose_capacity_was_just_taken_keeps_one_draft_deal_and_links_it(
+    client, shop, sales_rep, other_rep
+):
+    wanted = nth_working_day(6)
+    data = quote_data(shop, wanted=wanted, action="commit", promised_date=wanted.isoformat())
+    client.force_login(sales_rep)
+    asked = client.post(QUOTE, {**data, "action": "ask"})
+    assert 'data-verdict="yes"' in asked.content.decode()
+
+    # Before the rep clicks Commit, another rep promises three weeks of the only developer.
+    globex = type(shop.customer).objects.create(name="Globex")
+    rival = Deal.objects.create(customer=globex, name="Globex portal", owner=other_rep)
+    DealLine.objects.create(deal=rival, offering=shop.offering, quantity=3)
+    client.force_login(other_rep)
+    rival_date = nth_working_day(30)
+    rival_commit = quote_data(
+        shop,
+        deal=str(rival.pk),
+        customer=str(globex.pk),
+        quantity=3,
+        wanted=rival_date,
+        action="commit",
+        promised_date=rival_date.isoformat(),
+    )
+    assert client.post(QUOTE, rival_commit).status_code == 302
+
+    client.force_login(sales_rep)
+    response = client.post(QUOTE, data)
+    page = response.content.decode()
+    assert response.status_code == 409
+    draft = Deal.objects.get(customer=shop.customer)
+    assert draft.owner == sales_rep and draft.stage == Deal.Stage.PROPOSAL
+    assert f"{wanted:%d %b %Y} cannot be promised any more" in page
+    assert "the earliest date now is" in page
+    assert (
+        f'The quote was saved as deal “<a href="/sales/deals/{draft.pk}/">{draft.name}</a>”' in page
+    )
+    assert f'<option value="{draft.pk}" selected>' in page
+    assert response.context["form"]["deal"].value() == str(draft.pk)
+    assert not Promise.objects.filter(deal=draft).exists()
+
+    again = client.post(QUOTE, data)
+    assert again.status_code == 409 and f'href="/sales/deals/{draft.pk}/"' in again.content.decode()
+    assert Deal.objects.filter(customer=shop.customer).count() == 1
+
+    # The re-rendered form names the deal: a new token commits on it, never on a second draft.
+    earliest = response.context["answer"].promise_date
+    assert earliest is not None and earliest > wanted
+    refused = client.post(QUOTE, {**data, "deal": str(draft.pk), "idempotency_key": uuid.uuid4()})
+    assert refused.status_code == 409
+    assert Deal.objects.filter(customer=shop.customer).count() == 1
+    retry = quote_data(
+        shop,
+        deal=str(draft.pk),
+        wanted=earliest,
+        action="commit",
+        promised_date=earliest.isoformat(),
+    )
+    committed = client.post(QUOTE, retry)
+    assert committed.status_code == 302 and committed["Location"] == f"/sales/deals/{draft.pk}/"
+    assert Deal.objects.filter(customer=shop.customer).count() == 1
+    promise = Promise.objects.get(deal=draft)
+    assert promise.promised_date == earliest
+    draft.refresh_from_db()
+    assert draft.stage == Deal.Stage.WON
 
 
 def test_exception_request_from_quote_notifies_operations(

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -52,14 +54,31 @@ def _require_sales(request: HtmxHttpRequest) -> None:
         raise PermissionDenied("Only sales may quote and promise.")
 
 
+def _require_quoter(request: HtmxHttpRequest) -> None:
+    """Sales and operations may ask "can we promise?"; only sales act on the answer."""
+    if not (is_sales(request.user) or is_operations(request.user)):
+        raise PermissionDenied("Only sales and operations may ask for a quote.")
+
+
+@dataclass(frozen=True)
+class QuotePage:
+    """The quote page to render again after an action was refused, and with which status."""
+
+    context: dict[str, Any]
+    status: int = HTTPStatus.OK
+
+
 def _quote_context(
     form: QuoteForm,
     answer: selectors.QuoteAnswer | None,
     *,
+    can_act: bool,
     hold_form: HoldForm | None = None,
     commit_form: CommitForm | None = None,
     exception_form: ExceptionRequestForm | None = None,
+    saved_deal: Deal | None = None,
 ) -> dict[str, Any]:
+    """The quote page's context; ``can_act`` shows hold, commit and exception (sales only)."""
     promise_date = answer.promise_date if answer else None
     wanted = form.cleaned_data.get("wanted_date") if hasattr(form, "cleaned_data") else None
     default_date = wanted if answer and answer.can_promise and wanted else promise_date
@@ -67,6 +86,8 @@ def _quote_context(
     typed = form.data if form.is_bound else {}
     return {
         "form": form,
+        "can_act": can_act,
+        "saved_deal": saved_deal,
         "rows": form.rows or [LineRow(item="", quantity="1")],
         "choices": item_choices,  # called by the template only where the rows are drawn
         "answer": answer,
@@ -120,21 +141,31 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
     GET shows an empty quote (or the deal named by ``?deal=`` with its answer); POST asks,
     edits the line rows or acts on the answer. htmx gets the answer (or the line rows and
     the answer) as a partial; a plain POST gets the whole page, so no JavaScript is needed.
+    Operations may ask too; holding, committing and requesting an exception are for sales.
     """
-    _require_sales(request)
+    _require_quoter(request)
+    can_act = is_sales(request.user)
     if request.method == "GET":
         deal_pk = request.GET.get("deal", "")
         if not deal_pk.isdigit():
-            return render(request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None))
+            return render(
+                request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None, can_act=can_act)
+            )
         deal = get_object_or_404(Deal, pk=int(deal_pk))
         data = QuoteForm.data_for_deal(deal)
         form = QuoteForm(data)
         form.set_rows(data)
-        return render(request, QUOTE_TEMPLATE, _quote_context(form, _ask(request, form)))
+        return render(
+            request,
+            QUOTE_TEMPLATE,
+            _quote_context(form, _ask(request, form), can_act=can_act),
+        )
 
+    action = request.POST.get("action") or "ask"
+    if action in ACTIONS and not can_act:
+        raise PermissionDenied("Only sales may hold, commit or request an exception.")
     form = QuoteForm(request.POST)
     form.set_rows(request.POST)
-    action = request.POST.get("action") or "ask"
     if request.htmx and action in ACTIONS:
         # Hold, commit and exception are plain form posts that redirect; htmx only asks.
         action = "ask"
@@ -146,37 +177,47 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
             del form.rows[index]
 
     answer = _ask(request, form)
-    context: dict[str, Any]
+    page = QuotePage(_quote_context(form, answer, can_act=can_act))
     if action in ACTIONS and answer is not None:
         outcome = _act(request, action, form, answer)
         if isinstance(outcome, HttpResponseRedirect):
             return outcome
-        context = outcome
-    else:
-        context = _quote_context(form, answer)
+        page = outcome
     if request.htmx:
         partial = "answer" if action == "ask" else "workspace"
-        return render(request, f"{QUOTE_TEMPLATE}#{partial}", context)
-    return render(request, QUOTE_TEMPLATE, context)
+        return render(request, f"{QUOTE_TEMPLATE}#{partial}", page.context, status=page.status)
+    return render(request, QUOTE_TEMPLATE, page.context, status=page.status)
 
 
 def _act(
     request: HtmxHttpRequest, action: str, form: QuoteForm, answer: selectors.QuoteAnswer
-) -> HttpResponseRedirect | dict[str, Any]:
-    """Hold, commit or request an exception; a redirect on success, the page context on error."""
+) -> HttpResponseRedirect | QuotePage:
+    """Hold, commit or request an exception; a redirect on success, the page again on error.
+
+    A quote that names only a customer is first saved as a draft deal. That deal stays when
+    the action is then refused (it is the salesperson's record of the quote), so the page says
+    so and from then on quotes that deal instead of drafting another.
+    """
     hold_form = HoldForm(request.POST) if action == "hold" else None
     commit_form = CommitForm(request.POST) if action == "commit" else None
     exception_form = ExceptionRequestForm(request.POST) if action == "exception" else None
+    drafted: Deal | None = None
 
-    def again(message: str = "") -> dict[str, Any]:
+    def again(message: str = "", status: int = HTTPStatus.OK) -> QuotePage:
+        shown = _form_for_deal(request.POST, drafted) if drafted is not None else form
         if message:
-            form.add_error(None, message)
-        return _quote_context(
-            form,
-            answer,
-            hold_form=hold_form,
-            commit_form=commit_form,
-            exception_form=exception_form,
+            shown.add_error(None, message)
+        return QuotePage(
+            _quote_context(
+                shown,
+                answer,
+                can_act=True,
+                hold_form=hold_form,
+                commit_form=commit_form,
+                exception_form=exception_form,
+                saved_deal=drafted,
+            ),
+            status,
         )
 
     chosen = hold_form or commit_form or exception_form
@@ -185,6 +226,8 @@ def _act(
         return again()
     try:
         deal = _deal_for(request, form)
+        if form.cleaned_data.get("deal") is None:
+            drafted = deal
         if hold_form is not None:
             hold = services.hold_place(
                 user=request.user, deal=deal, days=hold_form.cleaned_data["hold_days"]
@@ -214,8 +257,18 @@ def _act(
         promised_date=promised_date,
         key=str(commit_form.cleaned_data["idempotency_key"]),
         exception=None,
-        on_error=again,
+        on_error=lambda message: again(message, HTTPStatus.CONFLICT),
     )
+
+
+def _form_for_deal(posted: QueryDict, deal: Deal) -> QuoteForm:
+    """The posted quote bound to ``deal``, so asking or acting again reuses that deal."""
+    data = posted.copy()
+    data["deal"] = str(deal.pk)
+    bound = QuoteForm(data)
+    bound.set_rows(data)
+    bound.is_valid()
+    return bound
 
 
 def _field_message(exc: services.QuoteInputError) -> str:
