@@ -3,11 +3,13 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import re
 
 import plotly.graph_objects as go
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from promisekeeper.delivery.models import ProjectAssignment, ThankYouNote
 from promisekeeper.insights import charts
@@ -308,6 +310,23 @@ def test_deals_list_filters_sorts_and_exports(client, sales_user):
     assert f'href="/sales/deals/{owner_deal.pk}/"' in client.get(url).content.decode()
     rows = _csv(client.get(url, {"q": "beta", "format": "csv"}))
     assert [r["deal"] for r in rows] == ["Beta shop"]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_every_deal_name_in_the_deals_list_links_to_its_deal_page(client, ops_user, htmx):
+    deals = [
+        factories.DealFactory(name="Alpha site", stage=Deal.Stage.LEAD),
+        factories.DealFactory(name="Beta shop", stage=Deal.Stage.WON),
+        factories.DealFactory(name="Gamma & sons", stage=Deal.Stage.PROPOSAL),
+    ]
+    client.force_login(ops_user)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    page = client.get(reverse("insights:deals"), **headers).content.decode()
+    links = dict(re.findall(r'<tr data-deal="\d+"><td><a href="([^"]+)">([^<]+)</a>', page))
+    assert links == {reverse("sales:deal", args=[deal.pk]): escape(deal.name) for deal in deals}
+    for deal in deals:
+        response = client.get(reverse("sales:deal", args=[deal.pk]))
+        assert response.status_code == 200 and response.context["deal"] == deal
 
 
 def test_heatmap_figure_marks_overload(world):
