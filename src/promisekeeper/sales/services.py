@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -56,6 +56,7 @@ from promisekeeper.sales.models import (
     PersonDayLoad,
     ProductAvailability,
     Promise,
+    ReservationChange,
 )
 from promisekeeper.sales.selectors import (
     Evaluation,
@@ -72,6 +73,7 @@ from promisekeeper.sales.snapshot import (
     project_engine_id,
     snapshot_cache_put,
     snapshot_with_commit,
+    sop_phase_rows,
 )
 
 __all__ = [
@@ -575,7 +577,7 @@ def _commit_locked(
             idempotency_key=key,
             request_fingerprint=fingerprint,
         )
-        promise.full_clean()
+        _clean_fields(promise)
         promise.save()
         project = None
         allocations = None
@@ -586,7 +588,9 @@ def _commit_locked(
             project = _project_create(
                 user=user, deal=locked, resolved=resolved, snapshot=snapshot, promised=promised_date
             )
-            _phases_create(project=project, evaluation=evaluation, resolved=resolved)
+            _phases_create(
+                project=project, evaluation=evaluation, resolved=resolved, snapshot=snapshot
+            )
             allocations = placement.allocations
             _reserve_capacity(
                 promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
@@ -595,7 +599,7 @@ def _commit_locked(
         _deal_lines_set(deal=locked, resolved=resolved)
         locked.stage = Deal.Stage.WON
         locked.wanted_date = locked.wanted_date or promised_date
-        locked.full_clean()
+        _clean_fields(locked)
         locked.save(update_fields=["stage", "wanted_date"])
         Hold.objects.filter(deal=locked, active=True).update(active=False)
         audit_event_record(
@@ -610,6 +614,9 @@ def _commit_locked(
             },
         )
         version = ledger_bump()
+        ReservationChange.objects.create(
+            version=version, project=project, deal=locked, replaced=evaluation.replaces or ""
+        )
         if project is not None and allocations is not None and evaluation.project is not None:
             engine_project = replace(
                 evaluation.project,
@@ -668,15 +675,32 @@ def _project_create(
         promised_date=promised,
         sales_owner=user,
     )
-    project.full_clean()
+    _clean_fields(project)
     project.save()
     return project
 
 
+def _clean_fields(row: models.Model) -> None:
+    """Validate a row's own values inside the commit's lock, without a query per field.
+
+    The rows it points to were read (and locked) by the caller, and constraints that span
+    rows are the database's: a violation rolls the commit back.
+    """
+    relations = [f.name for f in row._meta.concrete_fields if f.is_relation]
+    row.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
+
+
 def _phases_create(
-    *, project: DeliveryProject, evaluation: Evaluation, resolved: list[ResolvedLine]
+    *,
+    project: DeliveryProject,
+    evaluation: Evaluation,
+    resolved: list[ResolvedLine],
+    snapshot: Snapshot,
 ) -> None:
-    """Copy each line's SOP phases, keyed as the engine project is (``l<k>-`` when several)."""
+    """Copy each line's SOP phases, keyed as the engine project is (``l<k>-`` when several).
+
+    The rows copy a validated SOP version, so the database's constraints are their check.
+    """
     assert evaluation.project is not None
     offering_lines = [r for r in resolved if r.sop_version is not None]
     rows = []
@@ -684,11 +708,8 @@ def _phases_create(
     for k, r in enumerate(offering_lines):
         prefix = f"l{k}-" if len(offering_lines) > 1 else ""
         quantity = r.line.quantity
-        for phase in (
-            r.sop_version.phases.select_related("role")  # type: ignore[union-attr]
-            .prefetch_related("crew__role")
-            .order_by("order", "pk")
-        ):
+        assert r.sop_version is not None
+        for phase in sop_phase_rows(r.sop_version, snapshot.memo):
             rows.append(
                 ProjectPhase(
                     project=project,
@@ -708,8 +729,6 @@ def _phases_create(
                 )
             )
             order += 1
-    for row in rows:
-        row.full_clean(exclude=["project"])
     ProjectPhase.objects.bulk_create(rows)
 
 
@@ -754,25 +773,38 @@ def _reserve_capacity(
     def hours_of(person: int, day: int) -> Decimal:
         return Decimal(repr(float(capacity[person, day]))).quantize(HOURS, rounding=ROUND_DOWN)
 
-    PersonDayLoad.objects.bulk_create(
+    person_day_load_add(
         [
-            PersonDayLoad(
-                person_id=people[person],
-                day=snapshot.date_of(day),
-                capacity_hours=hours_of(person, day),
-            )
-            for (person, day), _ in ordered
-        ],
-        ignore_conflicts=True,
+            (people[person], snapshot.date_of(day), hours_of(person, day), hours)
+            for (person, day), hours in ordered
+        ]
     )
-    for (person, day), hours in ordered:
-        # Capacity follows the current calendar (hours added or taken away since the row was
-        # made); the CHECK then compares all reserved hours with what the person has today.
-        updated = PersonDayLoad.objects.filter(
-            person_id=people[person], day=snapshot.date_of(day)
-        ).update(reserved_hours=F("reserved_hours") + hours, capacity_hours=hours_of(person, day))
-        if updated != 1:
-            raise IntegrityError(f"no load row for person {people[person]} on day {day}")
+
+
+def person_day_load_add(rows: Sequence[tuple[int, datetime.date, Decimal, Decimal]]) -> None:
+    """Add reserved hours to each (person, day, capacity now, hours) load row, in one statement.
+
+    Missing rows are created; capacity follows the current calendar (hours added or taken away
+    since a row was made), and the CHECK then compares all reserved hours with what the person
+    has today, so an over-commitment fails the whole statement.
+    """
+    if not rows:
+        return
+    table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = []
+    for person_pk, day, capacity, hours in rows:
+        params.extend((person_pk, day, capacity, hours))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (person_id, day) DO UPDATE SET "
+            f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
+            "capacity_hours = excluded.capacity_hours",
+            params,
+        )
+        if cursor.rowcount not in (-1, len(rows)):
+            raise IntegrityError(f"load rows written: {cursor.rowcount} of {len(rows)}")
 
 
 def _reserve_stock(
@@ -926,6 +958,9 @@ def promise_reschedule(
                 },
             )
             version = ledger_bump()
+            ReservationChange.objects.create(
+                version=version, project=project, deal=locked, replaced=""
+            )
             engine_id = project_engine_id(project.pk)
             following = snapshot_with_commit(
                 snapshot,
