@@ -64,6 +64,7 @@ def sop_version_create(
     sop.save()
     if copy_from is not None:
         _copy_phases(source=copy_from, target=sop)
+    ledger_bump()  # quotes plan new deals with the newest version
     return sop
 
 
@@ -95,6 +96,7 @@ def sop_phase_add(*, sop_version: SopVersion, key: str, name: str, **fields: Any
     phase = SopPhase(sop_version=sop_version, key=key, name=name, **fields)
     phase.full_clean()
     phase.save()
+    ledger_bump()  # cached plans and answers were made with the phases as they were
     return phase
 
 
@@ -110,6 +112,7 @@ def sop_dependency_add(
     dependency = SopDependency(phase=phase, predecessor=predecessor, lag_days=lag_days)
     dependency.full_clean()
     dependency.save()
+    ledger_bump()
     return dependency
 
 

@@ -312,6 +312,7 @@ def _evaluate(
             promised_date=wanted_date,
             state=ProjectState.COMMITTED,
             name=deal.name if deal else "quote",
+            memo=snapshot.memo,
         )
     if project is not None:
         engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
@@ -369,7 +370,7 @@ def _evaluate(
         load=load,
         options=found_options,
         stock=stock,
-        evidence=tuple(offering_evidence(offering=r.offering) for r in _unique_offerings(lines)),
+        evidence=tuple(_evidence_of(snapshot, r.offering) for r in _unique_offerings(lines)),
         samples=QUOTE_SAMPLES if engine else 0,
         seed=snapshot.ledger_version,
         sampler_gap_days=engine.sampler_gap_days if engine else None,
@@ -498,6 +499,15 @@ def product_atp(*, product: Product, today: datetime.date, horizon: int) -> Any:
         when = promised or wanted or today
         reserved.append(((when - today).days, quantity))
     return available_to_promise(product.stock_on_hand, incoming, reserved, horizon)
+
+
+def _evidence_of(snapshot: Snapshot, offering: Offering | None) -> OfferingEvidence:
+    """``offering_evidence``, read once per snapshot lineage (commits do not change history)."""
+    key = ("offering-evidence", offering.pk if offering else None)
+    if key not in snapshot.memo:
+        snapshot.memo[key] = offering_evidence(offering=offering)
+    evidence: OfferingEvidence = snapshot.memo[key]
+    return evidence
 
 
 def offering_evidence(*, offering: Offering | None) -> OfferingEvidence:
