@@ -24,7 +24,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.fail("no /usr/bin/chromium: install it with apt-get install chromium (make test does)")
+        pytest.fail(
+            "no /usr/bin/chromium: install it with apt-get install chromium (make test does)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -12,6 +12,7 @@ from promisekeeper.sales.models import (
     PersonDayLoad,
     ProductAvailability,
     Promise,
+    ReservationChange,
 )
 
 
@@ -91,6 +92,14 @@ class CapacityReservationAdmin(ImmutableAdmin):
 
     list_display = ["day", "person", "hours", "project", "phase_key"]
     raw_id_fields = ["promise", "project", "person"]
+
+
+@admin.register(ReservationChange)
+class ReservationChangeAdmin(ImmutableAdmin):
+    """The journal other processes replay onto their snapshot; written with each commit."""
+
+    list_display = ["version", "project", "deal", "replaced", "created_at"]
+    raw_id_fields = ["project", "deal"]
 
 
 @admin.register(PersonDayLoad)

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.choices import BaseChoiceIterator
 
 from promisekeeper.catalog.models import Offering, Product
 from promisekeeper.sales.models import Customer, Deal, DealLine
@@ -48,9 +49,10 @@ class LineInput:
         return f"product:{self.product.pk}"
 
 
-class _OpenDealChoices:
+class _OpenDealChoices(BaseChoiceIterator):
     """Open deals for the drop-down, queried only when the select is actually rendered
-    (the htmx answer partial never renders it)."""
+    (the htmx answer partial never renders it). As a BaseChoiceIterator, Django keeps it
+    lazy instead of listing every open deal on each request."""
 
     def __iter__(self) -> Iterator[tuple[Any, str]]:
         yield ("", "— or pick an open deal —")

@@ -335,3 +335,37 @@ class ProductAvailability(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product}: {self.reserved_quantity}/{self.supply_quantity}"
+
+
+class ReservationChange(models.Model):
+    """The ledger version at which one project's reservations were written (commit, re-date).
+
+    Other processes replay these onto the snapshot they have instead of re-planning the whole
+    portfolio: when every version since theirs is a row here, the change is exactly "this
+    project now holds these reservations" (and ``replaced`` no longer plans).
+    """
+
+    version = models.BigIntegerField(unique=True)
+    project = models.ForeignKey(
+        "delivery.Project",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="reservation_changes",
+        help_text="Empty for a promise of products only: stock is read live, the plan is unchanged.",
+    )
+    deal = models.ForeignKey(
+        Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="reservation_changes"
+    )
+    replaced = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(version__gt=0), name="reservation_change_version_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version}: project {self.project_id}"

@@ -25,8 +25,9 @@ import datetime
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 import holidays
 import numpy as np
@@ -58,7 +59,7 @@ from promisekeeper.organisation.models import CompanyClosure, OrganisationSettin
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import Role
-from promisekeeper.sales.models import CapacityReservation, Deal
+from promisekeeper.sales.models import CapacityReservation, Deal, ReservationChange
 
 SCHEDULE_SECONDS = 1.0
 DEFAULT_MAX_HOURS_PER_DAY = 8.0
@@ -92,19 +93,49 @@ class ProjectRef:
     pk: int
 
 
+Memo = dict[tuple[Any, ...], Any]
+"""Reads a reservation change cannot alter (SOP phase rows, delivered-project history).
+
+A snapshot replayed from another shares its parent's memo; any other capacity write means a
+rebuild, which starts an empty one.
+"""
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """The business at one ledger version, as the engine sees it, with its plans."""
+    """The business at one ledger version, as the engine sees it, with its plans.
+
+    ``plan`` (firm work plus the tentative pipeline) is planned on first use: promise
+    questions and commits need only ``firm_plan``, pictures of load and demand need both.
+    """
 
     ledger_version: int
     today: datetime.date
     instance: Instance
     firm_plan: Plan
-    plan: Plan
     projects: dict[str, ProjectRef]
     people: dict[str, int]
     built_in_seconds: float = 0.0
     valid_until: datetime.datetime | None = None
+    memo: Memo = field(default_factory=dict, repr=False, compare=False)
+    _pipeline: list[Plan] = field(default_factory=list, repr=False, compare=False)
+    _pipeline_lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
+
+    @property
+    def plan(self) -> Plan:
+        """The firm plan with the tentative pipeline planned after it (computed once)."""
+        if self._pipeline:
+            return self._pipeline[0]
+        with self._pipeline_lock:
+            if not self._pipeline:
+                firm_count = len(self.firm_plan.instance.projects)
+                if firm_count == len(self.instance.projects):
+                    self._pipeline.append(self.firm_plan)
+                else:
+                    self._pipeline.append(_with_pipeline(self.instance, self.firm_plan, firm_count))
+        return self._pipeline[0]
 
     def day_of(self, when: datetime.date) -> int:
         return self.instance.calendar.day_of(when)
@@ -133,10 +164,90 @@ def portfolio_snapshot(*, today: datetime.date | None = None) -> Snapshot:
     with _cache_lock:
         cached = _fresh(_cache.get(key))
         if cached is None:
-            cached = snapshot_build(today=today, ledger_version=key[0])
+            older = [
+                s
+                for (version, day, alias), s in _cache.items()
+                if day == today and alias == key[2] and version < key[0] and _fresh(s)
+            ]
+            caught_up = snapshot_catch_up(older[0], key[0]) if older else None
+            cached = caught_up or snapshot_build(today=today, ledger_version=key[0])
             _cache.clear()
             _cache[key] = cached
     return cached
+
+
+def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
+    """``snapshot`` brought to ``version`` by replaying reservation changes; None if it can't be.
+
+    It can when every ledger version since the snapshot's is a ReservationChange (a commit
+    or a re-date somewhere else); any other capacity write needs a full rebuild. The rows of
+    all the changes are read together, in three queries whatever their number.
+    """
+    changes = list(
+        ReservationChange.objects.filter(
+            version__gt=snapshot.ledger_version, version__lte=version
+        ).order_by("version")
+    )
+    if len(changes) != version - snapshot.ledger_version:
+        return None
+    project_pks = {c.project_id for c in changes if c.project_id is not None}
+    phase_rows = ProjectPhase.objects.select_related("role", "sop_phase").prefetch_related(
+        "sop_phase__predecessors__predecessor"
+    )
+    projects = {
+        row.pk: row
+        for row in DeliveryProject.objects.filter(
+            pk__in=project_pks, status__in=list(_STATE_OF_STATUS)
+        ).prefetch_related(Prefetch("phases", queryset=phase_rows))
+    }
+    reserved: dict[int, list[tuple[str, int, datetime.date, Decimal]]] = {}
+    for project_pk, phase_key, person_pk, day, hours in CapacityReservation.objects.filter(
+        project_id__in=project_pks
+    ).values_list("project_id", "phase_key", "person_id", "day", "hours"):
+        reserved.setdefault(project_pk, []).append((phase_key, person_pk, day, hours))
+    for change in changes:
+        if change.project_id is None:
+            snapshot = replace(snapshot, ledger_version=change.version, built_in_seconds=0.0)
+            continue
+        row = projects.get(change.project_id)
+        if row is None:
+            return None
+        replayed = _replay_change(snapshot, change, row, reserved.get(row.pk, []))
+        if replayed is None:
+            return None
+        snapshot = replayed
+    return snapshot
+
+
+def _replay_change(
+    snapshot: Snapshot,
+    change: ReservationChange,
+    row: DeliveryProject,
+    reservations: list[tuple[str, int, datetime.date, Decimal]],
+) -> Snapshot | None:
+    """The snapshot with ``row`` holding exactly ``reservations`` (its latest hours)."""
+    project = delivery_project_to_engine(row, snapshot.instance.calendar)
+    row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
+    phase_of = {phase.id: j for j, phase in enumerate(project.phases)}
+    horizon = snapshot.instance.calendar.horizon_days
+    rows = []
+    for phase_key, person_pk, day, hours in reservations:
+        d = (day - snapshot.today).days
+        person = row_of_person.get(person_pk)
+        phase = phase_of.get(phase_key)
+        if person is None or phase is None:
+            return None
+        if 0 <= d < horizon:
+            rows.append((person, d, phase, float(hours)))
+    return snapshot_with_commit(
+        snapshot,
+        ledger_version=change.version,
+        project=project,
+        ref=ProjectRef("project", row.pk),
+        allocations=_allocations(0, rows),
+        replaces=(change.replaced, project.id),
+        deal_pk=change.deal_id,
+    )
 
 
 def _fresh(snapshot: Snapshot | None) -> Snapshot | None:
@@ -173,20 +284,21 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
     calendar = calendar_build(org=org, today=today)
     roles = tuple(Role.objects.order_by("name").values_list("name", flat=True))
     people, people_map = _people(calendar)
-    firm, tentative, refs, valid_until = _projects(calendar)
+    memo: Memo = {}
+    firm, tentative, refs, valid_until = _projects(calendar, memo)
     instance = Instance(calendar, roles, people, (*firm, *tentative))
     pinned = _pinned_allocations(instance, refs, people_map)
-    firm_plan, plan = _plans(instance, len(firm), pinned)
+    firm_plan = _firm_plan(replace(instance, projects=instance.projects[: len(firm)]), pinned)
     return Snapshot(
         ledger_version=ledger_version,
         today=today,
         instance=instance,
         firm_plan=firm_plan,
-        plan=plan,
         projects=refs,
         people=people_map,
         built_in_seconds=time.perf_counter() - started,
         valid_until=valid_until,
+        memo=memo,
     )
 
 
@@ -253,7 +365,7 @@ def _active_in_horizon(calendar: Calendar) -> Q:
 
 
 def _projects(
-    calendar: Calendar,
+    calendar: Calendar, memo: Memo
 ) -> tuple[list[Project], list[Project], dict[str, ProjectRef], datetime.datetime | None]:
     firm: list[Project] = []
     tentative: list[Project] = []
@@ -272,7 +384,7 @@ def _projects(
         (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
     valid_until: datetime.datetime | None = None
     for deal, state, expires in _deals_without_project(calendar):
-        deal_project = deal_to_engine(deal, calendar, state)
+        deal_project = deal_to_engine(deal, calendar, state, memo)
         if deal_project is None:
             continue
         refs[deal_project.id] = ProjectRef("deal", deal.pk)
@@ -369,13 +481,26 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
     )
 
 
-def sop_phases(sop_version: SopVersion, quantity: int, *, prefix: str = "") -> tuple[Phase, ...]:
-    """The phases an SOP version prescribes for ``quantity`` units (effort = fixed + per unit)."""
+def sop_phase_rows(sop_version: SopVersion, memo: Memo | None = None) -> list[SopPhase]:
+    """An SOP version's phases in order, with roles, crews and dependencies loaded."""
+    key = ("sop-phase-rows", sop_version.pk)
+    if memo is not None and key in memo:
+        return list(memo[key])
     rows = list(
         sop_version.phases.select_related("role")
         .prefetch_related("crew__role", "predecessors")
         .order_by("order", "pk")
     )
+    if memo is not None:
+        memo[key] = tuple(rows)
+    return rows
+
+
+def sop_phases(
+    sop_version: SopVersion, quantity: int, *, prefix: str = "", memo: Memo | None = None
+) -> tuple[Phase, ...]:
+    """The phases an SOP version prescribes for ``quantity`` units (effort = fixed + per unit)."""
+    rows = sop_phase_rows(sop_version, memo)
     key_of = {row.pk: f"{prefix}{row.key}" for row in rows}
     phases: list[Phase] = []
     for row in rows:
@@ -424,6 +549,7 @@ def lines_to_engine(
     state: ProjectState = ProjectState.TENTATIVE,
     win_probability: float = 1.0,
     name: str = "",
+    memo: Memo | None = None,
 ) -> Project:
     """One engine project for a deal's offering lines; the lines run in parallel.
 
@@ -433,7 +559,7 @@ def lines_to_engine(
     phases: list[Phase] = []
     for k, (sop_version, quantity) in enumerate(lines):
         prefix = f"l{k}-" if len(lines) > 1 else ""
-        phases.extend(sop_phases(sop_version, quantity, prefix=prefix))
+        phases.extend(sop_phases(sop_version, quantity, prefix=prefix, memo=memo))
     project_quantity = float(lines[0][1]) if len(lines) == 1 else 1.0
     return Project(
         project_id,
@@ -447,15 +573,21 @@ def lines_to_engine(
     )
 
 
-def deal_to_engine(deal: Deal, calendar: Calendar, state: ProjectState) -> Project | None:
+def deal_to_engine(
+    deal: Deal, calendar: Calendar, state: ProjectState, memo: Memo | None = None
+) -> Project | None:
     """A deal that has no project yet: its offering lines from each offering's latest SOP."""
     from promisekeeper.catalog.selectors import sop_version_latest
 
+    memo = {} if memo is None else memo
     lines: list[tuple[SopVersion, int]] = []
     for line in deal.lines.all():
         if line.offering is None:
             continue
-        version = sop_version_latest(offering=line.offering)
+        key = ("sop-version-latest", line.offering.pk)
+        if key not in memo:
+            memo[key] = sop_version_latest(offering=line.offering)
+        version = memo[key]
         if version is not None:
             lines.append((version, int(line.quantity)))
     if not lines:
@@ -468,6 +600,7 @@ def deal_to_engine(deal: Deal, calendar: Calendar, state: ProjectState) -> Proje
         state=state,
         win_probability=float(deal.win_probability),
         name=deal.name,
+        memo=memo,
     )
 
 
@@ -525,16 +658,8 @@ def pinned_result(project: Project, allocations: Allocations) -> ProjectResult:
     return project_result(project.id, project.promised_day, tuple(timings))
 
 
-def _plans(instance: Instance, firm_count: int, pinned: Pinned | None = None) -> tuple[Plan, Plan]:
-    """Plan firm work first (pinned reservations as booked); then the tentative pipeline."""
-    firm_instance = replace(instance, projects=instance.projects[:firm_count])
-    firm_plan = _firm_plan(firm_instance, pinned or {})
-    if firm_count == len(instance.projects):
-        return firm_plan, firm_plan
-    return firm_plan, _with_pipeline(instance, firm_plan, firm_count)
-
-
 def _firm_plan(firm_instance: Instance, pinned: Pinned) -> Plan:
+    """Plan firm work: pinned reservations as booked, everything else scheduled around them."""
     if not pinned:
         return schedule(firm_instance, time_limit=SCHEDULE_SECONDS)
     validate_instance(firm_instance)
@@ -622,19 +747,22 @@ def snapshot_with_commit(
     project: Project,
     ref: ProjectRef,
     allocations: Allocations,
-    replaces: str | None = None,
+    replaces: str | Iterable[str | None] | None = None,
     deal_pk: int | None = None,
 ) -> Snapshot:
     """The next version's snapshot after committing ``project`` with exactly ``allocations``.
 
     ``allocations`` are the reserved hours (any project index); ``replaces`` names the
-    firm engine project it supersedes (the deal's hold), which goes, as does the deal's
-    tentative copy (``deal_pk``) from the pipeline.
+    firm engine projects it supersedes (the deal's hold, or the project's own earlier
+    plan), which go, as does the deal's tentative copy (``deal_pk``) from the pipeline.
     """
-    gone = {replaces, deal_engine_id(deal_pk) if deal_pk is not None else None} - {None}
+    superseded = [replaces] if isinstance(replaces, str) or replaces is None else list(replaces)
+    if deal_pk is not None:
+        superseded.append(deal_engine_id(deal_pk))
+    gone: set[str] = {engine_id for engine_id in superseded if engine_id}
     firm = snapshot.firm_plan
-    if replaces is not None:
-        firm = plan_without(firm, replaces)
+    for engine_id in sorted(gone & set(firm.projects)):
+        firm = plan_without(firm, engine_id)
     firm_count = len(firm.instance.projects)
     index = firm_count
     pinned = Allocations(
@@ -661,17 +789,17 @@ def snapshot_with_commit(
         if p.id not in gone
     )
     instance = replace(firm_instance, projects=(*firm_instance.projects, *tentative))
-    plan = _with_pipeline(instance, firm_plan, firm_count + 1) if tentative else firm_plan
     refs = {pid: r for pid, r in snapshot.projects.items() if pid not in gone}
     refs[project.id] = ref
-    return replace(
-        snapshot,
+    return Snapshot(
         ledger_version=ledger_version,
+        today=snapshot.today,
         instance=instance,
         firm_plan=firm_plan,
-        plan=plan,
         projects=refs,
-        built_in_seconds=0.0,
+        people=snapshot.people,
+        valid_until=snapshot.valid_until,
+        memo=snapshot.memo,
     )
 
 
