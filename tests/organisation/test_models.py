@@ -88,3 +88,24 @@ def test_closure_service_validates_and_bumps_ledger():
         company_closure_create(
             name="", start_date=datetime.date(2026, 12, 24), end_date=datetime.date(2027, 1, 1)
         )
+
+
+def test_settings_and_closures_edited_in_the_admin_bump_the_ledger():
+    from django.contrib import admin
+
+    from promisekeeper.organisation.admin import CompanyClosureAdmin, OrganisationSettingsAdmin
+
+    organisation = organisation_settings_update(name="Acme")
+    before = ledger_version_get()
+    organisation.quote_confidence = "P95"
+    OrganisationSettingsAdmin(OrganisationSettings, admin.site).save_model(
+        None, organisation, None, True
+    )
+    closure = CompanyClosure(
+        name="Summer", start_date=datetime.date(2027, 8, 2), end_date=datetime.date(2027, 8, 6)
+    )
+    closures = CompanyClosureAdmin(CompanyClosure, admin.site)
+    closures.save_model(None, closure, None, False)
+    closures.delete_model(None, closure)
+    assert ledger_version_get() == before + 3
+    assert OrganisationSettings.objects.get().quote_confidence == "P95"

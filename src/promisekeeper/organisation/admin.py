@@ -1,15 +1,35 @@
+from typing import Any
+
 from django.contrib import admin
+from django.db import transaction
+from django.db.models import Model
 
 from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from promisekeeper.organisation.services import ledger_bump
+
+
+class LedgerBumpingAdmin(admin.ModelAdmin):
+    """Edits here change plans and answers (calendar, horizon, quote confidence): each one
+    bumps the ledger, so no cached snapshot or answer outlives it."""
+
+    def save_model(self, request: Any, obj: Model, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            ledger_bump()
+
+    def delete_model(self, request: Any, obj: Model) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)
+            ledger_bump()
 
 
 @admin.register(OrganisationSettings)
-class OrganisationSettingsAdmin(admin.ModelAdmin):
+class OrganisationSettingsAdmin(LedgerBumpingAdmin):
     list_display = ["name", "country", "subdivision", "time_zone", "quote_confidence"]
 
 
 @admin.register(CompanyClosure)
-class CompanyClosureAdmin(admin.ModelAdmin):
+class CompanyClosureAdmin(LedgerBumpingAdmin):
     list_display = ["name", "start_date", "end_date"]
     date_hierarchy = "start_date"
 

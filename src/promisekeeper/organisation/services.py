@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,9 +17,20 @@ from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
 def ledger_bump() -> int:
     """Increment the ledger version inside the caller's transaction and return the new value.
 
-    F() makes the increment atomic even without a lock; callers that also read capacity lock
-    the row first with select_for_update (the global capacity lock).
+    One UPDATE .. RETURNING makes the increment atomic even without a lock (and costs one
+    round trip inside the commit's lock); callers that also read capacity lock the row first
+    with select_for_update (the global capacity lock).
     """
+    table = connection.ops.quote_name(Ledger._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET version = version + 1, updated_at = %s "  # noqa: S608
+            "WHERE singleton RETURNING version",
+            [timezone.now()],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0])
     Ledger.objects.get_or_create(singleton=True)
     Ledger.objects.filter(singleton=True).update(
         version=F("version") + 1, updated_at=timezone.now()

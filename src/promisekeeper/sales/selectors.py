@@ -77,6 +77,15 @@ def quote_confidence_get() -> str:
     return org.quote_confidence if org else QuoteConfidence.P80
 
 
+def _confidence_level(snapshot: Snapshot) -> str:
+    """``quote_confidence_get`` once per snapshot lineage (settings changes bump the ledger)."""
+    key = ("quote-confidence",)
+    if key not in snapshot.memo:
+        snapshot.memo[key] = quote_confidence_get()
+    level: str = snapshot.memo[key]
+    return level
+
+
 # --- the answer -------------------------------------------------------------------------
 
 
@@ -230,7 +239,7 @@ def quote_compute(
     ``project`` replaces the engine project built from the offering lines (re-dating work
     that already has phases of its own); such answers are not cached.
     """
-    level = quote_confidence_get()
+    level = _confidence_level(snapshot)
     if project is not None:
         return _evaluate(snapshot, deal, lines, wanted_date, level, with_options, project)
     key = (

@@ -150,7 +150,7 @@ def audit_event_record(
 ) -> AuditEvent:
     """Append an audit event in the caller's transaction."""
     event = AuditEvent(actor=actor, action=action, deal=deal, payload=payload or {})
-    event.full_clean()
+    _clean_fields(event)
     event.save()
     return event
 
@@ -301,8 +301,11 @@ def _with_retries(action: Callable[[], T]) -> T:
 
 def _ledger_lock() -> Ledger:
     """Take the global capacity lock: the ledger row (SQLite: BEGIN IMMEDIATE already holds it)."""
-    Ledger.objects.get_or_create(singleton=True)
-    return Ledger.objects.select_for_update().get(singleton=True)
+    ledger = Ledger.objects.select_for_update().filter(singleton=True).first()
+    if ledger is None:
+        Ledger.objects.get_or_create(singleton=True)
+        ledger = Ledger.objects.select_for_update().get(singleton=True)
+    return ledger
 
 
 # --- holds --------------------------------------------------------------------------------------
@@ -511,7 +514,7 @@ def _commit_locked(
 ) -> CommitResult:
     with transaction.atomic(durable=True):
         # Lock order, always: ledger -> products by id -> the deal.
-        _ledger_lock()
+        ledger = _ledger_lock()
         replayed = _replay(key, fingerprint)
         if replayed is not None:
             return replayed
@@ -520,7 +523,9 @@ def _commit_locked(
             p.pk: p
             for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
         }
-        locked = Deal.objects.select_for_update().get(pk=deal.pk)
+        locked = (
+            Deal.objects.select_for_update(of=("self",)).select_related("customer").get(pk=deal.pk)
+        )
         existing_project = DeliveryProject.objects.filter(deal=locked).first()
         if locked.stage == Deal.Stage.WON or (
             existing_project is not None
@@ -532,7 +537,7 @@ def _commit_locked(
             replace(r, product=products[r.product.pk]) if r.product is not None else r
             for r in resolved
         ]
-        snapshot = portfolio_snapshot()
+        snapshot = portfolio_snapshot(ledger_version=ledger.version)
         evaluation = quote_compute(
             snapshot=snapshot,
             deal=locked,

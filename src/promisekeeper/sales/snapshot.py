@@ -152,12 +152,18 @@ _cache: dict[tuple[int, datetime.date, str], Snapshot] = {}
 _cache_lock = threading.Lock()
 
 
-def portfolio_snapshot(*, today: datetime.date | None = None) -> Snapshot:
-    """The current snapshot, from cache when the ledger has not moved since it was built."""
+def portfolio_snapshot(
+    *, today: datetime.date | None = None, ledger_version: int | None = None
+) -> Snapshot:
+    """The current snapshot, from cache when the ledger has not moved since it was built.
+
+    ``ledger_version`` is the version a caller holding the ledger lock has just read.
+    """
     from django.db import connection
 
     today = today or timezone.localdate()
-    key = (ledger_version_get(), today, connection.alias)
+    version = ledger_version_get() if ledger_version is None else ledger_version
+    key = (version, today, connection.alias)
     cached = _fresh(_cache.get(key))
     if cached is not None:
         return cached
