@@ -307,10 +307,9 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     kept = _subset(plan.allocations, started[plan.allocations.project])
     free = plan.capacity.copy()
     np.subtract.at(free, (kept.person, kept.day), kept.hours)
-    orders = [
-        sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i])),
-        [new_index, *sorted(movable, key=lambda i: priority_key(extended.projects[i]))],
-    ]
+    by_priority = sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i]))
+    new_first = [new_index, *(i for i in by_priority if i != new_index)]
+    orders = [by_priority] if by_priority == new_first else [by_priority, new_first]
     for order in orders:
         trial = schedule_in_order(extended, order, ctx=ctx, free=free.copy(), repair_seconds=0.5)
         results = {pid: r for pid, r in plan.projects.items() if started[ctx.project_index[pid]]}
