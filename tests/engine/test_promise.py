@@ -135,6 +135,27 @@ def test_reshuffle_moves_unstarted_work_that_has_slack() -> None:
     assert [(m.project_id, m.shift_days) for m in answer.moves] == [("relaxed", 4)]
 
 
+def test_reshuffle_leaves_work_out_of_the_new_projects_way_where_it_is() -> None:
+    relaxed = Project("relaxed", (EffortPhase("b", "dev", 40.0),), promised_day=30)
+    # Booked after "relaxed", so after the wanted day: moving it cannot make room.
+    tail = Project("tail", (EffortPhase("b", "dev", 40.0),), promised_day=50)
+    design = Project("design", (EffortPhase("d", "designer", 40.0),), promised_day=30)
+    instance = Instance(
+        calendar=Calendar(start=MONDAY, horizon_days=120),
+        roles=("dev", "designer"),
+        people=(Person("d0", {"dev": 1.0}), Person("g0", {"designer": 1.0})),
+        projects=(relaxed, tail, design),
+    )
+    plan = schedule(instance)
+    answer = can_deliver_by(
+        plan, Project("urgent", (EffortPhase("b", "dev", 16.0),)), 3, allow_reshuffle=True
+    )
+    assert answer.feasible and answer.plan is not None
+    assert [m.project_id for m in answer.moves] == ["relaxed"]
+    for kept in ("tail", "design"):
+        assert answer.plan.projects[kept].finish_day == plan.projects[kept].finish_day
+
+
 def test_reshuffle_never_moves_work_in_delivery() -> None:
     started = Project(
         "started", (EffortPhase("b", "dev", 40.0),), promised_day=30, state=ProjectState.IN_DELIVERY

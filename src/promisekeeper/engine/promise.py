@@ -265,8 +265,9 @@ def can_deliver_by(
     """Can ``project`` finish by ``by_day`` (last working day, inclusive)?
 
     Without reshuffle this is ``earliest_finish`` compared with the date. With
-    ``allow_reshuffle`` the work that has not started (everything not in
-    delivery) is re-planned together with the new project, and the answer is
+    ``allow_reshuffle`` the work that has not started and is in the way (it
+    holds hours, on or before ``by_day``, of people who could do the new
+    project's roles) is re-planned together with the new project, and the answer is
     yes only if every project that was on time is still on time; ``moves``
     names the projects whose finish changes.
     """
@@ -300,11 +301,10 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     extended = replace(instance, projects=(*instance.projects, candidate))
     ctx = Context(extended, plan.capacity)
     new_index = len(instance.projects)
-    started = np.array([p.state is ProjectState.IN_DELIVERY for p in instance.projects], dtype=bool)
-    movable = [
-        i for i, p in enumerate(instance.projects) if p.state is not ProjectState.IN_DELIVERY
-    ]
-    kept = _subset(plan.allocations, started[plan.allocations.project])
+    movable = _in_the_way(plan, candidate, by_day)
+    fixed = np.ones(len(instance.projects), dtype=bool)
+    fixed[movable] = False
+    kept = _subset(plan.allocations, fixed[plan.allocations.project])
     free = plan.capacity.copy()
     np.subtract.at(free, (kept.person, kept.day), kept.hours)
     by_priority = sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i]))
@@ -312,7 +312,7 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     orders = [by_priority] if by_priority == new_first else [by_priority, new_first]
     for order in orders:
         trial = schedule_in_order(extended, order, ctx=ctx, free=free.copy(), repair_seconds=0.5)
-        results = {pid: r for pid, r in plan.projects.items() if started[ctx.project_index[pid]]}
+        results = {pid: r for pid, r in plan.projects.items() if fixed[ctx.project_index[pid]]}
         results.update(trial.projects)
         merged = Plan(
             extended,
@@ -335,6 +335,29 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
         None,
         reason="no re-ordering of unstarted work keeps every existing promise",
     )
+
+
+def _in_the_way(plan: Plan, project: Project, by_day: int) -> list[int]:
+    """Unstarted projects holding hours, on or before ``by_day``, of people who could do
+    ``project``'s roles: the only ones whose moving can make room for it.
+
+    Everything else keeps its hours, so a reshuffle re-plans (and moves) as little as it can.
+    """
+    ctx = plan_context(plan)
+    able = np.zeros(len(plan.instance.people), dtype=bool)
+    for phase in project.phases:
+        roles = [phase.role] if isinstance(phase, EffortPhase) else list(phase.crew)
+        for role in roles:
+            if role in ctx.role_index:
+                able[ctx.pools[ctx.role_index[role]].people] = True
+    alloc = plan.allocations
+    touching = able[alloc.person] & (alloc.day <= by_day)
+    holders = set(np.unique(alloc.project[touching]).tolist())
+    return [
+        i
+        for i, p in enumerate(plan.instance.projects)
+        if i in holders and p.state is not ProjectState.IN_DELIVERY
+    ]
 
 
 def _subset(allocations: Allocations, mask: np.ndarray) -> Allocations:
