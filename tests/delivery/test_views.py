@@ -41,6 +41,28 @@ def test_project_list_rows_link_to_project_pages_and_htmx_gets_the_partial(
     assert "<html" not in partial and 'id="results"' in partial and "Easy" in partial
 
 
+def test_project_list_links_each_project_to_its_deal(client, world, sales_user):
+    from promisekeeper.sales.models import Deal
+
+    deal = Deal.objects.create(customer=world.tight.customer, name="Tight deal")
+    world.tight.deal = deal
+    world.tight.save(update_fields=["deal"])
+    client.force_login(sales_user)
+    page = client.get(reverse("delivery:projects")).content.decode()
+    assert f'<a href="/sales/deals/{deal.pk}/">Tight deal</a>' in page
+    assert client.get(f"/sales/deals/{deal.pk}/").status_code == 200
+    detail = client.get(reverse("delivery:project_detail", args=[world.tight.pk])).content.decode()
+    assert f'href="/sales/deals/{deal.pk}/"' in detail
+
+
+def test_operations_see_the_quote_link_in_the_top_bar(client, world, ops_user, outsider):
+    client.force_login(ops_user)
+    page = client.get(reverse("delivery:projects")).content.decode()
+    assert 'href="/sales/quote/"' in page and 'href="/sales/exceptions/"' in page
+    client.force_login(outsider)
+    assert 'href="/sales/quote/"' not in client.get(reverse("delivery:projects")).content.decode()
+
+
 def test_projects_csv_follows_the_filters(client, world, sales_user):
     client.force_login(sales_user)
     response = client.get(reverse("delivery:projects"), {"status": "delivered", "format": "csv"})

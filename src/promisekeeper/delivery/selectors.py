@@ -49,7 +49,9 @@ def project_list(
     sort: str = "promised",
 ) -> QuerySet[Project]:
     """Projects filtered by text, status, customer, sales owner and offering; ``-`` sorts down."""
-    queryset = Project.objects.select_related("customer", "sales_owner", "sop_version__offering")
+    queryset = Project.objects.select_related(
+        "customer", "sales_owner", "sop_version__offering", "deal"
+    )
     if q:
         queryset = queryset.filter(Q(name__icontains=q) | Q(customer__name__icontains=q))
     if status:

@@ -28,13 +28,13 @@ def notification_menu(context: template.Context) -> dict[str, Any]:
 
 @register.simple_tag(takes_context=True)
 def sales_nav(context: template.Context) -> SafeString:
-    """Quote for sales, Exceptions for operations."""
+    """Quote for sales and operations (both may ask), Exceptions for operations."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return format_html("")
     links = []
-    if is_sales(user):
+    if is_sales(user) or is_operations(user):
         links.append((reverse("sales:quote"), "Quote"))
     if is_operations(user):
         links.append((reverse("sales:exceptions"), "Exceptions"))
