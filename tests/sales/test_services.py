@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from promisekeeper.catalog.models import IncomingSupply, StockReservation
 from promisekeeper.delivery.models import Project
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.organisation.services import ledger_bump
@@ -26,6 +27,7 @@ from promisekeeper.sales.models import (
     Promise,
     ReservationChange,
 )
+from promisekeeper.sales.selectors import product_atp
 from promisekeeper.sales.services import (
     IdempotencyConflict,
     QuoteInputError,
@@ -541,6 +543,42 @@ def test_changing_the_date_supersedes_the_promise_and_keeps_the_hours_reserved(s
     assert all(load.reserved_hours <= load.capacity_hours for load in PersonDayLoad.objects.all())
     assert AuditEvent.objects.filter(action="promise.date_changed", deal=deal).count() == 1
     assert _redate(sales_rep, deal, later).status == "replayed"
+
+
+def test_a_re_dated_promise_moves_its_units_to_the_new_date(shop, sales_rep):
+    deal = deal_for(shop, sales_rep)
+    lines = [*one_site(shop), QuoteLine(quantity=4, product_id=shop.product.pk)]
+    commit(sales_rep, deal, lines, nth_working_day(5))
+    later = nth_working_day(15)
+    result = _redate(sales_rep, deal, later)
+    assert result.status == "committed"
+    reservation = StockReservation.objects.get(deal=deal)
+    assert reservation.promise == result.promise and reservation.promise.promised_date == later
+    atp = product_atp(product=shop.product, today=timezone.localdate(), horizon=120)
+    today = timezone.localdate()
+    # The units leave the projected stock on the new date, not the old one.
+    assert atp.balance[(later - today).days - 1] == 10
+    assert atp.balance[(later - today).days] == 6
+    assert ProductAvailability.objects.get(product=shop.product).reserved_quantity == 4
+
+
+def test_re_dating_earlier_than_the_units_arrive_is_taken_and_changes_nothing(shop, sales_rep):
+    shop.product.stock_on_hand = 0
+    shop.product.save()
+    arrives = nth_working_day(12)
+    IncomingSupply.objects.create(product=shop.product, date=arrives, quantity=4)
+    deal = deal_for(shop, sales_rep)
+    lines = [*one_site(shop), QuoteLine(quantity=4, product_id=shop.product.pk)]
+    first = commit(sales_rep, deal, lines, nth_working_day(15)).promise
+    before = (counts(), list(StockReservation.objects.values_list("promise_id", "quantity")))
+    result = _redate(sales_rep, deal, nth_working_day(8))
+    assert result.status == "taken"
+    assert "not enough KIT-1" in result.reason and result.earliest_date == arrives
+    assert (
+        counts(),
+        list(StockReservation.objects.values_list("promise_id", "quantity")),
+    ) == before
+    assert StockReservation.objects.get(deal=deal).promise == first
 
 
 def test_changing_to_an_infeasible_date_is_taken_and_changes_nothing(shop, sales_rep):

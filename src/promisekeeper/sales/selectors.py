@@ -493,16 +493,25 @@ def _stock_line(
     )
 
 
-def product_atp(*, product: Product, today: datetime.date, horizon: int) -> Any:
-    """Cumulative ATP of a product: on hand + incoming − promised reservations, by day."""
+def product_atp(
+    *, product: Product, today: datetime.date, horizon: int, without_deal: Deal | None = None
+) -> Any:
+    """Cumulative ATP of a product: on hand + incoming − promised reservations, by day.
+
+    ``without_deal`` leaves that deal's own reservations out (re-dating its promise asks
+    whether its units can be there on the new date).
+    """
     incoming = [
         ((when - today).days, quantity)
         for when, quantity in IncomingSupply.objects.filter(product=product).values_list(
             "date", "quantity"
         )
     ]
+    reservations = StockReservation.objects.filter(product=product)
+    if without_deal is not None:
+        reservations = reservations.exclude(deal=without_deal)
     reserved = []
-    for quantity, promised, wanted in StockReservation.objects.filter(product=product).values_list(
+    for quantity, promised, wanted in reservations.values_list(
         "quantity", "promise__promised_date", "deal__wanted_date"
     ):
         when = promised or wanted or today

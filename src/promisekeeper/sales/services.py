@@ -63,6 +63,7 @@ from promisekeeper.sales.selectors import (
     QuoteAnswer,
     QuoteLine,
     ResolvedLine,
+    product_atp,
     quote_compute,
 )
 from promisekeeper.sales.snapshot import (
@@ -928,6 +929,9 @@ def promise_reschedule(
                     "that date is not feasible; the earliest date is "
                     + (f"{answer.promise_date:%Y-%m-%d}" if answer.promise_date else "beyond"),
                 )
+            short = _stock_short_on(deal=locked, when=promised_date, snapshot=snapshot)
+            if short is not None:
+                return CommitResult("taken", None, short[1], short[0])
             promise = Promise(  # type: ignore[misc]
                 deal=locked,
                 promised_date=promised_date,
@@ -946,6 +950,10 @@ def promise_reschedule(
             _release_capacity(project=project)
             _reserve_capacity(
                 promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
+            )
+            # The units now count against supply from the new date on.
+            StockReservation.objects.filter(deal=locked, promise__isnull=False).update(
+                promise=promise
             )
             project.promised_date = promised_date
             project.full_clean()
@@ -1043,6 +1051,31 @@ def _release_capacity(*, project: DeliveryProject) -> Decimal:
         )
     rows.delete()
     return sum(per_day.values(), Decimal(0))
+
+
+def _stock_short_on(
+    *, deal: Deal, when: datetime.date, snapshot: Snapshot
+) -> tuple[str, datetime.date | None] | None:
+    """Why the deal's reserved units cannot all be there on ``when`` (and the earliest date
+    they can), or None when they can: the check a re-dated promise makes for its stock."""
+    wanted: dict[int, int] = defaultdict(int)
+    for product_id, quantity in StockReservation.objects.filter(
+        deal=deal, promise__isnull=False
+    ).values_list("product_id", "quantity"):
+        wanted[product_id] += quantity
+    horizon = snapshot.instance.calendar.horizon_days
+    for product in Product.objects.filter(pk__in=list(wanted)).order_by("pk"):
+        atp = product_atp(product=product, today=snapshot.today, horizon=horizon, without_deal=deal)
+        if atp.available_on((when - snapshot.today).days) < wanted[product.pk]:
+            earliest = atp.earliest_day(wanted[product.pk])
+            earliest_date = None if earliest is None else snapshot.date_of(earliest)
+            return (
+                f"not enough {product.sku} on {when:%Y-%m-%d}; the earliest date for its "
+                f"{wanted[product.pk]} units is "
+                + (f"{earliest_date:%Y-%m-%d}" if earliest_date else "beyond the horizon"),
+                earliest_date,
+            )
+    return None
 
 
 def _release_stock(*, deal: Deal) -> int:
