@@ -27,7 +27,7 @@ from promisekeeper.sales.models import (
     Promise,
     ReservationChange,
 )
-from promisekeeper.sales.selectors import product_atp
+from promisekeeper.sales.selectors import person_day_overcommitted, product_atp
 from promisekeeper.sales.services import (
     IdempotencyConflict,
     QuoteInputError,
@@ -361,6 +361,74 @@ def test_approved_exception_lets_sales_commit_an_earlier_date(
     result = commit(sales_rep, deal, one_site(shop), early, key="key-2", exception=decided)
     assert result.status == "committed"
     assert result.promise.approval == decided
+
+
+def _approved(sales_rep, ops_manager, deal, when, **decision):
+    request = exception_request(user=sales_rep, deal=deal, requested_date=when)
+    return exception_decide(
+        user=ops_manager, request=request, decision="approve", comment="ok", **decision
+    )
+
+
+def test_approved_overtime_is_booked_as_overtime_and_released_with_the_promise(
+    shop, sales_rep, ops_manager
+):
+    deal = deal_for(shop, sales_rep)
+    day_4 = nth_working_day(4)  # 40 h at 8 h a day needs five days; at 10 h, four
+    assert commit(sales_rep, deal, one_site(shop), day_4).status == "taken"
+    decided = _approved(sales_rep, ops_manager, deal, day_4, overtime_share=0.25)
+    assert decided.impact["overtime"]["feasible"] is True
+    result = commit(sales_rep, deal, one_site(shop), day_4, key="k2", exception=decided)
+    assert result.status == "committed"
+    assert result.promise.evidence["approval_applied"] == {"overtime_share": 0.25}
+    rows = CapacityReservation.objects.filter(project__deal=deal)
+    assert max(r.day for r in rows) == day_4
+    assert sum(r.hours for r in rows) == Decimal(40)
+    assert sum(r.overtime_hours for r in rows) == Decimal(8)
+    loads = PersonDayLoad.objects.filter(reserved_hours__gt=0)
+    assert {(load.reserved_hours, load.capacity_hours, load.overtime_hours) for load in loads} == {
+        (Decimal(10), Decimal(8), Decimal(2))
+    }
+    # The overtime belongs to this promise: nobody else can book it ...
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PersonDayLoad.objects.filter(pk=loads[0].pk).update(reserved_hours=F("reserved_hours") + 1)
+    other = deal_for(shop, sales_rep, name="next")
+    answer = quote_check(
+        user=sales_rep, customer=shop.customer, deal=other, lines=one_site(shop), wanted_date=None
+    )
+    assert answer.earliest_date == nth_working_day(9)
+    # ... and it goes with the promise.
+    promise_cancel(user=sales_rep, deal=deal, reason="customer withdrew")
+    assert set(
+        PersonDayLoad.objects.values_list("reserved_hours", "overtime_hours").distinct()
+    ) == {(Decimal(0), Decimal(0))}
+
+
+def test_approved_reshuffle_moves_the_hours_of_a_promise_with_slack(shop, sales_rep, ops_manager):
+    relaxed = deal_for(shop, sales_rep, name="relaxed")
+    first = commit(sales_rep, relaxed, one_site(shop), nth_working_day(20)).promise
+    assert max(CapacityReservation.objects.values_list("day", flat=True)) == nth_working_day(5)
+    urgent = deal_for(shop, sales_rep, name="urgent")
+    day_5 = nth_working_day(5)
+    assert commit(sales_rep, urgent, one_site(shop), day_5, key="k2").status == "taken"
+    decided = _approved(sales_rep, ops_manager, urgent, day_5, allow_reshuffle=True)
+    assert decided.impact["reshuffle"]["feasible"] is True
+    result = commit(sales_rep, urgent, one_site(shop), day_5, key="k3", exception=decided)
+    assert result.status == "committed"
+    relaxed_project = Project.objects.get(deal=relaxed)
+    assert result.promise.evidence["approval_applied"] == {
+        "reshuffle": [{"project": relaxed_project.pk, "shift_days": 7}]
+    }
+    moved = CapacityReservation.objects.filter(project=relaxed_project)
+    assert {r.promise_id for r in moved} == {first.pk}
+    assert min(r.day for r in moved) == nth_working_day(6)
+    assert max(r.day for r in moved) == nth_working_day(10)
+    urgent_rows = CapacityReservation.objects.filter(project__deal=urgent)
+    assert max(r.day for r in urgent_rows) == day_5
+    assert sum(r.overtime_hours for r in urgent_rows) == 0
+    assert set(PersonDayLoad.objects.values_list("reserved_hours", flat=True)) == {Decimal(8)}
+    assert PersonDayLoad.objects.count() == 10
+    assert not person_day_overcommitted()
 
 
 def test_pending_exception_does_not_cover_a_commit(shop, sales_rep):

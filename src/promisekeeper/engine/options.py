@@ -328,15 +328,39 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
     (True, 5, (('developer', 8.0),))
     """
     _check_by_day(plan, by_day)
+    placed, before = overtime_placement(plan, project, share=share)
+    roles = _roles(project)
+    finish = _finish(project, placed)
+    used = _overtime_by_role(plan_context(plan), before, project, placed)
+    total = sum(hours for _, hours in used)
+    return Option(
+        OptionKind.OVERTIME,
+        _meets(finish, by_day),
+        finish,
+        f"with {share:.0%} overtime for {', '.join(sorted(roles)) or 'nobody'} the project "
+        f"{_ends(finish)}, using {total:g} overtime hours",
+        overtime_hours=used,
+    )
+
+
+def overtime_placement(
+    plan: Plan, project: Project, *, share: float
+) -> tuple[Placement, np.ndarray]:
+    """Where ``project`` goes if its people may work ``share`` more hours (see
+    :func:`overtime_option`), with the regular free grid it was placed against.
+
+    The hours a person-day gets beyond that grid are the overtime an approval grants.
+    """
     _check_share(share, "share")
     earliest_finish(plan, project)  # validates the project
     ctx = plan_context(plan)
-    roles = _roles(project)
     rows = np.unique(
-        np.concatenate([ctx.pools[ctx.role_index[r]].people for r in roles] or [np.zeros(0, int)])
+        np.concatenate(
+            [ctx.pools[ctx.role_index[r]].people for r in _roles(project)] or [np.zeros(0, int)]
+        )
     ).astype(np.int64)
-    before = free_grid(plan)
-    free = before.copy()
+    regular = free_grid(plan)
+    free = regular.copy()
     free[rows] += plan.capacity[rows] * share
     stretched = replace(
         project,
@@ -347,18 +371,7 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
             for p in project.phases
         ),
     )
-    placed = place_project(ctx, free, stretched, NEW_PROJECT)
-    finish = _finish(project, placed)
-    used = _overtime_by_role(ctx, before, project, placed)
-    total = sum(hours for _, hours in used)
-    return Option(
-        OptionKind.OVERTIME,
-        _meets(finish, by_day),
-        finish,
-        f"with {share:.0%} overtime for {', '.join(sorted(roles)) or 'nobody'} the project "
-        f"{_ends(finish)}, using {total:g} overtime hours",
-        overtime_hours=used,
-    )
+    return place_project(ctx, free, stretched, NEW_PROJECT), regular
 
 
 def hire_option(

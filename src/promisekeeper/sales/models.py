@@ -266,11 +266,22 @@ class CapacityReservation(models.Model):
     )
     day = models.DateField()
     hours = models.DecimalField(max_digits=7, decimal_places=3)
+    overtime_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal(0),
+        help_text="Of ``hours``, those beyond the person's regular time, granted by the "
+        "operations approval of the promise's exception.",
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=Q(hours__gt=0), name="capacity_reservation_hours_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(overtime_hours__gte=0, overtime_hours__lte=models.F("hours")),
+                name="capacity_reservation_overtime_within_hours",
             ),
             models.UniqueConstraint(
                 fields=["project", "phase_key", "person", "day"],
@@ -286,6 +297,9 @@ class CapacityReservation(models.Model):
 class PersonDayLoad(models.Model):
     """Reserved hours per person-day; the CHECK makes over-commitment impossible in the database.
 
+    Reserved hours may exceed the regular capacity only by overtime an operations approval
+    granted (``overtime_hours``), which the commit that uses it adds and a release takes off.
+
     Rows are created with the person's capacity that day and only ever incremented or
     decremented with F() expressions, in (person, day) order.
     """
@@ -294,6 +308,12 @@ class PersonDayLoad(models.Model):
     day = models.DateField()
     capacity_hours = models.DecimalField(max_digits=7, decimal_places=3)
     reserved_hours = models.DecimalField(max_digits=7, decimal_places=3, default=Decimal(0))
+    overtime_hours = models.DecimalField(
+        max_digits=7,
+        decimal_places=3,
+        default=Decimal(0),
+        help_text="Approved overtime on this day (exceptions), on top of the regular capacity.",
+    )
 
     class Meta:
         constraints = [
@@ -305,7 +325,14 @@ class PersonDayLoad(models.Model):
                 condition=Q(reserved_hours__gte=0), name="person_day_reserved_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(reserved_hours__lte=models.F("capacity_hours") + Decimal("0.001")),
+                condition=Q(overtime_hours__gte=0), name="person_day_overtime_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    reserved_hours__lte=models.F("capacity_hours")
+                    + models.F("overtime_hours")
+                    + Decimal("0.001")
+                ),
                 name="person_day_reserved_within_capacity",
             ),
         ]

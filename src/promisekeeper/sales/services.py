@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, TypeVar
 
+import numpy as np
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
@@ -38,8 +39,9 @@ from promisekeeper.catalog.models import (
 from promisekeeper.catalog.selectors import sop_version_latest
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
-from promisekeeper.engine.model import EffortPhase, ProjectState
-from promisekeeper.engine.options import overtime_option
+from promisekeeper.engine.model import EffortPhase, Project, ProjectState
+from promisekeeper.engine.options import overtime_option, overtime_placement
+from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import can_deliver_by
 from promisekeeper.organisation.models import Ledger
 from promisekeeper.organisation.permissions import OPERATIONS, is_admin, is_operations, is_sales
@@ -570,6 +572,11 @@ def _commit_locked(
                     else "beyond the horizon"
                 ),
             )
+        approved = (
+            _approved_placement(exception, evaluation, snapshot, promised_date)
+            if exception is not None and not answer.can_promise
+            else None
+        )
         promise = Promise(
             deal=locked,
             promised_date=promised_date,
@@ -577,7 +584,7 @@ def _commit_locked(
             p50_date=answer.p50_date,
             p80_date=answer.p80_date,
             p95_date=answer.p95_date,
-            evidence=_evidence(answer),
+            evidence=_evidence(answer) | ({"approval_applied": approved.note} if approved else {}),
             created_by=user,
             approval=exception,
             idempotency_key=key,
@@ -597,9 +604,17 @@ def _commit_locked(
             _phases_create(
                 project=project, evaluation=evaluation, resolved=resolved, snapshot=snapshot
             )
-            allocations = placement.allocations
+            allocations = approved.allocations if approved else placement.allocations
+            if approved is not None:
+                # Moved promises leave the hours the new project takes before it books them.
+                _move_reservations(approved.moved, snapshot)
             _reserve_capacity(
-                promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
+                promise=promise,
+                project=project,
+                phases=evaluation.project.phases,
+                allocations=allocations,
+                snapshot=snapshot,
+                regular_free=approved.regular_free if approved else None,
             )
         _reserve_stock(promise=promise, deal=locked, resolved=resolved, snapshot=snapshot)
         _deal_lines_set(deal=locked, resolved=resolved)
@@ -620,9 +635,13 @@ def _commit_locked(
             },
         )
         version = ledger_bump()
-        ReservationChange.objects.create(
-            version=version, project=project, deal=locked, replaced=evaluation.replaces or ""
-        )
+        if approved is not None and approved.moved:
+            # Other promises' hours moved too: other processes rebuild (no replayable change).
+            allocations = None
+        else:
+            ReservationChange.objects.create(
+                version=version, project=project, deal=locked, replaced=evaluation.replaces or ""
+            )
         if project is not None and allocations is not None and evaluation.project is not None:
             engine_project = replace(
                 evaluation.project,
@@ -645,6 +664,106 @@ def _commit_locked(
             text = f"{user} promised {locked.name} for {promised_date:%Y-%m-%d}."
             transaction.on_commit(lambda: _notify(owner, locked, text))
         return CommitResult("committed", promise, answer.promise_date)
+
+
+@dataclass(frozen=True)
+class ApprovedPlacement:
+    """How an approved exception's overtime or reshuffle makes its date: the new project's
+    hours, the regular free hours they were placed against (overtime is what lies beyond),
+    and the promised projects whose hours move (delivery project pk -> engine project and
+    its new allocations)."""
+
+    allocations: Allocations
+    regular_free: np.ndarray | None
+    moved: dict[int, tuple[Project, Allocations]]
+    note: dict[str, Any]
+
+
+def _approved_placement(
+    exception: ExceptionRequest,
+    evaluation: Evaluation,
+    snapshot: Snapshot,
+    promised_date: datetime.date,
+) -> ApprovedPlacement | None:
+    """Apply what operations approved, re-checked on the current plan: overtime first, then a
+    reshuffle of unstarted work. None when neither makes the date (the approval still lets
+    the date be promised; the hours are then booked where they fit)."""
+    project = evaluation.project
+    by_day = (promised_date - snapshot.today).days
+    if project is None or not 0 <= by_day < snapshot.instance.calendar.horizon_days:
+        return None
+    if exception.overtime_share is not None:
+        placed, regular = overtime_placement(
+            evaluation.plan, project, share=float(exception.overtime_share)
+        )
+        ends = [t.end_day for t in placed.timings]
+        if placed.failed_phase is None and ends and max(ends) - 1 <= by_day:
+            return ApprovedPlacement(
+                placed.allocations,
+                regular,
+                {},
+                {"overtime_share": float(exception.overtime_share)},
+            )
+    if exception.allow_reshuffle:
+        delivery = can_deliver_by(evaluation.plan, project, by_day, allow_reshuffle=True)
+        if delivery.feasible and delivery.reshuffled and delivery.plan is not None:
+            return _reshuffled(delivery.plan, delivery.moves, snapshot)
+    return None
+
+
+def _reshuffled(merged: Plan, moves: Sequence[Any], snapshot: Snapshot) -> ApprovedPlacement:
+    instance = merged.instance
+    index = {p.id: k for k, p in enumerate(instance.projects)}
+
+    def allocations_of(k: int) -> Allocations:
+        mine = merged.allocations.project == k
+        alloc = merged.allocations
+        return Allocations(
+            person=alloc.person[mine],
+            day=alloc.day[mine],
+            project=alloc.project[mine],
+            phase=alloc.phase[mine],
+            hours=alloc.hours[mine],
+        )
+
+    moved: dict[int, tuple[Project, Allocations]] = {}
+    names = []
+    for move in moves:
+        ref = snapshot.projects.get(move.project_id)
+        if ref is None or ref.kind != "project":
+            continue  # a held deal: it re-plans with the next snapshot
+        k = index[move.project_id]
+        moved[ref.pk] = (instance.projects[k], allocations_of(k))
+        names.append({"project": ref.pk, "shift_days": move.shift_days})
+    return ApprovedPlacement(
+        allocations_of(len(instance.projects) - 1), None, moved, {"reshuffle": names}
+    )
+
+
+def _move_reservations(moved: dict[int, tuple[Project, Allocations]], snapshot: Snapshot) -> None:
+    """Re-book promised projects a reshuffle moved: the same promise, new hours.
+
+    Projects without reservations (planned, not booked) just plan again with the next
+    snapshot; every kept promise was re-checked by the reshuffle.
+    """
+    for pk in sorted(moved):
+        engine_project, allocations = moved[pk]
+        row = DeliveryProject.objects.select_for_update().get(pk=pk)
+        promise_id = (
+            CapacityReservation.objects.filter(project=row)
+            .values_list("promise_id", flat=True)
+            .first()
+        )
+        if promise_id is None:
+            continue
+        _release_capacity(project=row)
+        _reserve_capacity(
+            promise=Promise.objects.get(pk=promise_id),
+            project=row,
+            phases=engine_project.phases,
+            allocations=allocations,
+            snapshot=snapshot,
+        )
 
 
 def _evidence(answer: QuoteAnswer) -> dict[str, Any]:
@@ -739,73 +858,91 @@ def _phases_create(
 
 
 def _reserve_capacity(
-    *, promise: Promise, project: DeliveryProject, evaluation: Evaluation, snapshot: Snapshot
-) -> None:
-    """Book the checked placement to the hour; the PersonDayLoad CHECK is the last word."""
-    assert evaluation.engine is not None and evaluation.project is not None
-    alloc = evaluation.engine.deterministic.allocations
+    *,
+    promise: Promise,
+    project: DeliveryProject,
+    phases: Sequence[Any],
+    allocations: Allocations,
+    snapshot: Snapshot,
+    regular_free: np.ndarray | None = None,
+) -> Decimal:
+    """Book a checked placement to the hour; the PersonDayLoad CHECK is the last word.
+
+    ``phases`` are the engine project's phases (allocations index them). With
+    ``regular_free``, hours a person-day gets beyond it are booked as approved overtime
+    (the commit of an exception operations approved with overtime). Returns that overtime.
+    """
     people = [snapshot.people[p.id] for p in snapshot.instance.people]
-    phases = evaluation.project.phases
-    per_phase: dict[tuple[str, int, int], float] = defaultdict(float)
+    per_phase: dict[tuple[int, int, str], float] = defaultdict(float)
     for person, day, phase, hours in zip(
-        alloc.person.tolist(),
-        alloc.day.tolist(),
-        alloc.phase.tolist(),
-        alloc.hours.tolist(),
+        allocations.person.tolist(),
+        allocations.day.tolist(),
+        allocations.phase.tolist(),
+        allocations.hours.tolist(),
         strict=True,
     ):
-        per_phase[(phases[phase].id, person, day)] += hours
+        per_phase[(person, day, phases[phase].id)] += hours
+    per_day: dict[tuple[int, int], list[tuple[str, Decimal]]] = defaultdict(list)
+    for (person, day, phase_id), hours in sorted(per_phase.items()):
+        rounded = _hours(hours)
+        if rounded > 0:
+            per_day[(person, day)].append((phase_id, rounded))
     reservations = []
-    per_day: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    for (phase_id, person, day), hours in per_phase.items():
-        booked = Decimal(repr(hours)).quantize(HOURS, rounding=ROUND_DOWN)
-        if booked <= 0:
-            continue
-        reservations.append(
-            CapacityReservation(
-                promise=promise,
-                project=project,
-                phase_key=phase_id,
-                person_id=people[person],
-                day=snapshot.date_of(day),
-                hours=booked,
-            )
-        )
-        per_day[(person, day)] += booked
-    CapacityReservation.objects.bulk_create(reservations)
+    loads = []
+    granted = Decimal(0)
     capacity = snapshot.firm_plan.capacity
-    ordered = sorted(per_day.items(), key=lambda item: (people[item[0][0]], item[0][1]))
+    for (person, day), booked in sorted(per_day.items(), key=lambda i: (people[i[0][0]], i[0][1])):
+        total = sum((hours for _, hours in booked), Decimal(0))
+        over = Decimal(0)
+        if regular_free is not None:
+            over = max(Decimal(0), total - _hours(float(regular_free[person, day])))
+        granted += over
+        loads.append(
+            (people[person], snapshot.date_of(day), _hours(capacity[person, day]), total, over)
+        )
+        for phase_id, hours in booked:
+            share = min(over, hours)
+            over -= share
+            reservations.append(
+                CapacityReservation(
+                    promise=promise,
+                    project=project,
+                    phase_key=phase_id,
+                    person_id=people[person],
+                    day=snapshot.date_of(day),
+                    hours=hours,
+                    overtime_hours=share,
+                )
+            )
+    CapacityReservation.objects.bulk_create(reservations)
+    person_day_load_add(loads)
+    return granted
 
-    def hours_of(person: int, day: int) -> Decimal:
-        return Decimal(repr(float(capacity[person, day]))).quantize(HOURS, rounding=ROUND_DOWN)
 
-    person_day_load_add(
-        [
-            (people[person], snapshot.date_of(day), hours_of(person, day), hours)
-            for (person, day), hours in ordered
-        ]
-    )
+def _hours(value: float) -> Decimal:
+    return Decimal(repr(float(value))).quantize(HOURS, rounding=ROUND_DOWN)
 
 
-def person_day_load_add(rows: Sequence[tuple[int, datetime.date, Decimal, Decimal]]) -> None:
-    """Add reserved hours to each (person, day, capacity now, hours) load row, in one statement.
+def person_day_load_add(
+    rows: Sequence[tuple[int, datetime.date, Decimal, Decimal, Decimal]],
+) -> None:
+    """Add (person, day, capacity now, hours, overtime) to the load rows, in one statement.
 
     Missing rows are created; capacity follows the current calendar (hours added or taken away
     since a row was made), and the CHECK then compares all reserved hours with what the person
-    has today, so an over-commitment fails the whole statement.
+    has today plus approved overtime, so an over-commitment fails the whole statement.
     """
     if not rows:
         return
     table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    params: list[Any] = []
-    for person_pk, day, capacity, hours in rows:
-        params.extend((person_pk, day, capacity, hours))
+    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params: list[Any] = [value for row in rows for value in row]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours) "  # noqa: S608
+            f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours, overtime_hours) "  # noqa: S608
             f"VALUES {values} ON CONFLICT (person_id, day) DO UPDATE SET "
             f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
+            f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
             "capacity_hours = excluded.capacity_hours",
             params,
         )
@@ -949,7 +1086,11 @@ def promise_reschedule(
             promise.save()
             _release_capacity(project=project)
             _reserve_capacity(
-                promise=promise, project=project, evaluation=evaluation, snapshot=snapshot
+                promise=promise,
+                project=project,
+                phases=engine_project.phases,
+                allocations=placement.allocations,
+                snapshot=snapshot,
             )
             # The units now count against supply from the new date on.
             StockReservation.objects.filter(deal=locked, promise__isnull=False).update(
@@ -1041,16 +1182,21 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
 
 
 def _release_capacity(*, project: DeliveryProject) -> Decimal:
-    per_day: dict[tuple[int, datetime.date], Decimal] = defaultdict(Decimal)
+    """Give back a project's reserved hours (and the overtime granted for them)."""
+    per_day: dict[tuple[int, datetime.date], tuple[Decimal, Decimal]] = {}
     rows = CapacityReservation.objects.filter(project=project)
-    for person_id, day, hours in rows.values_list("person_id", "day", "hours"):
-        per_day[(person_id, day)] += hours
-    for (person_id, day), hours in sorted(per_day.items()):
+    for person_id, day, hours, overtime in rows.values_list(
+        "person_id", "day", "hours", "overtime_hours"
+    ):
+        held, granted = per_day.get((person_id, day), (Decimal(0), Decimal(0)))
+        per_day[(person_id, day)] = (held + hours, granted + overtime)
+    for (person_id, day), (hours, overtime) in sorted(per_day.items()):
         PersonDayLoad.objects.filter(person_id=person_id, day=day).update(
-            reserved_hours=F("reserved_hours") - hours
+            reserved_hours=F("reserved_hours") - hours,
+            overtime_hours=F("overtime_hours") - overtime,
         )
     rows.delete()
-    return sum(per_day.values(), Decimal(0))
+    return sum((hours for hours, _ in per_day.values()), Decimal(0))
 
 
 def _stock_short_on(
