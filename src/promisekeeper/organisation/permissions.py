@@ -17,7 +17,17 @@ def _in_group(user: AnyUser, group: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name__in=[group, ADMIN]).exists()
+    return bool({group, ADMIN} & _group_names(user))
+
+
+def _group_names(user: User) -> frozenset[str]:
+    """The user's group names, read once per user object (one request: a view and its
+    template ask several times)."""
+    cached: frozenset[str] | None = getattr(user, "_promisekeeper_groups", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._promisekeeper_groups = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def is_sales(user: AnyUser) -> bool:
