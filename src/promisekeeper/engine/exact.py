@@ -69,6 +69,7 @@ from promisekeeper.engine.model import (
     FixedPhase,
     Instance,
     Person,
+    dependency_order,
     validate_instance,
 )
 from promisekeeper.engine.rcpsp import (
@@ -424,18 +425,4 @@ def _tails(tasks: list[_Task]) -> list[int]:
 
 
 def _topological(tasks: list[_Task]) -> list[int]:
-    indegree = [len(task.preds) for task in tasks]
-    succs: list[list[int]] = [[] for _ in tasks]
-    for k, task in enumerate(tasks):
-        for p, _ in task.preds:
-            succs[p].append(k)
-    ready = [k for k, d in enumerate(indegree) if d == 0]
-    order: list[int] = []
-    while ready:
-        k = ready.pop()
-        order.append(k)
-        for s in succs[k]:
-            indegree[s] -= 1
-            if indegree[s] == 0:
-                ready.append(s)
-    return order
+    return dependency_order([[p for p, _ in task.preds] for task in tasks])

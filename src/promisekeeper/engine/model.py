@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -315,17 +315,33 @@ def topological_order(project: Project, where: str = "project") -> list[int]:
     index = {phase.id: i for i, phase in enumerate(project.phases)}
     if len(index) != len(project.phases):
         raise InvalidInput(f"{where}.phases", "phase ids must be unique")
-    indegree = [0] * len(project.phases)
-    successors: list[list[int]] = [[] for _ in project.phases]
-    for i, phase in enumerate(project.phases):
+    predecessors: list[list[int]] = []
+    for phase in project.phases:
         for dep in phase.predecessors:
             if dep.phase not in index:
                 raise InvalidInput(
                     f"{where}.phases.{phase.id}.predecessors",
                     f"unknown phase {dep.phase!r}",
                 )
-            successors[index[dep.phase]].append(i)
-            indegree[i] += 1
+        predecessors.append([index[dep.phase] for dep in phase.predecessors])
+    order = dependency_order(predecessors)
+    if len(order) != len(project.phases):
+        placed = set(order)
+        stuck = sorted(p.id for i, p in enumerate(project.phases) if i not in placed)
+        raise InvalidInput(f"{where}.phases", f"precedence cycle among phases {stuck}")
+    return order
+
+
+def dependency_order(predecessors: Sequence[Sequence[int]]) -> list[int]:
+    """Indices 0..n-1 ordered so that each comes after all of ``predecessors[i]`` (Kahn).
+
+    Items on a cycle (or waiting on one) are left out, so a short result means a cycle.
+    """
+    indegree = [len(preds) for preds in predecessors]
+    successors: list[list[int]] = [[] for _ in predecessors]
+    for i, preds in enumerate(predecessors):
+        for p in preds:
+            successors[p].append(i)
     ready = deque(i for i, d in enumerate(indegree) if d == 0)
     order: list[int] = []
     while ready:
@@ -335,9 +351,6 @@ def topological_order(project: Project, where: str = "project") -> list[int]:
             indegree[j] -= 1
             if indegree[j] == 0:
                 ready.append(j)
-    if len(order) != len(project.phases):
-        stuck = sorted(project.phases[i].id for i, d in enumerate(indegree) if d > 0)
-        raise InvalidInput(f"{where}.phases", f"precedence cycle among phases {stuck}")
     return order
 
 
