@@ -156,6 +156,20 @@ def test_reshuffle_leaves_work_out_of_the_new_projects_way_where_it_is() -> None
         assert answer.plan.projects[kept].finish_day == plan.projects[kept].finish_day
 
 
+def test_reshuffle_moves_as_few_projects_as_make_room() -> None:
+    first = Project("first", (EffortPhase("b", "dev", 16.0),), promised_day=30)
+    second = Project("second", (EffortPhase("b", "dev", 16.0),), promised_day=30)
+    plan = _plan(first, second)  # first on Monday-Tuesday, second on Wednesday-Thursday
+    urgent = Project("urgent", (EffortPhase("b", "dev", 16.0),))
+    answer = can_deliver_by(plan, urgent, 3, allow_reshuffle=True)
+    assert answer.feasible and answer.finish_day == 2
+    # Both are in the way; moving "first" (the most slack) past "second" is enough, so
+    # "second" keeps its days.
+    assert [(m.project_id, m.new_finish_day) for m in answer.moves] == [("first", 8)]
+    assert answer.plan is not None
+    assert answer.plan.projects["second"].finish_day == plan.projects["second"].finish_day
+
+
 def test_reshuffle_never_moves_work_in_delivery() -> None:
     started = Project(
         "started", (EffortPhase("b", "dev", 40.0),), promised_day=30, state=ProjectState.IN_DELIVERY

@@ -36,6 +36,7 @@ from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import (
     EffortPhase,
     FixedPhase,
+    Instance,
     Project,
     ProjectState,
     validate_project,
@@ -294,34 +295,23 @@ def can_deliver_by(
 
 
 def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer) -> DeliveryAnswer:
-    from promisekeeper.engine.schedule import priority_key, schedule_in_order
-
+    """Move as little unstarted work as makes room: the projects in the way with the most
+    slack first, one, two, four ... at a time, each trial placing the new project first and
+    the moved ones after it by priority; all of them, in priority order, last."""
     instance = plan.instance
     candidate = replace(project, promised_day=by_day, state=ProjectState.COMMITTED)
     extended = replace(instance, projects=(*instance.projects, candidate))
     ctx = Context(extended, plan.capacity)
     new_index = len(instance.projects)
-    movable = _in_the_way(plan, candidate, by_day)
-    fixed = np.ones(len(instance.projects), dtype=bool)
-    fixed[movable] = False
-    kept = _subset(plan.allocations, fixed[plan.allocations.project])
-    free = plan.capacity.copy()
-    np.subtract.at(free, (kept.person, kept.day), kept.hours)
-    by_priority = sorted([*movable, new_index], key=lambda i: priority_key(extended.projects[i]))
-    new_first = [new_index, *(i for i in by_priority if i != new_index)]
-    orders = [by_priority] if by_priority == new_first else [by_priority, new_first]
-    for order in orders:
-        trial = schedule_in_order(extended, order, ctx=ctx, free=free.copy(), repair_seconds=0.5)
-        results = {pid: r for pid, r in plan.projects.items() if fixed[ctx.project_index[pid]]}
-        results.update(trial.projects)
-        merged = Plan(
-            extended,
-            plan.capacity,
-            trial.free,
-            Allocations.concat([kept, trial.allocations]),
-            results,
-            context=ctx,
-        )
+    in_way = sorted(
+        _in_the_way(plan, candidate, by_day), key=lambda i: -_slack(plan, instance.projects[i])
+    )
+    trials: list[tuple[list[int], bool]] = [(in_way[:count], True) for count in _doubling(in_way)]
+    trials.append((in_way, False))
+    if not _fits_alone(plan, extended, ctx, in_way, new_index, by_day):
+        trials = []  # not even with every project in the way moved out
+    for moving, new_first in trials:
+        merged = _moved(plan, extended, ctx, moving, new_index, new_first=new_first)
         if _keeps_promises(plan, merged) and _on_time(merged, candidate.id):
             finish = merged.projects[candidate.id].finish_day
             return DeliveryAnswer(True, by_day, finish, True, _moves(plan, merged), answer, merged)
@@ -334,6 +324,74 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
         answer,
         None,
         reason="no re-ordering of unstarted work keeps every existing promise",
+    )
+
+
+def _slack(plan: Plan, project: Project) -> float:
+    """Days a project can finish later and still keep its promise (any, if it has none)."""
+    result = plan.projects.get(project.id)
+    if project.promised_day is None or result is None or result.finish_day is None:
+        return float("inf")
+    if result.status is not ProjectStatus.ON_TIME:
+        return float("inf")  # already late: moving it breaks no kept promise
+    return float(project.promised_day - (result.finish_day - 1))
+
+
+def _doubling(items: list[int]) -> list[int]:
+    """1, 2, 4, ... up to len(items) (inclusive)."""
+    counts = []
+    count = 1
+    while count < len(items):
+        counts.append(count)
+        count *= 2
+    return [*counts, len(items)] if items else []
+
+
+def _grid_without(plan: Plan, moving: list[int]) -> tuple[np.ndarray, Allocations]:
+    """Free hours with ``moving`` projects' hours given back, and everybody else's hours."""
+    fixed = np.ones(len(plan.instance.projects), dtype=bool)
+    fixed[moving] = False
+    kept = _subset(plan.allocations, fixed[plan.allocations.project])
+    free = plan.capacity.copy()
+    np.subtract.at(free, (kept.person, kept.day), kept.hours)
+    return free, kept
+
+
+def _fits_alone(
+    plan: Plan, extended: Instance, ctx: Context, in_way: list[int], new_index: int, by_day: int
+) -> bool:
+    free, _ = _grid_without(plan, in_way)
+    placed = place_project(ctx, free, extended.projects[new_index], new_index)
+    ends = [t.end_day for t in placed.timings]
+    return placed.failed_phase is None and bool(ends) and max(ends) - 1 <= by_day
+
+
+def _moved(
+    plan: Plan,
+    extended: Instance,
+    ctx: Context,
+    moving: list[int],
+    new_index: int,
+    *,
+    new_first: bool,
+) -> Plan:
+    """``plan`` with the new project added and ``moving`` re-placed around it."""
+    from promisekeeper.engine.schedule import priority_key, schedule_in_order
+
+    free, kept = _grid_without(plan, moving)
+    by_priority = sorted([*moving, new_index], key=lambda i: priority_key(extended.projects[i]))
+    order = [new_index, *(i for i in by_priority if i != new_index)] if new_first else by_priority
+    trial = schedule_in_order(extended, order, ctx=ctx, free=free, repair_seconds=0.5)
+    still = set(moving)
+    results = {pid: r for pid, r in plan.projects.items() if ctx.project_index[pid] not in still}
+    results.update(trial.projects)
+    return Plan(
+        extended,
+        plan.capacity,
+        trial.free,
+        Allocations.concat([kept, trial.allocations]),
+        results,
+        context=ctx,
     )
 
 
