@@ -385,6 +385,12 @@ class ReservationChange(models.Model):
         Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="reservation_changes"
     )
     replaced = models.CharField(max_length=50, blank=True)
+    payload = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The engine project and its booked hours (person, date, phase, hours), so "
+        "a replay reads this row only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

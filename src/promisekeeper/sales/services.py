@@ -69,13 +69,16 @@ from promisekeeper.sales.selectors import (
     quote_compute,
 )
 from promisekeeper.sales.snapshot import (
+    CommittedProject,
     ProjectRef,
     Snapshot,
+    booked_allocations,
     delivery_project_to_engine,
     portfolio_snapshot,
     project_engine_id,
+    reservation_change_payload,
     snapshot_cache_put,
-    snapshot_with_commit,
+    snapshot_with_commits,
     sop_phase_rows,
 )
 
@@ -593,7 +596,7 @@ def _commit_locked(
         _clean_fields(promise)
         promise.save()
         project = None
-        allocations = None
+        booked: list[BookedRow] | None = None
         if evaluation.project is not None and placement is not None:
             if existing_project is not None:
                 ProjectPhase.objects.filter(project=existing_project).delete()
@@ -604,15 +607,14 @@ def _commit_locked(
             _phases_create(
                 project=project, evaluation=evaluation, resolved=resolved, snapshot=snapshot
             )
-            allocations = approved.allocations if approved else placement.allocations
             if approved is not None:
                 # Moved promises leave the hours the new project takes before it books them.
                 _move_reservations(approved.moved, snapshot)
-            _reserve_capacity(
+            booked = _reserve_capacity(
                 promise=promise,
                 project=project,
                 phases=evaluation.project.phases,
-                allocations=allocations,
+                allocations=approved.allocations if approved else placement.allocations,
                 snapshot=snapshot,
                 regular_free=approved.regular_free if approved else None,
             )
@@ -636,34 +638,65 @@ def _commit_locked(
         )
         version = ledger_bump()
         if approved is not None and approved.moved:
-            # Other promises' hours moved too: other processes rebuild (no replayable change).
-            allocations = None
+            pass  # other promises' hours moved too: other processes rebuild
+        elif project is None or booked is None or evaluation.project is None:
+            ReservationChange.objects.create(version=version, deal=locked)  # products only
         else:
-            ReservationChange.objects.create(
-                version=version, project=project, deal=locked, replaced=evaluation.replaces or ""
-            )
-        if project is not None and allocations is not None and evaluation.project is not None:
             engine_project = replace(
                 evaluation.project,
                 id=project_engine_id(project.pk),
                 promised_day=snapshot.clamp_day(promised_date),
                 state=ProjectState.COMMITTED,
             )
-            following = snapshot_with_commit(
-                snapshot,
-                ledger_version=version,
-                project=engine_project,
-                ref=ProjectRef("project", project.pk),
-                allocations=allocations,
-                replaces=evaluation.replaces,
-                deal_pk=locked.pk,
+            _reservation_change_record(
+                snapshot=snapshot,
+                version=version,
+                project=project,
+                engine_project=engine_project,
+                booked=booked,
+                deal=locked,
+                replaced=evaluation.replaces or "",
             )
-            transaction.on_commit(lambda: snapshot_cache_put(following))
         if locked.owner_id and locked.owner_id != user.pk:
             owner = locked.owner
             text = f"{user} promised {locked.name} for {promised_date:%Y-%m-%d}."
             transaction.on_commit(lambda: _notify(owner, locked, text))
         return CommitResult("committed", promise, answer.promise_date)
+
+
+def _reservation_change_record(
+    *,
+    snapshot: Snapshot,
+    version: int,
+    project: DeliveryProject,
+    engine_project: Project,
+    booked: list[BookedRow],
+    deal: Deal,
+    replaced: str,
+) -> None:
+    """Journal the project's new hours at ``version`` and, once the transaction commits, put
+    the next snapshot in this process's cache: the same replay every other process makes."""
+    change = ReservationChange.objects.create(
+        version=version,
+        project=project,
+        deal=deal,
+        replaced=replaced,
+        payload=reservation_change_payload(snapshot, engine_project, booked),
+    )
+    following = snapshot_with_commits(
+        snapshot,
+        ledger_version=version,
+        commits=[
+            CommittedProject(
+                engine_project,
+                ProjectRef("project", project.pk),
+                booked_allocations(booked),
+                (change.replaced, engine_project.id),
+                deal.pk,
+            )
+        ],
+    )
+    transaction.on_commit(lambda: snapshot_cache_put(following))
 
 
 @dataclass(frozen=True)
@@ -857,6 +890,10 @@ def _phases_create(
     ProjectPhase.objects.bulk_create(rows)
 
 
+BookedRow = tuple[int, int, int, Decimal]
+"""One booked reservation: person row, day index, phase index (of the engine project), hours."""
+
+
 def _reserve_capacity(
     *,
     promise: Promise,
@@ -865,15 +902,16 @@ def _reserve_capacity(
     allocations: Allocations,
     snapshot: Snapshot,
     regular_free: np.ndarray | None = None,
-) -> Decimal:
+) -> list[BookedRow]:
     """Book a checked placement to the hour; the PersonDayLoad CHECK is the last word.
 
     ``phases`` are the engine project's phases (allocations index them). With
     ``regular_free``, hours a person-day gets beyond it are booked as approved overtime
-    (the commit of an exception operations approved with overtime). Returns that overtime.
+    (the commit of an exception operations approved with overtime). Returns what was booked
+    (hours rounded down to 0.001 h), which is what other processes replay.
     """
     people = [snapshot.people[p.id] for p in snapshot.instance.people]
-    per_phase: dict[tuple[int, int, str], float] = defaultdict(float)
+    per_phase: dict[tuple[int, int, int], float] = defaultdict(float)
     for person, day, phase, hours in zip(
         allocations.person.tolist(),
         allocations.day.tolist(),
@@ -881,33 +919,33 @@ def _reserve_capacity(
         allocations.hours.tolist(),
         strict=True,
     ):
-        per_phase[(person, day, phases[phase].id)] += hours
-    per_day: dict[tuple[int, int], list[tuple[str, Decimal]]] = defaultdict(list)
-    for (person, day, phase_id), hours in sorted(per_phase.items()):
+        per_phase[(person, day, phase)] += hours
+    per_day: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
+    for (person, day, phase), hours in sorted(per_phase.items()):
         rounded = _hours(hours)
         if rounded > 0:
-            per_day[(person, day)].append((phase_id, rounded))
+            per_day[(person, day)].append((phase, rounded))
     reservations = []
     loads = []
-    granted = Decimal(0)
+    booked_rows: list[BookedRow] = []
     capacity = snapshot.firm_plan.capacity
     for (person, day), booked in sorted(per_day.items(), key=lambda i: (people[i[0][0]], i[0][1])):
         total = sum((hours for _, hours in booked), Decimal(0))
         over = Decimal(0)
         if regular_free is not None:
             over = max(Decimal(0), total - _hours(float(regular_free[person, day])))
-        granted += over
         loads.append(
             (people[person], snapshot.date_of(day), _hours(capacity[person, day]), total, over)
         )
-        for phase_id, hours in booked:
+        for phase, hours in booked:
             share = min(over, hours)
             over -= share
+            booked_rows.append((person, day, phase, hours))
             reservations.append(
                 CapacityReservation(
                     promise=promise,
                     project=project,
-                    phase_key=phase_id,
+                    phase_key=phases[phase].id,
                     person_id=people[person],
                     day=snapshot.date_of(day),
                     hours=hours,
@@ -916,7 +954,7 @@ def _reserve_capacity(
             )
     CapacityReservation.objects.bulk_create(reservations)
     person_day_load_add(loads)
-    return granted
+    return booked_rows
 
 
 def _hours(value: float) -> Decimal:
@@ -1085,7 +1123,7 @@ def promise_reschedule(
             promise.full_clean()
             promise.save()
             _release_capacity(project=project)
-            _reserve_capacity(
+            booked = _reserve_capacity(
                 promise=promise,
                 project=project,
                 phases=engine_project.phases,
@@ -1112,19 +1150,15 @@ def promise_reschedule(
                 },
             )
             version = ledger_bump()
-            ReservationChange.objects.create(
-                version=version, project=project, deal=locked, replaced=""
+            _reservation_change_record(
+                snapshot=snapshot,
+                version=version,
+                project=project,
+                engine_project=replace(engine_project, id=project_engine_id(project.pk)),
+                booked=booked,
+                deal=locked,
+                replaced="",
             )
-            engine_id = project_engine_id(project.pk)
-            following = snapshot_with_commit(
-                snapshot,
-                ledger_version=version,
-                project=replace(engine_project, id=engine_id),
-                ref=ProjectRef("project", project.pk),
-                allocations=placement.allocations,
-                replaces=engine_id,
-            )
-            transaction.on_commit(lambda: snapshot_cache_put(following))
             return CommitResult("committed", promise, answer.promise_date)
 
     return _with_retries(reschedule)

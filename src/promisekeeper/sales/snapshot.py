@@ -15,8 +15,9 @@ Projects committed through ``promise_commit`` own CapacityReservation rows: the
 hours the promise was checked against. They are *pinned*: their allocations are
 those rows, taken off the capacity before anything else is planned, so the plan
 always agrees with the database backstop (PersonDayLoad). A committing process
-puts the next version's snapshot in the cache itself (``snapshot_with_commit``);
-every other process rebuilds when it sees a newer ledger version.
+puts the next version's snapshot in the cache itself (``snapshot_with_commits``);
+every other process replays the ReservationChange rows written since its version
+(``snapshot_catch_up``), or rebuilds when another kind of write came between.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from promisekeeper.catalog.models import SopPhase, SopVersion
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
 from promisekeeper.engine.capacity import capacity_matrix
+from promisekeeper.engine.errors import InvalidInput
+from promisekeeper.engine.io import project_from_dict, project_to_dict
 from promisekeeper.engine.model import (
     Calendar,
     Dependency,
@@ -186,8 +189,8 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
     """``snapshot`` brought to ``version`` by replaying reservation changes; None if it can't be.
 
     It can when every ledger version since the snapshot's is a ReservationChange (a commit
-    or a re-date somewhere else); any other capacity write needs a full rebuild. The rows of
-    all the changes are read together, in three queries whatever their number.
+    or a re-date somewhere else); any other capacity write needs a full rebuild. One query
+    reads all the changes, whose payloads carry the project and its booked hours.
     """
     changes = list(
         ReservationChange.objects.filter(
@@ -196,63 +199,45 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
     )
     if len(changes) != version - snapshot.ledger_version:
         return None
-    project_pks = {c.project_id for c in changes if c.project_id is not None}
-    phase_rows = ProjectPhase.objects.select_related("role", "sop_phase").prefetch_related(
-        "sop_phase__predecessors__predecessor"
-    )
-    projects = {
-        row.pk: row
-        for row in DeliveryProject.objects.filter(
-            pk__in=project_pks, status__in=list(_STATE_OF_STATUS)
-        ).prefetch_related(Prefetch("phases", queryset=phase_rows))
-    }
-    reserved: dict[int, list[tuple[str, int, datetime.date, Decimal]]] = {}
-    for project_pk, phase_key, person_pk, day, hours in CapacityReservation.objects.filter(
-        project_id__in=project_pks
-    ).values_list("project_id", "phase_key", "person_id", "day", "hours"):
-        reserved.setdefault(project_pk, []).append((phase_key, person_pk, day, hours))
+    commits = []
     for change in changes:
         if change.project_id is None:
-            snapshot = replace(snapshot, ledger_version=change.version, built_in_seconds=0.0)
-            continue
-        row = projects.get(change.project_id)
-        if row is None:
+            continue  # products only: stock is read live, the plan is unchanged
+        committed = _committed_from_payload(snapshot, change)
+        if committed is None:
             return None
-        replayed = _replay_change(snapshot, change, row, reserved.get(row.pk, []))
-        if replayed is None:
-            return None
-        snapshot = replayed
-    return snapshot
+        commits.append(committed)
+    if not commits:
+        return replace(snapshot, ledger_version=version, built_in_seconds=0.0)
+    return snapshot_with_commits(snapshot, ledger_version=version, commits=commits)
 
 
-def _replay_change(
-    snapshot: Snapshot,
-    change: ReservationChange,
-    row: DeliveryProject,
-    reservations: list[tuple[str, int, datetime.date, Decimal]],
-) -> Snapshot | None:
-    """The snapshot with ``row`` holding exactly ``reservations`` (its latest hours)."""
-    project = delivery_project_to_engine(row, snapshot.instance.calendar)
+def _committed_from_payload(
+    snapshot: Snapshot, change: ReservationChange
+) -> CommittedProject | None:
+    payload = change.payload or {}
+    if "project" not in payload or change.project_id is None:
+        return None
+    calendar = snapshot.instance.calendar
+    try:
+        project = project_from_dict(payload["project"], calendar, snapshot.instance.roles)
+    except InvalidInput:
+        return None  # planned on another day or against other roles: rebuild
     row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
-    phase_of = {phase.id: j for j, phase in enumerate(project.phases)}
-    horizon = snapshot.instance.calendar.horizon_days
     rows = []
-    for phase_key, person_pk, day, hours in reservations:
-        d = (day - snapshot.today).days
+    for person_pk, day, phase, hours in payload["reserved"]:
         person = row_of_person.get(person_pk)
-        phase = phase_of.get(phase_key)
-        if person is None or phase is None:
+        if person is None or not 0 <= phase < len(project.phases):
             return None
-        if 0 <= d < horizon:
+        d = (datetime.date.fromisoformat(day) - snapshot.today).days
+        if 0 <= d < calendar.horizon_days:
             rows.append((person, d, phase, float(hours)))
-    return snapshot_with_commit(
-        snapshot,
-        ledger_version=change.version,
-        project=project,
-        ref=ProjectRef("project", row.pk),
-        allocations=_allocations(0, rows),
-        replaces=(change.replaced, project.id),
-        deal_pk=change.deal_id,
+    return CommittedProject(
+        project,
+        ProjectRef("project", change.project_id),
+        _allocations(0, rows),
+        (change.replaced, project.id),
+        change.deal_id,
     )
 
 
@@ -746,6 +731,21 @@ def plan_without(plan: Plan, project_id: str) -> Plan:
     return Plan(instance, plan.capacity, free, kept, results)
 
 
+@dataclass(frozen=True)
+class CommittedProject:
+    """One project that now holds exactly ``allocations`` (reserved hours, any project index).
+
+    ``replaces`` names the firm engine projects it supersedes (the deal's hold, or the
+    project's own earlier plan); ``deal_pk`` names the deal whose tentative or held copy goes.
+    """
+
+    project: Project
+    ref: ProjectRef
+    allocations: Allocations
+    replaces: tuple[str, ...] = ()
+    deal_pk: int | None = None
+
+
 def snapshot_with_commit(
     snapshot: Snapshot,
     *,
@@ -756,38 +756,57 @@ def snapshot_with_commit(
     replaces: str | Iterable[str | None] | None = None,
     deal_pk: int | None = None,
 ) -> Snapshot:
-    """The next version's snapshot after committing ``project`` with exactly ``allocations``.
-
-    ``allocations`` are the reserved hours (any project index); ``replaces`` names the
-    firm engine projects it supersedes (the deal's hold, or the project's own earlier
-    plan), which go, as does the deal's tentative copy (``deal_pk``) from the pipeline.
-    """
+    """The next version's snapshot after committing ``project`` with exactly ``allocations``."""
     superseded = [replaces] if isinstance(replaces, str) or replaces is None else list(replaces)
-    if deal_pk is not None:
-        superseded.append(deal_engine_id(deal_pk))
-    gone: set[str] = {engine_id for engine_id in superseded if engine_id}
+    committed = CommittedProject(
+        project, ref, allocations, tuple(r for r in superseded if r), deal_pk
+    )
+    return snapshot_with_commits(snapshot, ledger_version=ledger_version, commits=[committed])
+
+
+def snapshot_with_commits(
+    snapshot: Snapshot, *, ledger_version: int, commits: Sequence[CommittedProject]
+) -> Snapshot:
+    """``snapshot`` with each committed project pinned to its hours, in one pass (one copy of
+    the free grid however many commits are replayed); a later commit of the same project
+    supersedes an earlier one."""
+    latest = {c.project.id: c for c in commits}
+    gone: set[str] = set(latest)
+    for c in commits:
+        gone.update(r for r in c.replaces if r)
+        if c.deal_pk is not None:
+            gone.add(deal_engine_id(c.deal_pk))
     firm = snapshot.firm_plan
     for engine_id in sorted(gone & set(firm.projects)):
         firm = plan_without(firm, engine_id)
     firm_count = len(firm.instance.projects)
-    index = firm_count
-    pinned = Allocations(
-        person=allocations.person.astype(np.int32),
-        day=allocations.day.astype(np.int32),
-        project=np.full(len(allocations), index, dtype=np.int32),
-        phase=allocations.phase.astype(np.int32),
-        hours=allocations.hours.astype(np.float64),
-    )
+    kept = list(latest.values())
+    pinned = [
+        Allocations(
+            person=c.allocations.person.astype(np.int32),
+            day=c.allocations.day.astype(np.int32),
+            project=np.full(len(c.allocations), firm_count + k, dtype=np.int32),
+            phase=c.allocations.phase.astype(np.int32),
+            hours=c.allocations.hours.astype(np.float64),
+        )
+        for k, c in enumerate(kept)
+    ]
     free = free_grid(firm)
-    np.subtract.at(free, (pinned.person, pinned.day), pinned.hours)
+    for alloc in pinned:
+        np.subtract.at(free, (alloc.person, alloc.day), alloc.hours)
     np.maximum(free, 0.0, out=free)
-    firm_instance = replace(firm.instance, projects=(*firm.instance.projects, project))
+    firm_instance = replace(
+        firm.instance, projects=(*firm.instance.projects, *(c.project for c in kept))
+    )
+    results = dict(firm.projects)
+    for c, alloc in zip(kept, pinned, strict=True):
+        results[c.project.id] = pinned_result(c.project, alloc)
     firm_plan = Plan(
         firm_instance,
         firm.capacity,
         free,
-        Allocations.concat([firm.allocations, pinned]),
-        {**firm.projects, project.id: pinned_result(project, pinned)},
+        Allocations.concat([firm.allocations, *pinned]),
+        results,
     )
     tentative = tuple(
         p
@@ -796,7 +815,7 @@ def snapshot_with_commit(
     )
     instance = replace(firm_instance, projects=(*firm_instance.projects, *tentative))
     refs = {pid: r for pid, r in snapshot.projects.items() if pid not in gone}
-    refs[project.id] = ref
+    refs.update((c.project.id, c.ref) for c in kept)
     return Snapshot(
         ledger_version=ledger_version,
         today=snapshot.today,
@@ -807,6 +826,27 @@ def snapshot_with_commit(
         valid_until=snapshot.valid_until,
         memo=snapshot.memo,
     )
+
+
+def reservation_change_payload(
+    snapshot: Snapshot, project: Project, booked: Sequence[tuple[int, int, int, Decimal]]
+) -> dict[str, Any]:
+    """What another process needs to replay a commit without reading its rows: the engine
+    project and the booked (person, day, phase, hours), with database keys and dates."""
+    calendar = snapshot.instance.calendar
+    people = snapshot.instance.people
+    return {
+        "project": project_to_dict(project, calendar),
+        "reserved": [
+            [snapshot.people[people[person].id], calendar.date_of(day).isoformat(), phase, str(h)]
+            for person, day, phase, h in booked
+        ],
+    }
+
+
+def booked_allocations(booked: Sequence[tuple[int, int, int, Decimal]]) -> Allocations:
+    """Booked rows (person index, day, phase index, hours) as engine allocations."""
+    return _allocations(0, [(p, d, j, float(h)) for p, d, j, h in booked])
 
 
 def allocation_rows(snapshot: Snapshot, plan: Plan | None = None) -> list[dict[str, object]]:
