@@ -229,7 +229,7 @@ def confidence(
         else deterministic.finish_day - likely
     )
     inside = np.sort(finish[finish <= ctx.horizon])
-    finish_days = tuple(int(d) for d in inside)
+    finish_days = tuple(inside.astype(np.int64).tolist())
     on_time = (
         None
         if project.promised_day is None
