@@ -530,11 +530,14 @@ def test_another_process_replays_commits_onto_its_snapshot_instead_of_rebuilding
     shop, sales_rep, django_capture_on_commit_callbacks
 ):
     tentative = deal_for(shop, sales_rep, name="maybe")
-    before = portfolio_snapshot()
     deals = [deal_for(shop, sales_rep, name=f"site {k}") for k in range(3)]
+    hold_place(user=sales_rep, deal=deals[1])  # its hold is in the firm plan until committed
+    before = portfolio_snapshot()
+    assert f"deal-{deals[1].pk}" in before.firm_plan.projects
     with django_capture_on_commit_callbacks(execute=True):
-        for k, deal in enumerate(deals):
-            commit(sales_rep, deal, one_site(shop), nth_working_day(5 * (k + 1)), key=f"k{k}")
+        for k, deal in enumerate([deals[1], deals[0], deals[2]]):
+            result = commit(sales_rep, deal, one_site(shop), nth_working_day(5 * (k + 1)), f"k{k}")
+            assert result.status == "committed"
     assert ReservationChange.objects.count() == 3
     _as_another_process_sees_it(before)
 
