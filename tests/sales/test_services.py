@@ -381,6 +381,8 @@ def test_approved_overtime_is_booked_as_overtime_and_released_with_the_promise(
     result = commit(sales_rep, deal, one_site(shop), day_4, key="k2", exception=decided)
     assert result.status == "committed"
     assert result.promise.evidence["approval_applied"] == {"overtime_share": 0.25}
+    event = AuditEvent.objects.get(action="promise.committed", deal=deal)
+    assert event.payload["approval_applied"] == {"overtime_share": 0.25}
     rows = CapacityReservation.objects.filter(project__deal=deal)
     assert max(r.day for r in rows) == day_4
     assert sum(r.hours for r in rows) == Decimal(40)

@@ -633,6 +633,7 @@ def _commit_locked(
                 "promise": promise.pk,
                 "promised_date": promised_date.isoformat(),
                 "exception": exception.pk if exception else None,
+                "approval_applied": approved.note if approved else None,
                 "quote": answer.to_dict() | {"load": None, "options": None},
             },
         )
