@@ -559,6 +559,18 @@ def test_another_process_replays_commits_onto_its_snapshot_instead_of_rebuilding
     assert answer.earliest_date == nth_working_day(20)
 
 
+def test_a_late_cache_put_never_replaces_a_newer_snapshot(
+    shop, sales_rep, django_capture_on_commit_callbacks
+):
+    older = portfolio_snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
+    newer = portfolio_snapshot()
+    assert newer.ledger_version > older.ledger_version
+    snapshot_cache_put(older)  # e.g. a thread's on-commit hook running late
+    assert portfolio_snapshot() is newer
+
+
 def test_a_capacity_write_that_is_not_a_reservation_change_makes_others_rebuild(
     shop, sales_rep, django_capture_on_commit_callbacks
 ):

@@ -251,13 +251,17 @@ def _fresh(snapshot: Snapshot | None) -> Snapshot | None:
 def snapshot_cache_put(snapshot: Snapshot) -> None:
     """Cache a snapshot its builder knows to be exact for its ledger version.
 
-    Only call after the transaction that produced that version has committed.
+    Only call after the transaction that produced that version has committed. A newer
+    snapshot already cached (another thread replayed past this version meanwhile) stays.
     """
     from django.db import connection
 
+    key = (snapshot.ledger_version, snapshot.today, connection.alias)
     with _cache_lock:
+        if any(v >= key[0] and day == key[1] and alias == key[2] for v, day, alias in _cache):
+            return
         _cache.clear()
-        _cache[(snapshot.ledger_version, snapshot.today, connection.alias)] = snapshot
+        _cache[key] = snapshot
 
 
 def snapshot_cache_clear() -> None:
