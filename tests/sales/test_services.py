@@ -145,6 +145,29 @@ def test_quote_is_reproducible_at_one_ledger_version(shop, sales_rep):
     assert first == second and first.seed == ledger_version_get()
 
 
+def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep, monkeypatch):
+    from promisekeeper.sales import selectors
+
+    deal = deal_for(shop, sales_rep)
+    quote_check(
+        user=sales_rep,
+        customer=None,
+        deal=deal,
+        lines=one_site(shop),
+        wanted_date=nth_working_day(5),
+    )
+    runs = []
+    real = selectors._evaluate
+    monkeypatch.setattr(selectors, "_evaluate", lambda *a, **k: runs.append(a) or real(*a, **k))
+    assert commit(sales_rep, deal, one_site(shop), nth_working_day(5)).status == "committed"
+    assert runs == []  # the plan had not moved since the quote: no second engine run
+    other = deal_for(shop, sales_rep, name="second")
+    assert commit(sales_rep, other, one_site(shop), nth_working_day(10), key="k2").status == (
+        "committed"
+    )
+    assert len(runs) == 1  # nothing cached for this one
+
+
 def test_quote_evidence_summarises_delivered_projects_of_the_offering(shop, sales_rep):
     today = timezone.localdate()
     release = today - datetime.timedelta(days=100)

@@ -251,11 +251,15 @@ def quote_compute(
         level,
         with_options,
     )
+    # An answer with options serves a question without them (a commit right after its quote,
+    # on an unchanged plan, then re-checks without running the engine again).
+    keys = [key] if with_options else [key, (*key[:-1], True)]
     with _answer_lock:
-        hit = _answer_cache.get(key)
-        if hit is not None and hit[0] is snapshot:
-            _answer_cache.move_to_end(key)
-            return hit[1]
+        for candidate in keys:
+            hit = _answer_cache.get(candidate)
+            if hit is not None and hit[0] is snapshot:
+                _answer_cache.move_to_end(candidate)
+                return hit[1]
     evaluation = _evaluate(snapshot, deal, lines, wanted_date, level, with_options)
     with _answer_lock:
         _answer_cache[key] = (snapshot, evaluation)
