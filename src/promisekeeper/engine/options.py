@@ -519,9 +519,7 @@ def _place(ctx: Context, plan: Plan, project: Project) -> Placement:
 
 
 def _finish(project: Project, placed: Placement) -> int | None:
-    if placed.failed_phase is not None:
-        return None
-    return int(max((t.end_day for t in placed.timings), default=project.release_day))
+    return placed.finish_day(project.release_day)
 
 
 def _roles(project: Project) -> set[str]:

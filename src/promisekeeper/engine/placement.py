@@ -74,6 +74,13 @@ class Placement:
     allocations: Allocations
     failed_phase: str | None = None
 
+    def finish_day(self, release_day: int = 0) -> int | None:
+        """The day after the last phase ends (``release_day`` if there are none); None when a
+        phase did not fit the horizon."""
+        if self.failed_phase is not None:
+            return None
+        return int(max((t.end_day for t in self.timings), default=release_day))
+
 
 Undo = list[tuple[np.ndarray, np.ndarray, np.ndarray]]
 

@@ -81,6 +81,16 @@ class Allocations:
     def __len__(self) -> int:
         return int(self.hours.shape[0])
 
+    def where(self, mask: np.ndarray) -> Allocations:
+        """The rows ``mask`` selects (a boolean array as long as the allocations)."""
+        return Allocations(
+            person=self.person[mask],
+            day=self.day[mask],
+            project=self.project[mask],
+            phase=self.phase[mask],
+            hours=self.hours[mask],
+        )
+
     @classmethod
     def concat(cls, parts: list[Allocations]) -> Allocations:
         if not parts:

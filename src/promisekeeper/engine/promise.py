@@ -351,7 +351,7 @@ def _grid_without(plan: Plan, moving: list[int]) -> tuple[np.ndarray, Allocation
     """Free hours with ``moving`` projects' hours given back, and everybody else's hours."""
     fixed = np.ones(len(plan.instance.projects), dtype=bool)
     fixed[moving] = False
-    kept = _subset(plan.allocations, fixed[plan.allocations.project])
+    kept = plan.allocations.where(fixed[plan.allocations.project])
     free = plan.capacity.copy()
     np.subtract.at(free, (kept.person, kept.day), kept.hours)
     return free, kept
@@ -361,9 +361,9 @@ def _fits_alone(
     plan: Plan, extended: Instance, ctx: Context, in_way: list[int], new_index: int, by_day: int
 ) -> bool:
     free, _ = _grid_without(plan, in_way)
-    placed = place_project(ctx, free, extended.projects[new_index], new_index)
-    ends = [t.end_day for t in placed.timings]
-    return placed.failed_phase is None and bool(ends) and max(ends) - 1 <= by_day
+    project = extended.projects[new_index]
+    finish = place_project(ctx, free, project, new_index).finish_day(project.release_day)
+    return finish is not None and finish - 1 <= by_day
 
 
 def _moved(
@@ -416,16 +416,6 @@ def _in_the_way(plan: Plan, project: Project, by_day: int) -> list[int]:
         for i, p in enumerate(plan.instance.projects)
         if i in holders and p.state is not ProjectState.IN_DELIVERY
     ]
-
-
-def _subset(allocations: Allocations, mask: np.ndarray) -> Allocations:
-    return Allocations(
-        person=allocations.person[mask],
-        day=allocations.day[mask],
-        project=allocations.project[mask],
-        phase=allocations.phase[mask],
-        hours=allocations.hours[mask],
-    )
 
 
 def _on_time(plan: Plan, project_id: str) -> bool:

@@ -13,6 +13,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from statistics import median
 from typing import Any
 
@@ -40,6 +41,7 @@ from promisekeeper.sales.snapshot import (
     Snapshot,
     deal_engine_id,
     lines_to_engine,
+    memoised,
     plan_without,
     project_engine_id,
 )
@@ -79,11 +81,7 @@ def quote_confidence_get() -> str:
 
 def _confidence_level(snapshot: Snapshot) -> str:
     """``quote_confidence_get`` once per snapshot lineage (settings changes bump the ledger)."""
-    key = ("quote-confidence",)
-    if key not in snapshot.memo:
-        snapshot.memo[key] = quote_confidence_get()
-    level: str = snapshot.memo[key]
-    return level
+    return memoised(snapshot.memo, ("quote-confidence",), quote_confidence_get)
 
 
 # --- the answer -------------------------------------------------------------------------
@@ -525,11 +523,11 @@ def product_atp(
 
 def _evidence_of(snapshot: Snapshot, offering: Offering | None) -> OfferingEvidence:
     """``offering_evidence``, read once per snapshot lineage (commits do not change history)."""
-    key = ("offering-evidence", offering.pk if offering else None)
-    if key not in snapshot.memo:
-        snapshot.memo[key] = offering_evidence(offering=offering)
-    evidence: OfferingEvidence = snapshot.memo[key]
-    return evidence
+    return memoised(
+        snapshot.memo,
+        ("offering-evidence", offering.pk if offering else None),
+        partial(offering_evidence, offering=offering),
+    )
 
 
 def offering_evidence(*, offering: Offering | None) -> OfferingEvidence:

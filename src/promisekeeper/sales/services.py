@@ -69,6 +69,7 @@ from promisekeeper.sales.selectors import (
     quote_compute,
 )
 from promisekeeper.sales.snapshot import (
+    BookedRow,
     CommittedProject,
     ProjectRef,
     Snapshot,
@@ -730,8 +731,8 @@ def _approved_placement(
         placed, regular = overtime_placement(
             evaluation.plan, project, share=float(exception.overtime_share)
         )
-        ends = [t.end_day for t in placed.timings]
-        if placed.failed_phase is None and ends and max(ends) - 1 <= by_day:
+        finish = placed.finish_day(project.release_day)
+        if finish is not None and finish - 1 <= by_day:
             return ApprovedPlacement(
                 placed.allocations,
                 regular,
@@ -750,15 +751,7 @@ def _reshuffled(merged: Plan, moves: Sequence[Any], snapshot: Snapshot) -> Appro
     index = {p.id: k for k, p in enumerate(instance.projects)}
 
     def allocations_of(k: int) -> Allocations:
-        mine = merged.allocations.project == k
-        alloc = merged.allocations
-        return Allocations(
-            person=alloc.person[mine],
-            day=alloc.day[mine],
-            project=alloc.project[mine],
-            phase=alloc.phase[mine],
-            hours=alloc.hours[mine],
-        )
+        return merged.allocations.where(merged.allocations.project == k)
 
     moved: dict[int, tuple[Project, Allocations]] = {}
     names = []
@@ -889,10 +882,6 @@ def _phases_create(
             )
             order += 1
     ProjectPhase.objects.bulk_create(rows)
-
-
-BookedRow = tuple[int, int, int, Decimal]
-"""One booked reservation: person row, day index, phase index (of the engine project), hours."""
 
 
 def _reserve_capacity(

@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import holidays
 import numpy as np
@@ -65,6 +66,7 @@ from promisekeeper.people.models import Role
 from promisekeeper.sales.models import CapacityReservation, Deal, ReservationChange
 
 SCHEDULE_SECONDS = 1.0
+T = TypeVar("T")
 DEFAULT_MAX_HOURS_PER_DAY = 8.0
 
 _STATE_OF_STATUS: dict[str, ProjectState] = {
@@ -102,6 +104,16 @@ Memo = dict[tuple[Any, ...], Any]
 A snapshot replayed from another shares its parent's memo; any other capacity write means a
 rebuild, which starts an empty one.
 """
+
+
+def memoised(memo: Memo | None, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+    """``read()`` once per memo (every time when there is none)."""
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    value: T = memo[key]
+    return value
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,8 @@ def portfolio_snapshot(
         if cached is None:
             older = [
                 s
-                for (version, day, alias), s in _cache.items()
-                if day == today and alias == key[2] and version < key[0] and _fresh(s)
+                for (cached_version, day, alias), s in _cache.items()
+                if day == today and alias == key[2] and cached_version < version and _fresh(s)
             ]
             caught_up = snapshot_catch_up(older[0], key[0]) if older else None
             cached = caught_up or snapshot_build(today=today, ledger_version=key[0])
@@ -200,10 +212,11 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
     if len(changes) != version - snapshot.ledger_version:
         return None
     commits = []
+    row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
     for change in changes:
         if change.project_id is None:
             continue  # products only: stock is read live, the plan is unchanged
-        committed = _committed_from_payload(snapshot, change)
+        committed = _committed_from_payload(snapshot, change, row_of_person)
         if committed is None:
             return None
         commits.append(committed)
@@ -213,17 +226,16 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
 
 
 def _committed_from_payload(
-    snapshot: Snapshot, change: ReservationChange
+    snapshot: Snapshot, change: ReservationChange, row_of_person: dict[int, int]
 ) -> CommittedProject | None:
     payload = change.payload or {}
     if "project" not in payload or change.project_id is None:
-        return None
+        return None  # (the check on project_id narrows its type)
     calendar = snapshot.instance.calendar
     try:
         project = project_from_dict(payload["project"], calendar, snapshot.instance.roles)
     except InvalidInput:
         return None  # planned on another day or against other roles: rebuild
-    row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
     rows = []
     for person_pk, day, phase, hours in payload["reserved"]:
         person = row_of_person.get(person_pk)
@@ -478,17 +490,16 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
 
 def sop_phase_rows(sop_version: SopVersion, memo: Memo | None = None) -> list[SopPhase]:
     """An SOP version's phases in order, with roles, crews and dependencies loaded."""
-    key = ("sop-phase-rows", sop_version.pk)
-    if memo is not None and key in memo:
-        return list(memo[key])
-    rows = list(
-        sop_version.phases.select_related("role")
-        .prefetch_related("crew__role", "predecessors")
-        .order_by("order", "pk")
+    rows = memoised(
+        memo,
+        ("sop-phase-rows", sop_version.pk),
+        lambda: tuple(
+            sop_version.phases.select_related("role")
+            .prefetch_related("crew__role", "predecessors")
+            .order_by("order", "pk")
+        ),
     )
-    if memo is not None:
-        memo[key] = tuple(rows)
-    return rows
+    return list(rows)
 
 
 def sop_phases(
@@ -574,15 +585,16 @@ def deal_to_engine(
     """A deal that has no project yet: its offering lines from each offering's latest SOP."""
     from promisekeeper.catalog.selectors import sop_version_latest
 
-    memo = {} if memo is None else memo
     lines: list[tuple[SopVersion, int]] = []
     for line in deal.lines.all():
-        if line.offering is None:
+        offering = line.offering
+        if offering is None:
             continue
-        key = ("sop-version-latest", line.offering.pk)
-        if key not in memo:
-            memo[key] = sop_version_latest(offering=line.offering)
-        version = memo[key]
+        version = memoised(
+            memo,
+            ("sop-version-latest", offering.pk),
+            partial(sop_version_latest, offering=offering),
+        )
         if version is not None:
             lines.append((version, int(line.quantity)))
     if not lines:
@@ -721,15 +733,8 @@ def plan_without(plan: Plan, project_id: str) -> Plan:
     free = free_grid(plan)
     np.add.at(free, (alloc.person[mine], alloc.day[mine]), alloc.hours[mine])
     np.minimum(free, plan.capacity, out=free)
-    keep = ~mine
-    project_index = alloc.project[keep]
-    kept = Allocations(
-        person=alloc.person[keep],
-        day=alloc.day[keep],
-        project=np.where(project_index > k, project_index - 1, project_index).astype(np.int32),
-        phase=alloc.phase[keep],
-        hours=alloc.hours[keep],
-    )
+    kept = alloc.where(~mine)
+    kept.project = np.where(kept.project > k, kept.project - 1, kept.project).astype(np.int32)
     instance = replace(plan.instance, projects=projects[:k] + projects[k + 1 :])
     results = {pid: r for pid, r in plan.projects.items() if pid != project_id}
     return Plan(instance, plan.capacity, free, kept, results)
@@ -748,24 +753,6 @@ class CommittedProject:
     allocations: Allocations
     replaces: tuple[str, ...] = ()
     deal_pk: int | None = None
-
-
-def snapshot_with_commit(
-    snapshot: Snapshot,
-    *,
-    ledger_version: int,
-    project: Project,
-    ref: ProjectRef,
-    allocations: Allocations,
-    replaces: str | Iterable[str | None] | None = None,
-    deal_pk: int | None = None,
-) -> Snapshot:
-    """The next version's snapshot after committing ``project`` with exactly ``allocations``."""
-    superseded = [replaces] if isinstance(replaces, str) or replaces is None else list(replaces)
-    committed = CommittedProject(
-        project, ref, allocations, tuple(r for r in superseded if r), deal_pk
-    )
-    return snapshot_with_commits(snapshot, ledger_version=ledger_version, commits=[committed])
 
 
 def snapshot_with_commits(
@@ -832,8 +819,12 @@ def snapshot_with_commits(
     )
 
 
+BookedRow = tuple[int, int, int, Decimal]
+"""One booked reservation: person row, day index, phase index (of the engine project), hours."""
+
+
 def reservation_change_payload(
-    snapshot: Snapshot, project: Project, booked: Sequence[tuple[int, int, int, Decimal]]
+    snapshot: Snapshot, project: Project, booked: Sequence[BookedRow]
 ) -> dict[str, Any]:
     """What another process needs to replay a commit without reading its rows: the engine
     project and the booked (person, day, phase, hours), with database keys and dates."""
@@ -848,7 +839,7 @@ def reservation_change_payload(
     }
 
 
-def booked_allocations(booked: Sequence[tuple[int, int, int, Decimal]]) -> Allocations:
+def booked_allocations(booked: Sequence[BookedRow]) -> Allocations:
     """Booked rows (person index, day, phase index, hours) as engine allocations."""
     return _allocations(0, [(p, d, j, float(h)) for p, d, j, h in booked])
 
