@@ -189,6 +189,18 @@ class Project:
     name: str = ""
 
 
+def project_roles(project: Project) -> set[str]:
+    """The roles ``project``'s phases need: each effort phase's role, each crew role with
+    a count above zero."""
+    roles: set[str] = set()
+    for phase in project.phases:
+        if isinstance(phase, EffortPhase):
+            roles.add(phase.role)
+        else:
+            roles.update(role for role, count in phase.crew.items() if count > 0)
+    return roles
+
+
 @dataclass(frozen=True, slots=True)
 class Instance:
     """Everything the engine needs to plan: calendar, roles, people, projects."""

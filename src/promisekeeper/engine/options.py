@@ -35,7 +35,7 @@ import numpy as np
 
 from promisekeeper.engine.capacity import person_capacity
 from promisekeeper.engine.errors import InvalidInput
-from promisekeeper.engine.model import EffortPhase, Person, Phase, Project
+from promisekeeper.engine.model import EffortPhase, Person, Phase, Project, project_roles
 from promisekeeper.engine.placement import Context, Placement, place_project
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import (
@@ -329,7 +329,7 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
     """
     _check_by_day(plan, by_day)
     placed, before = overtime_placement(plan, project, share=share)
-    roles = _roles(project)
+    roles = project_roles(project)
     finish = _finish(project, placed)
     used = _overtime_by_role(plan_context(plan), before, project, placed)
     total = sum(hours for _, hours in used)
@@ -354,11 +354,7 @@ def overtime_placement(
     _check_share(share, "share")
     earliest_finish(plan, project)  # validates the project
     ctx = plan_context(plan)
-    rows = np.unique(
-        np.concatenate(
-            [ctx.pools[ctx.role_index[r]].people for r in _roles(project)] or [np.zeros(0, int)]
-        )
-    ).astype(np.int64)
+    rows = ctx.people_able(project_roles(project))
     regular = free_grid(plan)
     free = regular.copy()
     free[rows] += plan.capacity[rows] * share
@@ -520,16 +516,6 @@ def _place(ctx: Context, plan: Plan, project: Project) -> Placement:
 
 def _finish(project: Project, placed: Placement) -> int | None:
     return placed.finish_day(project.release_day)
-
-
-def _roles(project: Project) -> set[str]:
-    roles: set[str] = set()
-    for phase in project.phases:
-        if isinstance(phase, EffortPhase):
-            roles.add(phase.role)
-        else:
-            roles.update(role for role, count in phase.crew.items() if count > 0)
-    return roles
 
 
 def _busiest_role(project: Project) -> str:

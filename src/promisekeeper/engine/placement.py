@@ -9,6 +9,7 @@ place; the caller undoes a placement with :func:`release`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,6 +56,14 @@ class Context:
         self.project_index = {p.id: i for i, p in enumerate(instance.projects)}
         self._orders: dict[int, list[int]] = dict(enumerate(orders)) if orders else {}
         self.lock = threading.Lock()
+
+    def people_able(self, roles: Iterable[str]) -> np.ndarray:
+        """Rows of the people who can do any of ``roles`` (cross-trained included)."""
+        able = np.zeros(len(self.instance.people), dtype=bool)
+        for role in roles:
+            if role in self.role_index:
+                able[self.pools[self.role_index[role]].people] = True
+        return np.flatnonzero(able)
 
     def phase_order(self, project: Project, project_index: int) -> list[int]:
         if project_index < 0:

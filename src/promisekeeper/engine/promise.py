@@ -39,6 +39,7 @@ from promisekeeper.engine.model import (
     Instance,
     Project,
     ProjectState,
+    project_roles,
     validate_project,
 )
 from promisekeeper.engine.placement import Context, Undo, phase_span, place_project, restore
@@ -298,6 +299,8 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     """Move as little unstarted work as makes room: the projects in the way with the most
     slack first, one, two, four ... at a time, each trial placing the new project first and
     the moved ones after it by priority; all of them, in priority order, last."""
+    from promisekeeper.engine.schedule import priority_key
+
     instance = plan.instance
     candidate = replace(project, promised_day=by_day, state=ProjectState.COMMITTED)
     extended = replace(instance, projects=(*instance.projects, candidate))
@@ -306,10 +309,11 @@ def _reshuffle(plan: Plan, project: Project, by_day: int, answer: PromiseAnswer)
     in_way = sorted(
         _in_the_way(plan, candidate, by_day), key=lambda i: -_slack(plan, instance.projects[i])
     )
-    trials: list[tuple[list[int], bool]] = [(in_way[:count], True) for count in _doubling(in_way)]
-    trials.append((in_way, False))
-    if not _fits_alone(plan, extended, ctx, in_way, new_index, by_day):
-        trials = []  # not even with every project in the way moved out
+    trials: list[tuple[list[int], bool]] = []
+    if _fits_alone(plan, extended, ctx, in_way, new_index, by_day):
+        trials = [(in_way[:count], True) for count in _doubling(in_way)]
+        if min([*in_way, new_index], key=lambda i: priority_key(extended.projects[i])) != new_index:
+            trials.append((in_way, False))  # all of them in priority order is another order
     for moving, new_first in trials:
         merged = _moved(plan, extended, ctx, moving, new_index, new_first=new_first)
         if _keeps_promises(plan, merged) and _on_time(merged, candidate.id):
@@ -401,13 +405,8 @@ def _in_the_way(plan: Plan, project: Project, by_day: int) -> list[int]:
 
     Everything else keeps its hours, so a reshuffle re-plans (and moves) as little as it can.
     """
-    ctx = plan_context(plan)
     able = np.zeros(len(plan.instance.people), dtype=bool)
-    for phase in project.phases:
-        roles = [phase.role] if isinstance(phase, EffortPhase) else list(phase.crew)
-        for role in roles:
-            if role in ctx.role_index:
-                able[ctx.pools[ctx.role_index[role]].people] = True
+    able[plan_context(plan).people_able(project_roles(project))] = True
     alloc = plan.allocations
     touching = able[alloc.person] & (alloc.day <= by_day)
     holders = set(np.unique(alloc.project[touching]).tolist())

@@ -29,7 +29,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from promisekeeper.engine.model import Instance, Project, ProjectState, validate_instance
+from promisekeeper.engine.model import (
+    Instance,
+    Project,
+    ProjectState,
+    project_roles,
+    validate_instance,
+)
 from promisekeeper.engine.placement import Context, Placement, place_project, release
 from promisekeeper.engine.plan import (
     Allocations,
@@ -135,12 +141,12 @@ def _repair(book: _Book, deadline: float) -> None:
         if priority_class(project) != 0 or _lateness(project, book.placements[index]) == 0:
             pos += 1
             continue
-        roles = _roles(project)
+        roles = project_roles(project)
         for target in range(pos - 1, max(-1, pos - 1 - _REPAIR_LOOKBACK), -1):
             other = projects[book.order[target]]
             if other.state is ProjectState.IN_DELIVERY:
                 break
-            if priority_class(other) != 0 or not roles & _roles(other):
+            if priority_class(other) != 0 or not roles & project_roles(other):
                 continue
             slack = _slack(other, book.placements[book.order[target]])
             if slack > 0 and _try_move(book, pos, target):
@@ -148,16 +154,6 @@ def _repair(book: _Book, deadline: float) -> None:
             if time.perf_counter() >= deadline:
                 return
         pos += 1
-
-
-def _roles(project: Project) -> set[str]:
-    roles: set[str] = set()
-    for phase in project.phases:
-        if hasattr(phase, "role"):
-            roles.add(phase.role)  # type: ignore[union-attr]
-        else:
-            roles.update(phase.crew)  # type: ignore[union-attr]
-    return roles
 
 
 def _slack(project: Project, placement: Placement) -> int:
