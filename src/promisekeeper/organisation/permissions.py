@@ -40,6 +40,11 @@ def is_operations(user: AnyUser) -> bool:
     return _in_group(user, OPERATIONS)
 
 
+def can_quote(user: AnyUser) -> bool:
+    """Who may ask "can we promise?": sales, and operations (acting on the answer is sales')."""
+    return is_sales(user) or is_operations(user)
+
+
 def is_admin(user: AnyUser) -> bool:
     """Admins configure the organisation."""
     return _in_group(user, ADMIN)

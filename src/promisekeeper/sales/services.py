@@ -44,7 +44,13 @@ from promisekeeper.engine.options import overtime_option, overtime_placement
 from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import can_deliver_by
 from promisekeeper.organisation.models import Ledger
-from promisekeeper.organisation.permissions import OPERATIONS, is_admin, is_operations, is_sales
+from promisekeeper.organisation.permissions import (
+    OPERATIONS,
+    can_quote,
+    is_admin,
+    is_operations,
+    is_sales,
+)
 from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.sales.models import (
     AuditEvent,
@@ -199,7 +205,7 @@ def _require_seller(user: User, deal: Deal | None) -> None:
 def _require_quoter(user: User) -> None:
     if not user.is_authenticated:
         raise PermissionDenied("Sign in first.")
-    if not (is_sales(user) or is_operations(user)):
+    if not can_quote(user):
         raise PermissionDenied("Only sales and operations can ask for a quote.")
 
 

@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.organisation.permissions import can_quote, is_operations, is_sales
 from promisekeeper.sales import actions, reads, selectors, services
 from promisekeeper.sales.forms import (
     CommitForm,
@@ -56,7 +56,7 @@ def _require_sales(request: HtmxHttpRequest) -> None:
 
 def _require_quoter(request: HtmxHttpRequest) -> None:
     """Sales and operations may ask "can we promise?"; only sales act on the answer."""
-    if not (is_sales(request.user) or is_operations(request.user)):
+    if not can_quote(request.user):
         raise PermissionDenied("Only sales and operations may ask for a quote.")
 
 
@@ -177,12 +177,13 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
             del form.rows[index]
 
     answer = _ask(request, form)
-    page = QuotePage(_quote_context(form, answer, can_act=can_act))
     if action in ACTIONS and answer is not None:
         outcome = _act(request, action, form, answer)
         if isinstance(outcome, HttpResponseRedirect):
             return outcome
         page = outcome
+    else:
+        page = QuotePage(_quote_context(form, answer, can_act=can_act))
     if request.htmx:
         partial = "answer" if action == "ask" else "workspace"
         return render(request, f"{QUOTE_TEMPLATE}#{partial}", page.context, status=page.status)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.organisation.permissions import can_quote, is_operations
 from promisekeeper.sales.selectors import notification_list_unread
 
 register = template.Library()
@@ -34,7 +34,7 @@ def sales_nav(context: template.Context) -> SafeString:
     if user is None or not user.is_authenticated:
         return format_html("")
     links = []
-    if is_sales(user) or is_operations(user):
+    if can_quote(user):
         links.append((reverse("sales:quote"), "Quote"))
     if is_operations(user):
         links.append((reverse("sales:exceptions"), "Exceptions"))
