@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
@@ -31,11 +30,8 @@ def ledger_bump() -> int:
         row = cursor.fetchone()
     if row is not None:
         return int(row[0])
-    Ledger.objects.get_or_create(singleton=True)
-    Ledger.objects.filter(singleton=True).update(
-        version=F("version") + 1, updated_at=timezone.now()
-    )
-    return int(Ledger.objects.values_list("version", flat=True).get(singleton=True))
+    Ledger.objects.get_or_create(singleton=True)  # the first capacity write ever
+    return ledger_bump()
 
 
 @transaction.atomic
