@@ -157,8 +157,10 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
         wanted_date=nth_working_day(5),
     )
     runs = []
-    real = selectors._evaluate
-    monkeypatch.setattr(selectors, "_evaluate", lambda *a, **k: runs.append(a) or real(*a, **k))
+    real = selectors._core_compute
+    monkeypatch.setattr(
+        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k)
+    )
     assert commit(sales_rep, deal, one_site(shop), nth_working_day(5)).status == "committed"
     assert runs == []  # the plan had not moved since the quote: no second engine run
     other = deal_for(shop, sales_rep, name="second")
@@ -166,6 +168,37 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
         "committed"
     )
     assert len(runs) == 1  # nothing cached for this one
+
+
+def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(
+    shop, sales_rep, monkeypatch
+):
+    from promisekeeper.sales import selectors
+
+    runs = []
+    real = selectors._core_compute
+    monkeypatch.setattr(
+        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k)
+    )
+
+    def ask(day):
+        return quote_check(
+            user=sales_rep,
+            customer=None,
+            deal=None,
+            lines=one_site(shop),
+            wanted_date=nth_working_day(day),
+        )
+
+    early, late = ask(1), ask(40)
+    assert len(runs) == 1
+    assert (early.can_promise, late.can_promise) == (False, True)
+    assert early.options and not late.options
+    assert (early.p80_date, early.bottleneck) == (late.p80_date, late.bottleneck)
+    # Once the plan moves, the same lines are worked out again.
+    commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(40))
+    ask(40)
+    assert len(runs) == 3  # the commit's re-check and the new quote
 
 
 def test_quote_evidence_summarises_delivered_projects_of_the_offering(shop, sales_rep):

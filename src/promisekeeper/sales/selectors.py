@@ -218,9 +218,50 @@ class ResolvedLine:
     product: Product | None
 
 
-_answer_cache: OrderedDict[tuple[Any, ...], tuple[Snapshot, Evaluation]] = OrderedDict()
-_answer_lock = threading.Lock()
-_ANSWER_CACHE_SIZE = 256
+@dataclass(frozen=True)
+class QuoteCore:
+    """The part of an answer that does not depend on the wanted date.
+
+    A salesperson on a call re-asks the same lines while trying dates (htmx asks on every
+    change), so the engine's confidence run, the bottleneck, the role load and the evidence
+    are computed once per plan version and line set; only the verdict, the options and the
+    stock on the wanted date are worked out per date.
+    """
+
+    project: Project | None
+    plan: Plan
+    replaces: str | None
+    engine: ConfidenceAnswer | None
+    dates: dict[str, datetime.date | None]
+    capacity_date: datetime.date | None
+    beyond_horizon_share: float
+    bottleneck: Bottleneck | None
+    load: tuple[LoadWeek, ...]
+    evidence: tuple[OfferingEvidence, ...]
+    notes: tuple[str, ...]
+
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[tuple[Any, ...], tuple[Snapshot, Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _cached(snapshot: Snapshot, keys: list[tuple[Any, ...]], compute: Any) -> Any:
+    """The first of ``keys`` computed on this very snapshot, else ``compute()`` stored under
+    ``keys[0]``. Keys carry the ledger version; the identity check keeps a rebuilt snapshot
+    of the same version from reusing answers computed on another object's grid."""
+    with _cache_lock:
+        for key in keys:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] is snapshot:
+                _cache.move_to_end(key)
+                return hit[1]
+    value = compute()
+    with _cache_lock:
+        _cache[keys[0]] = (snapshot, value)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return value
 
 
 def quote_compute(
@@ -239,30 +280,29 @@ def quote_compute(
     """
     level = _confidence_level(snapshot)
     if project is not None:
-        return _evaluate(snapshot, deal, lines, wanted_date, level, with_options, project)
-    key = (
+        core = _core_compute(snapshot, deal, lines, level, project)
+        return _evaluate(snapshot, core, lines, wanted_date, level, with_options)
+    question = (
         snapshot.ledger_version,
         snapshot.today,
         deal.pk if deal else None,
         tuple(r.line for r in lines),
-        wanted_date,
         level,
-        with_options,
     )
+    key = ("answer", *question, wanted_date, with_options)
     # An answer with options serves a question without them (a commit right after its quote,
     # on an unchanged plan, then re-checks without running the engine again).
     keys = [key] if with_options else [key, (*key[:-1], True)]
-    with _answer_lock:
-        for candidate in keys:
-            hit = _answer_cache.get(candidate)
-            if hit is not None and hit[0] is snapshot:
-                _answer_cache.move_to_end(candidate)
-                return hit[1]
-    evaluation = _evaluate(snapshot, deal, lines, wanted_date, level, with_options)
-    with _answer_lock:
-        _answer_cache[key] = (snapshot, evaluation)
-        while len(_answer_cache) > _ANSWER_CACHE_SIZE:
-            _answer_cache.popitem(last=False)
+
+    def answer() -> Evaluation:
+        core = _cached(
+            snapshot,
+            [("core", *question)],
+            partial(_core_compute, snapshot, deal, lines, level, None),
+        )
+        return _evaluate(snapshot, core, lines, wanted_date, level, with_options)
+
+    evaluation: Evaluation = _cached(snapshot, keys, answer)
     return evaluation
 
 
@@ -285,74 +325,107 @@ def _date(snapshot: Snapshot, finish_day: int | None) -> datetime.date | None:
     return snapshot.date_of(max(0, finish_day - 1))
 
 
-def _evaluate(
+def _core_compute(
     snapshot: Snapshot,
     deal: Deal | None,
     lines: list[ResolvedLine],
-    wanted_date: datetime.date | None,
     level: str,
-    with_options: bool,
-    given: Project | None = None,
-) -> Evaluation:
-    today = snapshot.today
-    horizon = snapshot.instance.calendar.horizon_days
+    given: Project | None,
+) -> QuoteCore:
+    """The engine's confidence run for the lines, with no wanted date involved."""
     replaces = _own_engine_ids(snapshot, deal)
-    # A private copy of the free grid: concurrent requests never see each other's trials.
+    # The grid without the deal's own hold; the engine's trials on it restore it under the
+    # plan's lock, and options try their changes on copies, so cached cores share it safely.
     plan = plan_without(snapshot.firm_plan, replaces or "")
     offering_lines = [(r.sop_version, r.line.quantity) for r in lines if r.sop_version is not None]
-    notes: list[str] = []
-    project: Project | None = None
-    engine: ConfidenceAnswer | None = None
-    dates: dict[str, datetime.date | None] = dict.fromkeys(("earliest", "p50", "p80", "p95"))
-    capacity_date: datetime.date | None = today
-    bottleneck: Bottleneck | None = None
-    load: tuple[LoadWeek, ...] = ()
-    found_options: tuple[QuoteOption, ...] = ()
-    beyond = 0.0
-    by_day = None
-    if wanted_date is not None and 0 <= (wanted_date - today).days < horizon:
-        by_day = (wanted_date - today).days
-    if given is not None:
-        project = given
-    elif offering_lines:
+    project = given
+    if project is None and offering_lines:
         project = lines_to_engine(
             project_id=f"quote-{deal.pk}" if deal and deal.pk else "quote",
             lines=offering_lines,
             calendar=snapshot.instance.calendar,
-            release_date=today,
-            promised_date=wanted_date,
+            release_date=snapshot.today,
+            promised_date=None,
             state=ProjectState.COMMITTED,
             name=deal.name if deal else "quote",
             memo=snapshot.memo,
         )
-    if project is not None:
-        engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
-        deterministic = engine.deterministic
-        quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
-        dates = {
+    evidence = tuple(_evidence_of(snapshot, r.offering) for r in _unique_offerings(lines))
+    if project is None:
+        return QuoteCore(
+            None,
+            plan,
+            replaces,
+            None,
+            dict.fromkeys(("earliest", "p50", "p80", "p95")),
+            snapshot.today,
+            0.0,
+            None,
+            (),
+            evidence,
+            (),
+        )
+    engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
+    deterministic = engine.deterministic
+    quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
+    notes: tuple[str, ...] = ()
+    if quantile_day is None or deterministic.finish_day is None:
+        capacity_date = None
+        notes = ("the work does not fit inside the planning horizon at this confidence",)
+    else:
+        capacity_date = _date(snapshot, max(quantile_day, deterministic.finish_day))
+    bottleneck: Bottleneck | None = None
+    load: tuple[LoadWeek, ...] = ()
+    if deterministic.bottleneck is not None:
+        b = deterministic.bottleneck
+        bottleneck = Bottleneck(
+            role=b.role,
+            phase=b.phase,
+            delay_days=b.delay_days,
+            weeks=tuple((snapshot.date_of(max(0, w)), u) for w, u in b.weeks),
+        )
+        load = _role_load(snapshot, plan, b.role)
+    return QuoteCore(
+        project=project,
+        plan=plan,
+        replaces=replaces,
+        engine=engine,
+        dates={
             "earliest": _date(snapshot, deterministic.finish_day),
             "p50": _date(snapshot, engine.p50_day),
             "p80": _date(snapshot, engine.p80_day),
             "p95": _date(snapshot, engine.p95_day),
-        }
-        if quantile_day is None or deterministic.finish_day is None:
-            capacity_date = None
-            notes.append("the work does not fit inside the planning horizon at this confidence")
-        else:
-            capacity_date = _date(snapshot, max(quantile_day, deterministic.finish_day))
-        beyond = engine.beyond_horizon_share
-        if deterministic.bottleneck is not None:
-            b = deterministic.bottleneck
-            bottleneck = Bottleneck(
-                role=b.role,
-                phase=b.phase,
-                delay_days=b.delay_days,
-                weeks=tuple((snapshot.date_of(max(0, w)), u) for w, u in b.weeks),
-            )
-            load = _role_load(snapshot, plan, b.role)
+        },
+        capacity_date=capacity_date,
+        beyond_horizon_share=engine.beyond_horizon_share,
+        bottleneck=bottleneck,
+        load=load,
+        evidence=evidence,
+        notes=notes,
+    )
+
+
+def _evaluate(
+    snapshot: Snapshot,
+    core: QuoteCore,
+    lines: list[ResolvedLine],
+    wanted_date: datetime.date | None,
+    level: str,
+    with_options: bool,
+) -> Evaluation:
+    """The answer for one wanted date: the verdict, options when late, stock on that date."""
+    today = snapshot.today
+    horizon = snapshot.instance.calendar.horizon_days
+    notes = list(core.notes)
+    found_options: tuple[QuoteOption, ...] = ()
+    by_day = None
+    if wanted_date is not None and 0 <= (wanted_date - today).days < horizon:
+        by_day = (wanted_date - today).days
+    capacity_date = core.capacity_date
+    if core.project is not None:
         late = capacity_date is None or (wanted_date is not None and wanted_date < capacity_date)
         if with_options and late and by_day is not None:
-            found_options = _options(snapshot, plan, project, by_day)
+            found_options = _options(snapshot, core.plan, core.project, by_day)
     stock = tuple(_stock_line(snapshot, r, wanted_date) for r in lines if r.product is not None)
     promise_date = capacity_date
     for line in stock:
@@ -372,22 +445,22 @@ def _evaluate(
         wanted_date=wanted_date,
         can_promise=can_promise,
         promise_date=promise_date,
-        earliest_date=dates["earliest"],
-        p50_date=dates["p50"],
-        p80_date=dates["p80"],
-        p95_date=dates["p95"],
-        beyond_horizon_share=beyond,
-        bottleneck=bottleneck,
-        load=load,
+        earliest_date=core.dates["earliest"],
+        p50_date=core.dates["p50"],
+        p80_date=core.dates["p80"],
+        p95_date=core.dates["p95"],
+        beyond_horizon_share=core.beyond_horizon_share,
+        bottleneck=core.bottleneck,
+        load=core.load,
         options=found_options,
         stock=stock,
-        evidence=tuple(_evidence_of(snapshot, r.offering) for r in _unique_offerings(lines)),
-        samples=QUOTE_SAMPLES if engine else 0,
+        evidence=core.evidence,
+        samples=QUOTE_SAMPLES if core.engine else 0,
         seed=snapshot.ledger_version,
-        sampler_gap_days=engine.sampler_gap_days if engine else None,
+        sampler_gap_days=core.engine.sampler_gap_days if core.engine else None,
         notes=tuple(notes),
     )
-    return Evaluation(answer, project, plan, replaces, engine)
+    return Evaluation(answer, core.project, core.plan, core.replaces, core.engine)
 
 
 def _unique_offerings(lines: list[ResolvedLine]) -> list[ResolvedLine]:
