@@ -158,9 +158,7 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
     )
     runs = []
     real = selectors._core_compute
-    monkeypatch.setattr(
-        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k)
-    )
+    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k))
     assert commit(sales_rep, deal, one_site(shop), nth_working_day(5)).status == "committed"
     assert runs == []  # the plan had not moved since the quote: no second engine run
     other = deal_for(shop, sales_rep, name="second")
@@ -170,16 +168,12 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
     assert len(runs) == 1  # nothing cached for this one
 
 
-def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(
-    shop, sales_rep, monkeypatch
-):
+def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_rep, monkeypatch):
     from promisekeeper.sales import selectors
 
     runs = []
     real = selectors._core_compute
-    monkeypatch.setattr(
-        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k)
-    )
+    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k))
 
     def ask(day):
         return quote_check(
