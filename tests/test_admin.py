@@ -68,3 +68,36 @@ def test_sop_version_used_by_a_project_is_read_only_in_the_admin(client, superus
     assert 'name="_save"' not in page
     page = client.get(reverse("admin:catalog_sopphase_change", args=[unused.pk])).content.decode()
     assert 'name="_save"' in page
+
+
+def test_admin_edits_that_change_plans_bump_the_ledger_so_no_cached_answer_outlives_them(
+    client, superuser, sales_user
+):
+    from promisekeeper.catalog.models import Offering
+    from promisekeeper.organisation.selectors import ledger_version_get
+    from promisekeeper.people.models import TimeOff
+    from promisekeeper.sales.services import QuoteInputError, QuoteLine, quote_check
+
+    demo_company_create(seed=1, size="S")
+    offering = Offering.objects.filter(active=True, sop_versions__isnull=False).first()
+    line = [QuoteLine(quantity=1, offering_id=offering.pk)]
+    ask = dict(user=sales_user, customer=None, deal=None, lines=line, wanted_date=None)
+    assert quote_check(**ask).p80_date is not None  # cached: snapshot, memo and answer
+    client.force_login(superuser)
+    before = ledger_version_get()
+
+    change = reverse("admin:catalog_offering_change", args=[offering.pk])
+    response = client.post(change, {"name": offering.name, "description": "", "active": ""})
+    assert response.status_code == 302
+    assert ledger_version_get() == before + 1
+    with pytest.raises(QuoteInputError, match="no such offering on sale"):
+        quote_check(**ask)
+
+    time_off = TimeOff.objects.first()
+    response = client.post(
+        reverse("admin:people_timeoff_changelist"),
+        {"action": "delete_selected", "_selected_action": [time_off.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not TimeOff.objects.filter(pk=time_off.pk).exists()
+    assert ledger_version_get() == before + 2

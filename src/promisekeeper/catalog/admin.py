@@ -12,6 +12,7 @@ from promisekeeper.catalog.models import (
     StockReservation,
 )
 from promisekeeper.catalog.selectors import sop_version_is_used
+from promisekeeper.organisation.admin import LedgerBumpingAdmin
 
 
 class UsedSopReadOnly:
@@ -35,7 +36,7 @@ class UsedSopReadOnlyInline(UsedSopReadOnly):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin):
+class OfferingAdmin(LedgerBumpingAdmin):
     list_display = ["name", "active"]
     search_fields = ["name"]
 
@@ -47,7 +48,7 @@ class SopPhaseInline(UsedSopReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(SopVersion)
-class SopVersionAdmin(UsedSopReadOnly, admin.ModelAdmin):
+class SopVersionAdmin(UsedSopReadOnly, LedgerBumpingAdmin):
     list_display = ["offering", "version", "created_at", "created_by"]
     list_filter = ["offering"]
     inlines = [SopPhaseInline]
@@ -65,30 +66,30 @@ class SopDependencyInline(UsedSopReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(SopPhase)
-class SopPhaseAdmin(UsedSopReadOnly, admin.ModelAdmin):
+class SopPhaseAdmin(UsedSopReadOnly, LedgerBumpingAdmin):
     list_display = ["sop_version", "order", "key", "name", "kind", "role"]
     list_filter = ["kind", "role"]
     inlines = [SopPhaseCrewInline, SopDependencyInline]
 
 
 @admin.register(SopPhaseCrew)
-class SopPhaseCrewAdmin(admin.ModelAdmin):
+class SopPhaseCrewAdmin(LedgerBumpingAdmin):
     list_display = ["phase", "role", "count"]
 
 
 @admin.register(SopDependency)
-class SopDependencyAdmin(admin.ModelAdmin):
+class SopDependencyAdmin(LedgerBumpingAdmin):
     list_display = ["phase", "predecessor", "lag_days"]
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(LedgerBumpingAdmin):
     list_display = ["sku", "name", "stock_on_hand"]
     search_fields = ["sku", "name"]
 
 
 @admin.register(IncomingSupply)
-class IncomingSupplyAdmin(admin.ModelAdmin):
+class IncomingSupplyAdmin(LedgerBumpingAdmin):
     list_display = ["product", "date", "quantity"]
 
 

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
+from promisekeeper.organisation.admin import LedgerBumpingAdmin
 
 
 class ProjectPhaseInline(admin.TabularInline):
@@ -10,7 +11,7 @@ class ProjectPhaseInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(LedgerBumpingAdmin):
     list_display = ["name", "customer", "status", "release_date", "promised_date", "delivered_date"]
     list_filter = ["status", "sop_version__offering"]
     search_fields = ["name", "customer__name"]
@@ -19,14 +20,14 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProjectPhase)
-class ProjectPhaseAdmin(admin.ModelAdmin):
+class ProjectPhaseAdmin(LedgerBumpingAdmin):
     list_display = ["project", "key", "kind", "role", "effort_estimated_hours", "progress"]
     list_filter = ["kind", "role"]
     raw_id_fields = ["project", "sop_phase"]
 
 
 @admin.register(ProjectAssignment)
-class ProjectAssignmentAdmin(admin.ModelAdmin):
+class ProjectAssignmentAdmin(LedgerBumpingAdmin):
     list_display = ["project", "person", "role"]
     raw_id_fields = ["project", "person"]
 

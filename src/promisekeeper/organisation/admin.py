@@ -2,15 +2,19 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
 from promisekeeper.organisation.services import ledger_bump
 
 
 class LedgerBumpingAdmin(admin.ModelAdmin):
-    """Edits here change plans and answers (calendar, horizon, quote confidence): each one
-    bumps the ledger, so no cached snapshot or answer outlives it."""
+    """Edits here change plans and answers (people, calendars, SOPs, projects, deals, the
+    quote confidence): each one bumps the ledger, so no cached snapshot or answer outlives it.
+
+    The admin saves a form and its inlines in one transaction, so the bump in ``save_model``
+    covers inline-only edits too.
+    """
 
     def save_model(self, request: Any, obj: Model, form: Any, change: bool) -> None:
         with transaction.atomic():
@@ -20,6 +24,11 @@ class LedgerBumpingAdmin(admin.ModelAdmin):
     def delete_model(self, request: Any, obj: Model) -> None:
         with transaction.atomic():
             super().delete_model(request, obj)
+            ledger_bump()
+
+    def delete_queryset(self, request: Any, queryset: QuerySet[Any]) -> None:
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)
             ledger_bump()
 
 

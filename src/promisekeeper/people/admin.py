@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from promisekeeper.organisation.admin import LedgerBumpingAdmin
 from promisekeeper.people.models import Person, Role, Skill, Team, TimeOff
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(LedgerBumpingAdmin):
     search_fields = ["name"]
 
 
@@ -19,7 +20,7 @@ class SkillInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(LedgerBumpingAdmin):
     list_display = ["name", "email", "team", "delivery_share", "start_date", "end_date"]
     list_filter = ["team"]
     search_fields = ["name", "email"]
@@ -28,14 +29,14 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(admin.ModelAdmin):
+class SkillAdmin(LedgerBumpingAdmin):
     list_display = ["person", "role", "efficiency"]
     list_filter = ["role"]
     raw_id_fields = ["person"]
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(LedgerBumpingAdmin):
     list_display = ["person", "kind", "status", "start_date", "end_date", "hours_per_day"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["person"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from promisekeeper.organisation.admin import LedgerBumpingAdmin
 from promisekeeper.sales.models import (
     AuditEvent,
     CapacityReservation,
@@ -28,7 +29,7 @@ class DealLineInline(admin.TabularInline):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(LedgerBumpingAdmin):
     list_display = ["name", "customer", "stage", "wanted_date", "win_probability", "owner"]
     list_filter = ["stage"]
     search_fields = ["name", "customer__name"]
@@ -37,7 +38,7 @@ class DealAdmin(admin.ModelAdmin):
 
 
 @admin.register(DealLine)
-class DealLineAdmin(admin.ModelAdmin):
+class DealLineAdmin(LedgerBumpingAdmin):
     list_display = ["deal", "offering", "product", "quantity"]
     raw_id_fields = ["deal"]
 
@@ -66,7 +67,7 @@ class AuditEventAdmin(ImmutableAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(LedgerBumpingAdmin):
     list_display = ["deal", "expires_at", "active", "created_by"]
     list_filter = ["active"]
     raw_id_fields = ["deal"]
