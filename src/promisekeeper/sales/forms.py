@@ -133,12 +133,11 @@ class QuoteForm(forms.Form):
         return cleaned
 
     def _clean_lines(self) -> list[LineInput]:
-        offerings = {o.pk: o for o in Offering.objects.filter(active=True)}
-        products = {p.pk: p for p in Product.objects.all()}
         lines: list[LineInput] = []
         if len(self.rows) > MAX_LINES:
             self.add_error(None, f"Lines: at most {MAX_LINES} lines per quote.")
             return []
+        offerings, products = self._chosen_items()
         for number, row in enumerate(self.rows, start=1):
             if not row.item and not row.quantity.strip():
                 continue
@@ -170,6 +169,21 @@ class QuoteForm(forms.Form):
         if not lines and not any(row.error for row in self.rows):
             self.add_error(None, "Lines: add at least one offering or product.")
         return lines
+
+    def _chosen_items(self) -> tuple[dict[int, Offering], dict[int, Product]]:
+        """The offerings on sale and the products the rows name, read in one query each."""
+        wanted: dict[str, set[int]] = {"offering": set(), "product": set()}
+        for row in self.rows:
+            kind, _, pk = row.item.partition(":")
+            if kind in wanted and pk.isdigit():
+                wanted[kind].add(int(pk))
+        offerings: dict[int, Offering] = {}
+        products: dict[int, Product] = {}
+        if wanted["offering"]:
+            offerings = Offering.objects.filter(active=True).in_bulk(wanted["offering"])
+        if wanted["product"]:
+            products = Product.objects.in_bulk(wanted["product"])
+        return offerings, products
 
     def fingerprint(self, promised_date: datetime.date | None) -> str:
         """Stable digest of what is being promised, so a reused token with other input is refused."""

@@ -34,6 +34,7 @@ from promisekeeper.catalog.models import (
     Offering,
     Product,
     SopPhase,
+    SopVersion,
     StockReservation,
 )
 from promisekeeper.catalog.selectors import sop_version_latest
@@ -77,10 +78,12 @@ from promisekeeper.sales.selectors import (
 from promisekeeper.sales.snapshot import (
     BookedRow,
     CommittedProject,
+    Memo,
     ProjectRef,
     Snapshot,
     booked_allocations,
     delivery_project_to_engine,
+    memoised,
     portfolio_snapshot,
     project_engine_id,
     reservation_change_payload,
@@ -224,7 +227,21 @@ def _as_line(raw: Any, k: int) -> QuoteLine:
     raise QuoteInputError(f"lines[{k}]", "must be an offering or product with a quantity")
 
 
-def _resolve_lines(lines: Sequence[Any]) -> list[ResolvedLine]:
+def _offering_on_sale(pk: int, memo: Memo | None) -> tuple[Offering, SopVersion | None] | None:
+    """The active offering ``pk`` and its newest SOP version; None when not on sale.
+
+    With a snapshot's memo this is read once per snapshot lineage: offering and SOP edits
+    bump the ledger, which starts a new lineage.
+    """
+
+    def read() -> tuple[Offering, SopVersion | None] | None:
+        offering = Offering.objects.filter(pk=pk, active=True).first()
+        return None if offering is None else (offering, sop_version_latest(offering=offering))
+
+    return memoised(memo, ("offering-on-sale", pk), read)
+
+
+def _resolve_lines(lines: Sequence[Any], memo: Memo | None = None) -> list[ResolvedLine]:
     if not lines:
         raise QuoteInputError("lines", "add at least one offering or product")
     resolved = []
@@ -236,10 +253,10 @@ def _resolve_lines(lines: Sequence[Any]) -> list[ResolvedLine]:
         if (line.offering_id is None) == (line.product_id is None):
             raise QuoteInputError(f"lines[{k}]", "give either an offering or a product")
         if line.offering_id is not None:
-            offering = Offering.objects.filter(pk=line.offering_id, active=True).first()
-            if offering is None:
+            on_sale = _offering_on_sale(line.offering_id, memo)
+            if on_sale is None:
                 raise QuoteInputError(f"lines[{k}].offering_id", "no such offering on sale")
-            sop = sop_version_latest(offering=offering)
+            offering, sop = on_sale
             if sop is None:
                 raise QuoteInputError(
                     f"lines[{k}].offering_id", f"{offering.name} has no delivery process (SOP) yet"
@@ -277,10 +294,11 @@ def quote_check(
 ) -> QuoteAnswer:
     """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
     _require_quoter(user)
-    resolved = _resolve_lines(lines)
-    _check_date(wanted_date, "wanted_date")
-    holds_expire(now=timezone.now())
     snapshot = portfolio_snapshot()
+    resolved = _resolve_lines(lines, snapshot.memo)
+    _check_date(wanted_date, "wanted_date")
+    if holds_expire(now=timezone.now()):
+        snapshot = portfolio_snapshot()
     return quote_compute(
         snapshot=snapshot, deal=deal, lines=resolved, wanted_date=wanted_date
     ).answer
