@@ -74,6 +74,17 @@ def test_reshuffle_can_be_left_out() -> None:
     assert OptionKind.RESHUFFLE not in [o.kind for o in answer.options]
 
 
+def test_a_baseline_the_caller_has_gives_the_same_options() -> None:
+    plan = make_plan(
+        people=(ANA, Person("bo", {"developer": 1.0}, weekly_hours=(4, 4, 4, 4, 4, 0, 0)))
+    )
+    project = build(96.0, per_unit=24.0, quantity=4.0, max_people=2)
+    given = options(plan, project, by_day=3, baseline=earliest_finish(plan, project))
+    assert given.options == options(plan, project, by_day=3).options
+    assert [o.kind for o in given.options] == list(OptionKind)
+    assert given.options[0].feasible and given.options[0].quantity == 2.0  # 48 h at 12 h a day
+
+
 def test_twenty_percent_overtime_saves_a_day() -> None:
     option = overtime_option(make_plan(), build(48.0), by_day=4)
     assert earliest_finish(make_plan(), build(48.0)).finish_day == 8  # six working days

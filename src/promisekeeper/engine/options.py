@@ -129,6 +129,7 @@ def options(
     overtime_share: float = 0.2,
     hire_day: int | None = None,
     include_reshuffle: bool = True,
+    baseline: PromiseAnswer | None = None,
 ) -> OptionsAnswer:
     """Alternatives that would let ``project`` finish by ``by_day``, each re-checked.
 
@@ -149,6 +150,8 @@ def options(
     include_reshuffle
         Also try re-planning unstarted work (:func:`reshuffle_option`); the
         slowest option on a large plan.
+    baseline
+        ``earliest_finish(plan, project)`` when the caller already has it.
 
     Returns
     -------
@@ -180,11 +183,11 @@ def options(
     _check_by_day(plan, by_day)
     _check_share(overtime_share)
     hire_day = _hire_day(plan, hire_day)
-    baseline = earliest_finish(plan, project)
+    baseline = baseline if baseline is not None else earliest_finish(plan, project)
     if _meets(baseline.finish_day, by_day):
         return OptionsAnswer(project.id, by_day, baseline, True, ())
     found = [
-        largest_scope(plan, project, by_day),
+        largest_scope(plan, project, by_day, full=baseline),
         overtime_option(plan, project, by_day, share=overtime_share),
         hire_option(plan, project, by_day, hire_day=hire_day, baseline=baseline),
     ]
@@ -226,11 +229,14 @@ def with_quantity(project: Project, quantity: float) -> Project:
     return replace(project, phases=tuple(phases), quantity=float(quantity))
 
 
-def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
+def largest_scope(
+    plan: Plan, project: Project, by_day: int, *, full: PromiseAnswer | None = None
+) -> Option:
     """The largest quantity of ``project`` that finishes by ``by_day``.
 
-    The full quantity is tried first, then whole quantities below it down to
-    1 by binary search (see :func:`with_quantity`). Every quantity is checked
+    The full quantity is tried first (``full`` is its earliest finish when the
+    caller has it), then whole quantities below it down to 1 by binary search
+    (see :func:`with_quantity`). Every quantity is checked
     by placing the project; the search assumes that less work never finishes
     later, which holds for chains of phases (greedy placement of parallel
     phases could in rare cases break it; the answer is still a checked one).
@@ -252,12 +258,12 @@ def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
     (True, 3.0, 3)
     """
     _check_by_day(plan, by_day)
-    full = earliest_finish(plan, project).finish_day
-    if _meets(full, by_day):
+    full_finish = (full if full is not None else earliest_finish(plan, project)).finish_day
+    if _meets(full_finish, by_day):
         return Option(
             OptionKind.SMALLER_SCOPE,
             True,
-            full,
+            full_finish,
             f"the full quantity ({project.quantity:g}) finishes by day {by_day}",
             quantity=float(project.quantity),
         )
@@ -266,14 +272,14 @@ def largest_scope(plan: Plan, project: Project, by_day: int) -> Option:
         return Option(
             OptionKind.SMALLER_SCOPE,
             False,
-            full,
+            full_finish,
             "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)",
         )
     if top < 1:
         return Option(
             OptionKind.SMALLER_SCOPE,
             False,
-            full,
+            full_finish,
             f"the quantity ({project.quantity:g}) cannot shrink to a smaller whole number",
         )
     ctx = plan_context(plan)

@@ -425,7 +425,7 @@ def _evaluate(
     if core.project is not None:
         late = capacity_date is None or (wanted_date is not None and wanted_date < capacity_date)
         if with_options and late and by_day is not None:
-            found_options = _options(snapshot, core.plan, core.project, by_day)
+            found_options = _options(snapshot, core, by_day)
     stock = tuple(_stock_line(snapshot, r, wanted_date) for r in lines if r.product is not None)
     promise_date = capacity_date
     for line in stock:
@@ -500,14 +500,15 @@ def _role_load(snapshot: Snapshot, plan: Plan, role: str) -> tuple[LoadWeek, ...
     return tuple(weeks)
 
 
-def _options(
-    snapshot: Snapshot, plan: Plan, project: Project, by_day: int
-) -> tuple[QuoteOption, ...]:
+def _options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[QuoteOption, ...]:
+    plan = core.plan
+    assert core.project is not None and core.engine is not None
     answer = engine_options(
         plan,
-        project,
+        core.project,
         by_day,
         include_reshuffle=len(plan.instance.projects) <= RESHUFFLE_MAX_PROJECTS,
+        baseline=core.engine.deterministic,
     )
     names = {p.id: p.name or p.id for p in plan.instance.projects}
     found = []
