@@ -2,7 +2,7 @@ import datetime
 
 from django.template import Context, Template
 
-from promisekeeper.sales.templatetags.quote_format import day, day_month, percent, whole
+from promisekeeper.sales.templatetags.quote_format import day, day_month, iso_date, percent, whole
 
 
 def test_dates_read_as_day_month_year_and_nothing_for_no_date():
@@ -21,3 +21,8 @@ def test_a_missing_value_falls_back_to_the_templates_default():
     template = Template('{% load quote_format %}{{ d|day|default:"beyond horizon" }}')
     assert template.render(Context({"d": None})) == "beyond horizon"
     assert template.render(Context({"d": datetime.date(2027, 1, 4)})) == "4 Jan 2027"
+
+
+def test_a_date_inputs_value_is_iso_for_a_date_and_as_typed_otherwise():
+    assert iso_date(datetime.date(2027, 3, 1)) == "2027-03-01"
+    assert iso_date("2027-3-1x") == "2027-3-1x" and iso_date(None) == ""

@@ -43,3 +43,13 @@ def percent(share: float | None) -> str:
     if share is None:
         return ""
     return f"{share * 100:.0f}"
+
+
+@register.filter
+def iso_date(value: datetime.date | str | None) -> str:
+    """A date field's value for ``<input type="date">``: ISO for a date, as typed otherwise."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
