@@ -311,3 +311,31 @@ def test_negative_quantity_is_invalid() -> None:
     with pytest.raises(InvalidInput) as error:
         with_quantity(build(40.0), -1)
     assert error.value.field == "quantity"
+
+
+def test_a_context_grown_by_one_person_matches_one_built_from_scratch() -> None:
+    from dataclasses import replace as dc_replace
+
+    import numpy as np
+
+    from promisekeeper.engine.capacity import person_capacity
+    from promisekeeper.engine.placement import Context
+
+    plan = make_plan(people=(ANA, Person("cy", {"developer": 0.5, "tester": 1.0})))
+    ctx = Context(plan.instance, plan.capacity)
+    hire = Person("hire", {"tester": 0.8}, start_day=10)
+    row = person_capacity(hire, plan.instance.calendar, ctx.working)
+    grown = ctx.with_person(hire, row)
+    fresh = Context(
+        dc_replace(plan.instance, people=(*plan.instance.people, hire)),
+        np.vstack([plan.capacity, row]),
+    )
+    assert grown.instance == fresh.instance
+    assert np.array_equal(grown.capacity, fresh.capacity)
+    assert np.array_equal(grown.efficiency, fresh.efficiency)
+    assert np.array_equal(grown.role_count, fresh.role_count)
+    for mine, theirs in zip(grown.pools, fresh.pools, strict=True):
+        assert np.array_equal(mine.people, theirs.people)
+        assert np.array_equal(mine.efficiency, theirs.efficiency)
+        assert np.array_equal(mine.primary, theirs.primary)
+    assert len(ctx.instance.people) == 2 and ctx.capacity.shape[0] == 2  # unchanged

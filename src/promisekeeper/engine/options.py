@@ -45,6 +45,7 @@ from promisekeeper.engine.promise import (
     can_deliver_by,
     earliest_finish,
     free_grid,
+    new_project_order,
     plan_context,
 )
 
@@ -358,7 +359,7 @@ def overtime_placement(
     The hours a person-day gets beyond that grid are the overtime an approval grants.
     """
     _check_share(share, "share")
-    earliest_finish(plan, project)  # validates the project
+    new_project_order(plan, project)  # validates the project
     ctx = plan_context(plan)
     rows = ctx.people_able(project_roles(project))
     regular = free_grid(plan)
@@ -426,8 +427,7 @@ def hire_option(
     hire = _new_person(plan, role, hire_day)
     ctx = plan_context(plan)
     row = person_capacity(hire, instance.calendar, ctx.working)
-    bigger = replace(instance, people=(*instance.people, hire))
-    grown = Context(bigger, np.vstack([plan.capacity, row]))
+    grown = ctx.with_person(hire, row)
     placed = place_project(grown, np.vstack([free_grid(plan), row]), project, NEW_PROJECT)
     finish = _finish(project, placed)
     hours = float(placed.allocations.hours[placed.allocations.person == len(instance.people)].sum())

@@ -8,14 +8,22 @@ place; the caller undoes a placement with :func:`release`.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from promisekeeper.engine.capacity import capacity_matrix, efficiency_matrix, working_day_mask
-from promisekeeper.engine.model import EffortPhase, FixedPhase, Instance, Project, topological_order
+from promisekeeper.engine.model import (
+    EffortPhase,
+    FixedPhase,
+    Instance,
+    Person,
+    Project,
+    topological_order,
+)
 from promisekeeper.engine.plan import Allocations, PhaseTiming
 
 _EPS = 1e-9
@@ -42,20 +50,39 @@ class Context:
         self.instance = instance
         self.horizon = instance.calendar.horizon_days
         self.capacity = capacity_matrix(instance) if capacity is None else capacity
-        self.efficiency = efficiency_matrix(instance)
         self.role_index = {role: k for k, role in enumerate(instance.roles)}
         self.working = working_day_mask(instance.calendar)
         self.working_days = np.flatnonzero(self.working)
-        best = self.efficiency.max(axis=1) if self.efficiency.size else np.zeros(0)
-        self.pools: list[RolePool] = []
-        for k in range(len(instance.roles)):
-            people = np.flatnonzero(self.efficiency[:, k] > 0)
-            eff = self.efficiency[people, k]
-            self.pools.append(RolePool(people, eff, eff >= best[people] - _EPS))
-        self.role_count = (self.efficiency > 0).sum(axis=1)
         self.project_index = {p.id: i for i, p in enumerate(instance.projects)}
         self._orders: dict[int, list[int]] = dict(enumerate(orders)) if orders else {}
         self.lock = threading.Lock()
+        self._set_efficiency(efficiency_matrix(instance))
+
+    def _set_efficiency(self, efficiency: np.ndarray) -> None:
+        self.efficiency = efficiency
+        best = efficiency.max(axis=1) if efficiency.size else np.zeros(0)
+        self.pools: list[RolePool] = []
+        for k in range(len(self.instance.roles)):
+            people = np.flatnonzero(efficiency[:, k] > 0)
+            eff = efficiency[people, k]
+            self.pools.append(RolePool(people, eff, eff >= best[people] - _EPS))
+        self.role_count = (efficiency > 0).sum(axis=1)
+
+    def with_person(self, person: Person, capacity_row: np.ndarray) -> Context:
+        """This context with ``person`` added as the last row (a what-if hire).
+
+        Calendar, role and project lookups are shared; only the people-shaped ones grow.
+        """
+        grown = copy.copy(self)
+        grown.instance = replace(self.instance, people=(*self.instance.people, person))
+        grown.capacity = np.vstack([self.capacity, capacity_row])
+        row = np.zeros((1, len(self.instance.roles)))
+        for role, efficiency in person.skills.items():
+            row[0, self.role_index[role]] = efficiency
+        grown._orders = dict(self._orders)
+        grown.lock = threading.Lock()
+        grown._set_efficiency(np.vstack([self.efficiency, row]))
+        return grown
 
     def people_able(self, roles: Iterable[str]) -> np.ndarray:
         """Rows of the people who can do any of ``roles`` (cross-trained included)."""

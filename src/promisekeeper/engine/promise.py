@@ -133,8 +133,8 @@ def free_grid(plan: Plan) -> np.ndarray:
         return plan.free.copy()
 
 
-def _validate_new(plan: Plan, project: Project) -> list[int]:
-    """Check a new project against the plan; returns its phase order."""
+def new_project_order(plan: Plan, project: Project) -> list[int]:
+    """Check a new project against the plan (raising ``InvalidInput``); returns its phase order."""
     instance = plan.instance
     order = validate_project(project, instance.calendar, frozenset(instance.roles), "project")
     if project.id in plan.projects:
@@ -148,7 +148,7 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     The answer names the bottleneck: the phase that lost the most days to
     booked capacity, its role, and that role's load in the weeks concerned.
     """
-    order = _validate_new(plan, project)
+    order = new_project_order(plan, project)
     ctx = plan_context(plan)
     undo: Undo = []
     with ctx.lock:
