@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import http.client
+import json
 import os
 import random
 import re
@@ -44,7 +45,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 sys.path[:0] = [str(REPO_DIR), str(BENCH_DIR), str(REPO_DIR / "src")]
 
-from common import summary_ms, target, write_result  # noqa: E402
+from common import RESULTS_DIR, summary_ms, target, write_result  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only: the server binds here and the clients connect here
 VENV_BIN = Path(sys.executable).parent
@@ -284,24 +285,10 @@ def sequential_quotes(
 # --- main ----------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", default="M", choices=["S", "M", "L"])
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--quotes", type=int, default=800, help="quote requests in total")
-    parser.add_argument("--commits", type=int, default=200, help="deals to commit at most")
-    parser.add_argument("--seconds", type=float, default=90.0, help="time bound per phase")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output", default="http_quote")
-    args = parser.parse_args(argv)
-
-    from rich.console import Console
-    from rich.table import Table
-
+def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
+    """One full measurement on a fresh cluster: the result document without machine info."""
     from tests.postgres import cluster_start
 
-    console = Console()
     cluster = cluster_start()
     data_dir = tempfile.mkdtemp(prefix="pk-bench-http-")
     server: subprocess.Popen[bytes] | None = None
@@ -498,6 +485,78 @@ def main(argv: list[str] | None = None) -> int:
             target("over-committed person-days", float(len(over) + stock_over), 0, "", area="http"),
         ],
     }
+    console.print(
+        f"single-client quotes: {single_summary}; "
+        f"quotes: {quote_summary} statuses {quote_status}; commits: {commit_summary} "
+        f"outcomes {outcomes}; {committed} committed responses, {len(sent)} keys sent, "
+        f"{new_promises} promises; backstop {payload['backstop']}"
+    )
+    return payload
+
+
+def _measure_in_child(args: argparse.Namespace, run: int, console: Any) -> dict[str, Any]:
+    """One run in a fresh interpreter (Django is set up once per process, per database)."""
+    console.print(f"run {run + 1} of {args.runs}")
+    output = f"{args.output}.run{run + 1}"
+    options = ("size", "workers", "clients", "quotes", "commits", "seconds", "seed")
+    command = [sys.executable, __file__, "--runs", "1", "--output", output]
+    for name in options:
+        command += [f"--{name}", str(getattr(args, name))]
+    subprocess.run(command, check=True, cwd=REPO_DIR)
+    path = RESULTS_DIR / f"{output}.json"
+    document: dict[str, Any] = json.loads(path.read_text())
+    path.unlink()
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", default="M", choices=["S", "M", "L"])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--quotes", type=int, default=800, help="quote requests in total")
+    parser.add_argument("--commits", type=int, default=200, help="deals to commit at most")
+    parser.add_argument("--seconds", type=float, default=90.0, help="time bound per phase")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--output", default="http_quote")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="measure this many times, each on a fresh cluster; the median run is reported",
+    )
+    args = parser.parse_args(argv)
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if args.runs == 1:
+        runs = [measure(args, console)]
+    else:
+        runs = [_measure_in_child(args, run, console) for run in range(args.runs)]
+    # This machine's speed drifts from run to run; report the median run and show them all.
+    runs.sort(key=lambda r: r["quote"].get("p95_ms") or float("inf"))
+    payload = runs[len(runs) // 2]
+    payload["runs"] = [
+        {
+            "quote_p95_ms": r["quote"].get("p95_ms"),
+            "quote_single_client_p95_ms": r["quote_single_client"].get("p95_ms"),
+            "quotes_per_s": r["quote"]["per_s"],
+            "commits_per_s": r["commit"]["per_s"],
+            "overcommitted": r["backstop"]["overcommitted_person_days"]
+            + r["backstop"]["overcommitted_products"],
+        }
+        for r in runs
+    ]
+    payload["notes"] = [
+        f"{len(runs)} runs, each on a fresh cluster: the targets table is the median run by "
+        "16-client quote p95, `runs` lists them all and the over-commitment row is the worst run."
+    ]
+    worst = max(r["overcommitted"] for r in payload["runs"])
+    for row in payload["targets"]:
+        if row["metric"] == "over-committed person-days" and worst > (row["measured"] or 0):
+            row["measured"], row["met"] = float(worst), False
     path = write_result(args.output, payload)
 
     table = Table(
@@ -514,12 +573,8 @@ def main(argv: list[str] | None = None) -> int:
             {True: "yes", False: "no", None: "—"}[row["met"]],
         )
     console.print(table)
-    console.print(
-        f"single-client quotes: {single_summary}; "
-        f"quotes: {quote_summary} statuses {quote_status}; commits: {commit_summary} "
-        f"outcomes {outcomes}; {committed} committed responses, {len(sent)} keys sent, "
-        f"{new_promises} promises; backstop {payload['backstop']}"
-    )
+    for run in payload["runs"]:
+        console.print(f"run: {run}")
     console.print(f"wrote {path}")
     return 0
 

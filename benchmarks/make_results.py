@@ -184,6 +184,8 @@ def generic_sections(doc: dict[str, Any], *, with_scalars: bool = True) -> list[
                 columns += [c for c in record if c not in columns]
             lines += [f"**{key}:**", ""]
             lines += table(columns, [[r.get(c) for c in columns] for r in value])
+        elif key == "notes" and isinstance(value, list):
+            lines += [f"- {note}" for note in value] + [""]
         elif key in ("settings", "params") and isinstance(value, dict):
             lines += [f"_{key.capitalize()}: {fmt(value)}._", ""]
         elif (
