@@ -159,6 +159,9 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The model backend, loading a session's user with its role groups in one query.
+AUTHENTICATION_BACKENDS = ["promisekeeper.organisation.auth.RoleAwareBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

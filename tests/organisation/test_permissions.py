@@ -45,3 +45,25 @@ def test_migrate_gives_the_groups_their_permissions():
     operations = Group.objects.get(name="operations")
     assert operations.permissions.filter(codename="change_project").exists()
     assert not operations.permissions.filter(codename="add_deal").exists()
+
+
+def test_a_session_user_arrives_with_its_role_groups_in_one_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from promisekeeper.organisation.auth import RoleAwareBackend
+    from promisekeeper.organisation.permissions import can_quote, is_admin, is_operations, is_sales
+
+    user = _staff_in("operations")
+    with CaptureQueriesContext(connection) as queries:
+        loaded = RoleAwareBackend().get_user(user.pk)
+        roles = (is_sales(loaded), is_operations(loaded), is_admin(loaded), can_quote(loaded))
+    assert roles == (False, True, False, True)
+    assert len(queries.captured_queries) == 1
+
+    user.groups.clear()
+    assert not is_operations(RoleAwareBackend().get_user(user.pk))  # read afresh each request
+    user.is_active = False
+    user.save()
+    assert RoleAwareBackend().get_user(user.pk) is None
+    assert RoleAwareBackend().get_user(999_999) is None

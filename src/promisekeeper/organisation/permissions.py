@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 SALES = "sales"
@@ -21,13 +23,21 @@ def _in_group(user: AnyUser, group: str) -> bool:
 
 
 def _group_names(user: User) -> frozenset[str]:
-    """The user's group names, read once per user object (one request: a view and its
-    template ask several times)."""
+    """The user's role groups, read once per user object (one request: a view and its
+    template ask several times; a session's user arrives with them, see ``auth``)."""
     cached: frozenset[str] | None = getattr(user, "_promisekeeper_groups", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user._promisekeeper_groups = cached  # type: ignore[attr-defined]
+        cached = remember_group_names(
+            user, user.groups.filter(name__in=GROUPS).values_list("name", flat=True)
+        )
     return cached
+
+
+def remember_group_names(user: User, names: Iterable[str]) -> frozenset[str]:
+    """Keep ``user``'s role group names on the object for the rest of the request."""
+    remembered = frozenset(names)
+    user._promisekeeper_groups = remembered  # type: ignore[attr-defined]
+    return remembered
 
 
 def is_sales(user: AnyUser) -> bool:
