@@ -350,6 +350,27 @@ def test_hold_keeps_capacity_from_other_quotes_until_it_expires(shop, sales_rep)
     assert AuditEvent.objects.filter(action="hold.expired", deal=held).count() == 1
 
 
+def test_one_query_reads_the_ledger_version_and_whether_a_hold_is_due(shop, sales_rep):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from promisekeeper.organisation.models import Ledger
+    from promisekeeper.sales.selectors import ledger_version_and_holds_due
+
+    now = timezone.now()
+    hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="a"), days=1)
+    version = ledger_version_get()
+    assert ledger_version_and_holds_due(now=now) == (version, False)
+    with CaptureQueriesContext(connection) as queries:
+        assert ledger_version_and_holds_due(now=now + datetime.timedelta(days=2)) == (
+            version,
+            True,
+        )
+    assert len(queries.captured_queries) == 1
+    Ledger.objects.all().delete()  # before the first capacity write there is no ledger row
+    assert ledger_version_and_holds_due(now=now + datetime.timedelta(days=2)) == (0, True)
+
+
 def test_holds_expire_counts_only_expired_holds(shop, sales_rep):
     hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="a"), days=1)
     hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="b"), days=5)

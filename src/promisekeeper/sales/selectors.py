@@ -18,7 +18,7 @@ from statistics import median
 from typing import Any
 
 import numpy as np
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
 from promisekeeper.catalog.models import (
     IncomingSupply,
@@ -34,9 +34,9 @@ from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.options import options as engine_options
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import plan_context
-from promisekeeper.organisation.models import QuoteConfidence
+from promisekeeper.organisation.models import Ledger, QuoteConfidence
 from promisekeeper.organisation.selectors import organisation_settings_get
-from promisekeeper.sales.models import AuditEvent, Deal, Notification, Promise
+from promisekeeper.sales.models import AuditEvent, Deal, Hold, Notification, Promise
 from promisekeeper.sales.snapshot import (
     Snapshot,
     deal_engine_id,
@@ -51,6 +51,19 @@ QUOTE_SAMPLES = 1000
 QUANTILE = {QuoteConfidence.P50: 0.5, QuoteConfidence.P80: 0.8, QuoteConfidence.P95: 0.95}
 LOAD_WEEKS = 12
 RESHUFFLE_MAX_PROJECTS = 300
+
+
+def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
+    """The capacity ledger version, and whether an active hold has expired by ``now``.
+
+    One query: a quote needs both before it answers, and each round trip counts under load.
+    """
+    due = Hold.objects.filter(active=True, expires_at__lte=now)
+    row = Ledger.objects.annotate(holds_due=Exists(due)).values_list("version", "holds_due")
+    first = row.order_by("pk").first()
+    if first is None:
+        return 0, due.exists()
+    return int(first[0]), bool(first[1])
 
 
 def deal_list_open() -> QuerySet[Deal]:

@@ -72,6 +72,7 @@ from promisekeeper.sales.selectors import (
     QuoteAnswer,
     QuoteLine,
     ResolvedLine,
+    ledger_version_and_holds_due,
     product_atp,
     quote_compute,
 )
@@ -294,10 +295,12 @@ def quote_check(
 ) -> QuoteAnswer:
     """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
     _require_quoter(user)
-    snapshot = portfolio_snapshot()
+    now = timezone.now()
+    version, holds_due = ledger_version_and_holds_due(now=now)
+    snapshot = portfolio_snapshot(ledger_version=version)
     resolved = _resolve_lines(lines, snapshot.memo)
     _check_date(wanted_date, "wanted_date")
-    if holds_expire(now=timezone.now()):
+    if holds_due and holds_expire(now=now):
         snapshot = portfolio_snapshot()
     return quote_compute(
         snapshot=snapshot, deal=deal, lines=resolved, wanted_date=wanted_date

@@ -172,7 +172,8 @@ def portfolio_snapshot(
 ) -> Snapshot:
     """The current snapshot, from cache when the ledger has not moved since it was built.
 
-    ``ledger_version`` is the version a caller holding the ledger lock has just read.
+    ``ledger_version`` is a version the caller has just read (under the ledger lock, for a
+    commit).
     """
     from django.db import connection
 
