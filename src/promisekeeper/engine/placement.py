@@ -76,11 +76,9 @@ class Context:
         grown = copy.copy(self)
         grown.instance = replace(self.instance, people=(*self.instance.people, person))
         grown.capacity = np.vstack([self.capacity, capacity_row])
-        row = np.zeros((1, len(self.instance.roles)))
-        for role, efficiency in person.skills.items():
-            row[0, self.role_index[role]] = efficiency
         grown._orders = dict(self._orders)
         grown.lock = threading.Lock()
+        row = efficiency_matrix(replace(self.instance, people=(person,)))
         grown._set_efficiency(np.vstack([self.efficiency, row]))
         return grown
 
