@@ -12,10 +12,11 @@ import math
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from statistics import median
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from django.db.models import Exists, QuerySet
@@ -51,6 +52,12 @@ QUOTE_SAMPLES = 1000
 QUANTILE = {QuoteConfidence.P50: 0.5, QuoteConfidence.P80: 0.8, QuoteConfidence.P95: 0.95}
 LOAD_WEEKS = 12
 RESHUFFLE_MAX_PROJECTS = 300
+T = TypeVar("T")
+
+
+def holds_due(*, now: datetime.datetime) -> QuerySet[Hold]:
+    """Active holds that have expired by ``now`` and are waiting to be released."""
+    return Hold.objects.filter(active=True, expires_at__lte=now)
 
 
 def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
@@ -58,7 +65,7 @@ def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
 
     One query: a quote needs both before it answers, and each round trip counts under load.
     """
-    due = Hold.objects.filter(active=True, expires_at__lte=now)
+    due = holds_due(now=now)
     row = Ledger.objects.annotate(holds_due=Exists(due)).values_list("version", "holds_due")
     first = row.order_by("pk").first()
     if first is None:
@@ -259,7 +266,7 @@ _cache: OrderedDict[tuple[Any, ...], tuple[Snapshot, Any]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def _cached(snapshot: Snapshot, keys: list[tuple[Any, ...]], compute: Any) -> Any:
+def _cached(snapshot: Snapshot, keys: list[tuple[Any, ...]], compute: Callable[[], T]) -> T:
     """The first of ``keys`` computed on this very snapshot, else ``compute()`` stored under
     ``keys[0]``. Keys carry the ledger version; the identity check keeps a rebuilt snapshot
     of the same version from reusing answers computed on another object's grid."""
@@ -268,7 +275,8 @@ def _cached(snapshot: Snapshot, keys: list[tuple[Any, ...]], compute: Any) -> An
             hit = _cache.get(key)
             if hit is not None and hit[0] is snapshot:
                 _cache.move_to_end(key)
-                return hit[1]
+                cached: T = hit[1]
+                return cached
     value = compute()
     with _cache_lock:
         _cache[keys[0]] = (snapshot, value)
@@ -315,8 +323,7 @@ def quote_compute(
         )
         return _evaluate(snapshot, core, lines, wanted_date, level, with_options)
 
-    evaluation: Evaluation = _cached(snapshot, keys, answer)
-    return evaluation
+    return _cached(snapshot, keys, answer)
 
 
 def _own_engine_ids(snapshot: Snapshot, deal: Deal | None) -> str | None:
@@ -364,19 +371,19 @@ def _core_compute(
             memo=snapshot.memo,
         )
     evidence = tuple(_evidence_of(snapshot, r.offering) for r in _unique_offerings(lines))
-    if project is None:
+    if project is None:  # products only: no work to place
         return QuoteCore(
-            None,
-            plan,
-            replaces,
-            None,
-            dict.fromkeys(("earliest", "p50", "p80", "p95")),
-            snapshot.today,
-            0.0,
-            None,
-            (),
-            evidence,
-            (),
+            project=None,
+            plan=plan,
+            replaces=replaces,
+            engine=None,
+            dates=dict.fromkeys(("earliest", "p50", "p80", "p95")),
+            capacity_date=snapshot.today,
+            beyond_horizon_share=0.0,
+            bottleneck=None,
+            load=(),
+            evidence=evidence,
+            notes=(),
         )
     engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
     deterministic = engine.deterministic

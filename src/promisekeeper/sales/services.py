@@ -72,6 +72,7 @@ from promisekeeper.sales.selectors import (
     QuoteAnswer,
     QuoteLine,
     ResolvedLine,
+    holds_due,
     ledger_version_and_holds_due,
     product_atp,
     quote_compute,
@@ -383,17 +384,14 @@ def hold_place(*, user: User, deal: Deal, days: int = 7) -> Hold:
 
 def holds_expire(*, now: datetime.datetime) -> int:
     """Release every hold that has expired by ``now``; returns how many. Safe to call often."""
-    if not Hold.objects.filter(active=True, expires_at__lte=now).exists():
+    if not holds_due(now=now).exists():
         return 0
 
     def expire() -> int:
         with transaction.atomic(durable=True):
             _ledger_lock()
             expired = list(
-                Hold.objects.select_for_update()
-                .filter(active=True, expires_at__lte=now)
-                .select_related("deal")
-                .order_by("pk")
+                holds_due(now=now).select_for_update().select_related("deal").order_by("pk")
             )
             if not expired:
                 return 0
