@@ -67,6 +67,14 @@ def item_choices() -> list[tuple[str, Any]]:
     return [("", "— choose —"), ("Offerings", offerings), ("Products", products)]
 
 
+def _item_ref(item: str) -> tuple[str, int] | None:
+    """``"offering:3"`` -> ``("offering", 3)``; None for anything that names no item."""
+    kind, _, pk = item.partition(":")
+    if kind in ("offering", "product") and pk.isdigit():
+        return kind, int(pk)
+    return None
+
+
 @dataclass
 class LineRow:
     """A line as typed, with its error, for re-rendering the rows."""
@@ -141,12 +149,11 @@ class QuoteForm(forms.Form):
         for number, row in enumerate(self.rows, start=1):
             if not row.item and not row.quantity.strip():
                 continue
-            kind, _, pk = row.item.partition(":")
+            ref = _item_ref(row.item)
             chosen: Offering | Product | None = None
-            if pk.isdigit():
-                chosen = (
-                    offerings if kind == "offering" else products if kind == "product" else {}
-                ).get(int(pk))
+            if ref is not None:
+                kind, pk = ref
+                chosen = (offerings if kind == "offering" else products).get(pk)
             if chosen is None:
                 row.error = f"Line {number} item: choose an offering or a product."
                 self.add_error(None, row.error)
@@ -173,10 +180,9 @@ class QuoteForm(forms.Form):
     def _chosen_items(self) -> tuple[dict[int, Offering], dict[int, Product]]:
         """The offerings on sale and the products the rows name, read in one query each."""
         wanted: dict[str, set[int]] = {"offering": set(), "product": set()}
-        for row in self.rows:
-            kind, _, pk = row.item.partition(":")
-            if kind in wanted and pk.isdigit():
-                wanted[kind].add(int(pk))
+        for ref in map(_item_ref, (row.item for row in self.rows)):
+            if ref is not None:
+                wanted[ref[0]].add(ref[1])
         offerings: dict[int, Offering] = {}
         products: dict[int, Product] = {}
         if wanted["offering"]:
