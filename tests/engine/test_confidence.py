@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promisekeeper.engine.confidence import confidence
+from promisekeeper.engine.confidence import confidence, confidence_reanchored
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import (
     Calendar,
@@ -310,3 +310,61 @@ def test_confidence_leaves_the_plan_untouched() -> None:
     before = plan.free.copy()
     confidence(plan, build(40.0, 20.0, 80.0))
     assert (plan.free == before).all()
+
+
+def test_reanchoring_on_the_same_placement_changes_nothing() -> None:
+    plan = make_plan()
+    answer = confidence(plan, build(40.0, 30.0, 80.0), samples=300, seed=2)
+    again = confidence_reanchored(
+        answer, answer.deterministic, project=build(40.0, 30.0, 80.0), horizon=120
+    )
+    assert again == answer
+
+
+def test_reanchoring_after_other_work_took_hours_shifts_every_quantile_by_the_exact_delay() -> (
+    None
+):
+    new = build(40.0, 30.0, 80.0)
+    answer = confidence(make_plan(), new, samples=300, seed=2)
+    busier = make_plan(projects=(Project("other", (EffortPhase("x", "developer", 24.0),)),))
+    placed = earliest_finish(busier, new)
+    moved = confidence_reanchored(answer, placed, project=new, horizon=120)
+    assert moved is not None and answer.deterministic.finish_day is not None
+    delay = placed.finish_day - answer.deterministic.finish_day
+    assert delay > 0
+    assert (moved.p50_day, moved.p80_day, moved.p95_day) == tuple(
+        day + delay for day in (answer.p50_day, answer.p80_day, answer.p95_day)
+    )
+    assert moved.deterministic is placed
+    assert moved.finish_days == tuple(day + delay for day in answer.finish_days)
+
+
+def test_reanchoring_counts_samples_pushed_past_the_horizon_and_needs_a_finish() -> None:
+    new = Project("new", (EffortPhase("build", "developer", 40.0, effort_high=400.0),))
+    answer = confidence(make_plan(horizon_days=60), new, samples=200, seed=1)
+    late = earliest_finish(
+        make_plan(
+            projects=(Project("other", (EffortPhase("x", "developer", 200.0),)),),
+            horizon_days=60,
+        ),
+        new,
+    )
+    moved = confidence_reanchored(answer, late, project=new, horizon=60)
+    assert moved is not None
+    assert moved.beyond_horizon > answer.beyond_horizon
+    assert len(moved.finish_days) + moved.beyond_horizon == 200
+    assert all(day <= 60 for day in moved.finish_days)
+    away = make_plan(
+        people=(Person("ana", {"developer": 1.0}, time_off=(TimeOff(0, 60),)),), horizon_days=60
+    )
+    nowhere = earliest_finish(away, new)
+    assert nowhere.finish_day is None
+    assert confidence_reanchored(answer, nowhere, project=new, horizon=60) is None
+
+
+def test_reanchoring_refuses_a_placement_of_another_project() -> None:
+    plan = make_plan()
+    answer = confidence(plan, build(40.0), samples=10)
+    other = Project("other", (EffortPhase("x", "developer", 8.0),))
+    with pytest.raises(InvalidInput, match="deterministic"):
+        confidence_reanchored(answer, earliest_finish(plan, other), project=other, horizon=120)

@@ -250,6 +250,42 @@ def confidence(
     )
 
 
+def confidence_reanchored(
+    answer: ConfidenceAnswer, deterministic: PromiseAnswer, *, project: Project, horizon: int
+) -> ConfidenceAnswer | None:
+    """``answer``'s distribution moved onto a new exact placement of the same project.
+
+    Every sample's finish shifts by the days the deterministic finish moved, so the margins
+    of P50/P80/P95 over the exact finish stay those the Monte Carlo run measured. This is
+    the cheap re-check for a plan that changed a little since the run (a promise commit
+    re-places its work exactly under the capacity lock and keeps the quote's margins).
+    Samples shifted past ``horizon`` count as beyond it. ``None`` when either exact finish
+    lies beyond the horizon: then there is nothing to anchor to.
+    """
+    if not answer.project_id == deterministic.project_id == project.id:
+        raise InvalidInput("deterministic", "must place the project the answer is about")
+    before, after = answer.deterministic.finish_day, deterministic.finish_day
+    if before is None or after is None:
+        return None
+    shift = after - before
+    moved = [day + shift for day in answer.finish_days]
+    inside = tuple(day for day in moved if day <= horizon)
+    return replace(
+        answer,
+        p50_day=_quantile(inside, answer.samples, 0.5),
+        p80_day=_quantile(inside, answer.samples, 0.8),
+        p95_day=_quantile(inside, answer.samples, 0.95),
+        finish_days=inside,
+        beyond_horizon=answer.samples - len(inside),
+        on_time_probability=(
+            None
+            if project.promised_day is None
+            else _probability_by(inside, answer.samples, project.promised_day)
+        ),
+        deterministic=deterministic,
+    )
+
+
 def _validate_calibration(
     plan: Plan, project: Project, calibration: Mapping[str, Sequence[float]] | None
 ) -> dict[str, np.ndarray]:
