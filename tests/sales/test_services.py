@@ -192,7 +192,7 @@ def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_
     # Once the plan moves, the same lines are worked out again.
     commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(40))
     ask(40)
-    assert len(runs) == 3  # the commit's re-check and the new quote
+    assert len(runs) == 3  # the commit's own quote and the new quote
 
 
 def test_quote_evidence_summarises_delivered_projects_of_the_offering(shop, sales_rep):
@@ -266,6 +266,33 @@ def test_commit_writes_promise_project_reservations_and_one_audit_event(shop, sa
     assert ledger_version_get() == version + 1
 
 
+def test_long_bookings_are_written_in_statements_the_database_accepts(shop, sales_rep):
+    from promisekeeper.sales.services import (
+        RESERVATION_COLUMNS,
+        _rows_insert,
+        person_day_load_add,
+    )
+
+    promise = commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
+    project = Project.objects.get()
+    booked = CapacityReservation.objects.count()
+    start = timezone.localdate() + datetime.timedelta(days=200)  # after the promise's days
+    days = [start + datetime.timedelta(days=k) for k in range(300)]  # SQLite: 999 parameters
+    loads = [(shop.person.pk, day, Decimal(8), Decimal(1), Decimal(0)) for day in days]
+    person_day_load_add(loads)
+    person_day_load_add(loads)
+    later = PersonDayLoad.objects.filter(day__gte=start)
+    assert later.count() == 300
+    assert set(later.values_list("reserved_hours", flat=True)) == {Decimal(2)}
+    rows = [
+        (promise.promise.pk, project.pk, "extra", shop.person.pk, day, Decimal(1), Decimal(0))
+        for day in days
+    ]
+    _rows_insert(CapacityReservation, RESERVATION_COLUMNS, rows)
+    assert CapacityReservation.objects.filter(phase_key="extra").count() == 300
+    assert CapacityReservation.objects.count() == booked + 300
+
+
 def test_committed_work_pushes_the_next_quote_later(shop, sales_rep):
     commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
     answer = quote_check(
@@ -284,6 +311,64 @@ def test_commit_earlier_than_feasible_is_taken_and_writes_nothing(shop, sales_re
         nth_working_day(5),
     )
     assert counts() == before
+
+
+def _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep) -> list[object]:
+    """Make the next commit's quote age before its lock: another deal commits days 1-5 in
+    between. Returns the list the engine's Monte Carlo runs are appended to."""
+    from promisekeeper.sales import selectors, services
+
+    runs: list[object] = []
+    real_core = selectors._core_compute
+    monkeypatch.setattr(
+        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real_core(*a, **k)
+    )
+    real_quote = services.quote_compute
+    pending = [deal_for(shop, sales_rep, name="rival")]
+
+    def quote_then_rival(**kwargs):
+        evaluation = real_quote(**kwargs)
+        if pending:
+            rival = pending.pop()
+            assert commit(sales_rep, rival, one_site(shop), nth_working_day(5), key="rival")
+        return evaluation
+
+    monkeypatch.setattr(services, "quote_compute", quote_then_rival)
+    return runs
+
+
+def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(
+    shop, sales_rep, monkeypatch
+):
+    runs = _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep)
+    deal = deal_for(shop, sales_rep)
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(10))
+    assert result.status == "committed"
+    days = sorted(
+        CapacityReservation.objects.filter(promise=result.promise).values_list("day", flat=True)
+    )
+    assert days == [nth_working_day(n) for n in range(6, 11)]  # after the rival's days 1-5
+    assert person_day_overcommitted() == []
+    # The exact placement was redone under the lock; the Monte Carlo ran only before it, once
+    # for this quote and once for the rival's.
+    assert len(runs) == 2
+    assert result.promise.p80_date == nth_working_day(10)
+    assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1
+
+
+def test_a_commit_whose_date_was_taken_while_it_waited_is_refused_with_the_new_date(
+    shop, sales_rep, monkeypatch
+):
+    _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep)
+    deal = deal_for(shop, sales_rep)
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    assert (result.status, result.promise, result.earliest_date) == (
+        "taken",
+        None,
+        nth_working_day(10),
+    )
+    assert not Promise.objects.filter(deal=deal).exists()
+    assert person_day_overcommitted() == []
 
 
 def test_same_key_same_body_replays_the_one_promise(shop, sales_rep):

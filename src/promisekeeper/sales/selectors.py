@@ -30,11 +30,11 @@ from promisekeeper.catalog.models import (
 )
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.atp import available_to_promise
-from promisekeeper.engine.confidence import ConfidenceAnswer, confidence
+from promisekeeper.engine.confidence import ConfidenceAnswer, confidence, confidence_reanchored
 from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.options import options as engine_options
 from promisekeeper.engine.plan import Plan
-from promisekeeper.engine.promise import plan_context
+from promisekeeper.engine.promise import earliest_finish, plan_context
 from promisekeeper.organisation.models import Ledger, QuoteConfidence
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.sales.models import AuditEvent, Deal, Hold, Notification, Promise
@@ -326,15 +326,70 @@ def quote_compute(
     return _cached(snapshot, keys, answer)
 
 
+def quote_recheck(
+    *,
+    snapshot: Snapshot,
+    quoted: Evaluation,
+    deal: Deal,
+    lines: list[ResolvedLine],
+    wanted_date: datetime.date,
+    project_pk: int | None,
+) -> Evaluation:
+    """A commit's re-check under the capacity lock: ``quoted`` (the answer just computed on a
+    snapshot that may have aged since) with its work placed again, exactly, on ``snapshot``.
+
+    Only the exact placement is redone, which is what books the hours; the P50/P80/P95
+    margins are the quoted Monte Carlo run moved onto the new placement
+    (``confidence_reanchored``), because a full run would hold the lock that every other
+    commit waits for. On an unchanged version this is the quoted answer itself. The full
+    computation runs when the deal's own planned work, the day or the confidence level
+    changed, or the work no longer fits the horizon.
+    """
+    level = _confidence_level(snapshot)
+    replaces = own_engine_id(snapshot, deal.pk, project_pk)
+    project, before = quoted.project, quoted.engine
+    if (
+        snapshot.ledger_version == quoted.answer.ledger_version
+        or project is None
+        or before is None
+        or replaces != quoted.replaces
+        or snapshot.today != quoted.answer.today
+        or level != quoted.answer.confidence
+    ):
+        return quote_compute(
+            snapshot=snapshot, deal=deal, lines=lines, wanted_date=wanted_date, with_options=False
+        )
+    plan = plan_without(snapshot.firm_plan, replaces or "")
+    engine = confidence_reanchored(
+        before,
+        earliest_finish(plan, project),
+        project=project,
+        horizon=snapshot.instance.calendar.horizon_days,
+    )
+    if engine is None:
+        return quote_compute(
+            snapshot=snapshot, deal=deal, lines=lines, wanted_date=wanted_date, with_options=False
+        )
+    core = _core_of(snapshot, plan, project, replaces, engine, quoted.answer.evidence, level)
+    return _evaluate(snapshot, core, lines, wanted_date, level, with_options=False)
+
+
 def _own_engine_ids(snapshot: Snapshot, deal: Deal | None) -> str | None:
     if deal is None or deal.pk is None:
         return None
-    for engine_id in (deal_engine_id(deal.pk),):
-        if engine_id in snapshot.firm_plan.projects:
-            return engine_id
+    if deal_engine_id(deal.pk) in snapshot.firm_plan.projects:
+        return deal_engine_id(deal.pk)
     project = DeliveryProject.objects.filter(deal=deal).values_list("pk", flat=True).first()
-    if project is not None and project_engine_id(project) in snapshot.firm_plan.projects:
-        return project_engine_id(project)
+    return own_engine_id(snapshot, deal.pk, project)
+
+
+def own_engine_id(snapshot: Snapshot, deal_pk: int, project_pk: int | None) -> str | None:
+    """The deal's own planned work in the firm plan (its hold, or its held project), which
+    an answer for the deal replaces; ``project_pk`` is the deal's delivery project, if any."""
+    if deal_engine_id(deal_pk) in snapshot.firm_plan.projects:
+        return deal_engine_id(deal_pk)
+    if project_pk is not None and project_engine_id(project_pk) in snapshot.firm_plan.projects:
+        return project_engine_id(project_pk)
     return None
 
 
@@ -386,6 +441,19 @@ def _core_compute(
             notes=(),
         )
     engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
+    return _core_of(snapshot, plan, project, replaces, engine, evidence, level)
+
+
+def _core_of(
+    snapshot: Snapshot,
+    plan: Plan,
+    project: Project,
+    replaces: str | None,
+    engine: ConfidenceAnswer,
+    evidence: tuple[OfferingEvidence, ...],
+    level: str,
+) -> QuoteCore:
+    """Dates at the confidence level, bottleneck and role load from the engine's run."""
     deterministic = engine.deterministic
     quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
     notes: tuple[str, ...] = ()
@@ -476,7 +544,7 @@ def _evaluate(
         stock=stock,
         evidence=core.evidence,
         samples=QUOTE_SAMPLES if core.engine else 0,
-        seed=snapshot.ledger_version,
+        seed=core.engine.seed if core.engine else snapshot.ledger_version,
         sampler_gap_days=core.engine.sampler_gap_days if core.engine else None,
         notes=tuple(notes),
     )

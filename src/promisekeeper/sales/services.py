@@ -26,7 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from promisekeeper.catalog.models import (
@@ -76,6 +76,7 @@ from promisekeeper.sales.selectors import (
     ledger_version_and_holds_due,
     product_atp,
     quote_compute,
+    quote_recheck,
 )
 from promisekeeper.sales.snapshot import (
     BookedRow,
@@ -504,10 +505,23 @@ def promise_commit(
     replayed = _replay(idempotency_key, request_fingerprint)
     if replayed is not None:
         return replayed
-    resolved = _resolve_lines(lines)
+    now = timezone.now()
+    version, holds_due = ledger_version_and_holds_due(now=now)
+    snapshot = portfolio_snapshot(ledger_version=version)
+    resolved = _resolve_lines(lines, snapshot.memo)
     _check_date(promised_date, "promised_date", required=True)
     covered = _covers(exception, deal, promised_date)
-    holds_expire(now=timezone.now())
+    if holds_due and holds_expire(now=now):
+        snapshot = portfolio_snapshot()
+    # The Monte Carlo run happens here, outside the lock every commit waits for; inside it
+    # the work is placed again on whatever other commits left (quote_recheck).
+    quoted = quote_compute(
+        snapshot=snapshot,
+        deal=deal,
+        lines=resolved,
+        wanted_date=promised_date,
+        with_options=False,
+    )
 
     def commit() -> CommitResult:
         try:
@@ -515,6 +529,7 @@ def promise_commit(
                 user=user,
                 deal=deal,
                 resolved=resolved,
+                quoted=quoted,
                 promised_date=promised_date,
                 key=idempotency_key,
                 fingerprint=request_fingerprint,
@@ -539,6 +554,7 @@ def _commit_locked(
     user: Any,
     deal: Deal,
     resolved: list[ResolvedLine],
+    quoted: Evaluation,
     promised_date: datetime.date,
     key: str,
     fingerprint: str,
@@ -547,35 +563,45 @@ def _commit_locked(
     with transaction.atomic(durable=True):
         # Lock order, always: ledger -> products by id -> the deal.
         ledger = _ledger_lock()
-        replayed = _replay(key, fingerprint)
-        if replayed is not None:
-            return replayed
         product_ids = sorted({r.product.pk for r in resolved if r.product is not None})
         products = {
             p.pk: p
             for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
         }
+        own_project = DeliveryProject.objects.filter(deal=OuterRef("pk"))
         locked = (
-            Deal.objects.select_for_update(of=("self",)).select_related("customer").get(pk=deal.pk)
+            Deal.objects.select_for_update(of=("self",))
+            .select_related("customer")
+            .annotate(
+                project_pk=Subquery(own_project.values("pk")[:1]),
+                project_status=Subquery(own_project.values("status")[:1]),
+            )
+            .get(pk=deal.pk)
         )
-        existing_project = DeliveryProject.objects.filter(deal=locked).first()
+        existing_project: int | None = locked.project_pk  # type: ignore[attr-defined]
         if locked.stage == Deal.Stage.WON or (
             existing_project is not None
-            and existing_project.status
+            and locked.project_status  # type: ignore[attr-defined]
             not in (DeliveryProject.Status.HELD, DeliveryProject.Status.TENTATIVE)
         ):
+            # A retry whose first attempt committed while this one waited for the lock.
+            # (A key first used on another deal meets the unique index instead.)
+            replayed = _replay(key, fingerprint)
+            if replayed is not None:
+                return replayed
             raise QuoteInputError("deal", "already has a promise")
         resolved = [
             replace(r, product=products[r.product.pk]) if r.product is not None else r
             for r in resolved
         ]
         snapshot = portfolio_snapshot(ledger_version=ledger.version)
-        evaluation = quote_compute(
+        evaluation = quote_recheck(
             snapshot=snapshot,
+            quoted=quoted,
             deal=locked,
             lines=resolved,
             wanted_date=promised_date,
-            with_options=False,
+            project_pk=existing_project,
         )
         answer = evaluation.answer
         placement = evaluation.engine.deterministic if evaluation.engine else None
@@ -625,8 +651,8 @@ def _commit_locked(
         booked: list[BookedRow] | None = None
         if evaluation.project is not None and placement is not None:
             if existing_project is not None:
-                ProjectPhase.objects.filter(project=existing_project).delete()
-                existing_project.delete()
+                ProjectPhase.objects.filter(project_id=existing_project).delete()
+                DeliveryProject.objects.filter(pk=existing_project).delete()
             project = _project_create(
                 user=user, deal=locked, resolved=resolved, snapshot=snapshot, promised=promised_date
             )
@@ -701,8 +727,9 @@ def _reservation_change_record(
     deal: Deal,
     replaced: str,
 ) -> None:
-    """Journal the project's new hours at ``version`` and, once the transaction commits, put
-    the next snapshot in this process's cache: the same replay every other process makes."""
+    """Journal the project's new hours at ``version`` and, once the transaction commits (the
+    lock released), put the next snapshot in this process's cache: the same replay every
+    other process makes."""
     change = ReservationChange.objects.create(
         version=version,
         project=project,
@@ -710,20 +737,21 @@ def _reservation_change_record(
         replaced=replaced,
         payload=reservation_change_payload(snapshot, engine_project, booked),
     )
-    following = snapshot_with_commits(
-        snapshot,
-        ledger_version=version,
-        commits=[
-            CommittedProject(
-                engine_project,
-                ProjectRef("project", project.pk),
-                booked_allocations(booked),
-                (change.replaced, engine_project.id),
-                deal.pk,
-            )
-        ],
+    committed = CommittedProject(
+        engine_project,
+        ProjectRef("project", project.pk),
+        booked_allocations(booked),
+        (change.replaced, engine_project.id),
+        deal.pk,
     )
-    transaction.on_commit(lambda: snapshot_cache_put(following))
+
+    def cache_following() -> None:
+        # After the commit, so outside the lock; a failure here only costs a later replay.
+        snapshot_cache_put(
+            snapshot_with_commits(snapshot, ledger_version=version, commits=[committed])
+        )
+
+    transaction.on_commit(cache_following, robust=True)
 
 
 @dataclass(frozen=True)
@@ -940,7 +968,7 @@ def _reserve_capacity(
         rounded = _hours(hours)
         if rounded > 0:
             per_day[(person, day)].append((phase, rounded))
-    reservations = []
+    reservations: list[tuple[Any, ...]] = []
     loads = []
     booked_rows: list[BookedRow] = []
     capacity = snapshot.firm_plan.capacity
@@ -957,19 +985,52 @@ def _reserve_capacity(
             over -= share
             booked_rows.append((person, day, phase, hours))
             reservations.append(
-                CapacityReservation(
-                    promise=promise,
-                    project=project,
-                    phase_key=phases[phase].id,
-                    person_id=people[person],
-                    day=snapshot.date_of(day),
-                    hours=hours,
-                    overtime_hours=share,
+                (
+                    promise.pk,
+                    project.pk,
+                    phases[phase].id,
+                    people[person],
+                    snapshot.date_of(day),
+                    hours,
+                    share,
                 )
             )
-    CapacityReservation.objects.bulk_create(reservations)
+    _rows_insert(CapacityReservation, RESERVATION_COLUMNS, reservations)
     person_day_load_add(loads)
     return booked_rows
+
+
+RESERVATION_COLUMNS = (
+    "promise_id",
+    "project_id",
+    "phase_key",
+    "person_id",
+    "day",
+    "hours",
+    "overtime_hours",
+)
+
+
+def _batches(rows: Sequence[T], columns: int) -> list[Sequence[T]]:
+    """``rows`` in slices whose parameters fit one statement on this database."""
+    size = max(1, (connection.features.max_query_params or 10_000) // columns)
+    return [rows[k : k + size] for k in range(0, len(rows), size)]
+
+
+def _rows_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows without building model instances (a commit does this inside the lock);
+    the table's constraints check every row."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for batch in _batches(rows, len(columns)):
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608
+                [value for row in batch for value in row],
+            )
 
 
 def _hours(value: float) -> Decimal:
@@ -985,22 +1046,20 @@ def person_day_load_add(
     since a row was made), and the CHECK then compares all reserved hours with what the person
     has today plus approved overtime, so an over-commitment fails the whole statement.
     """
-    if not rows:
-        return
     table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
-    values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
-    params: list[Any] = [value for row in rows for value in row]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours, overtime_hours) "  # noqa: S608
-            f"VALUES {values} ON CONFLICT (person_id, day) DO UPDATE SET "
-            f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
-            f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
-            "capacity_hours = excluded.capacity_hours",
-            params,
-        )
-        if cursor.rowcount not in (-1, len(rows)):
-            raise IntegrityError(f"load rows written: {cursor.rowcount} of {len(rows)}")
+        for batch in _batches(rows, 5):
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours, "  # noqa: S608
+                f"overtime_hours) VALUES {values} ON CONFLICT (person_id, day) DO UPDATE SET "
+                f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
+                f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
+                "capacity_hours = excluded.capacity_hours",
+                [value for row in batch for value in row],
+            )
+            if cursor.rowcount not in (-1, len(batch)):
+                raise IntegrityError(f"load rows written: {cursor.rowcount} of {len(batch)}")
 
 
 def _reserve_stock(
@@ -1012,8 +1071,9 @@ def _reserve_stock(
         if r.product is not None:
             wanted[r.product.pk] += r.line.quantity
     horizon_end = snapshot.date_of(snapshot.instance.calendar.horizon_days)
+    products = {r.product.pk: r.product for r in resolved if r.product is not None}
     for product_id in sorted(wanted):
-        product = Product.objects.get(pk=product_id)
+        product = products[product_id]
         incoming = (
             IncomingSupply.objects.filter(product=product, date__lt=horizon_end).aggregate(
                 total=Sum("quantity")
@@ -1025,7 +1085,7 @@ def _reserve_stock(
         reservation = StockReservation(
             product=product, deal=deal, promise=promise, quantity=wanted[product_id]
         )
-        reservation.full_clean()
+        _clean_fields(reservation)
         reservation.save()
         ProductAvailability.objects.filter(product=product).update(
             supply_quantity=supply, reserved_quantity=F("reserved_quantity") + wanted[product_id]
