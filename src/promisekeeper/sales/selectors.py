@@ -1,8 +1,9 @@
 """Reads about deals and promises, and the engine answer to "can we promise?".
 
 ``quote_compute`` is the one place that asks the engine about a new piece of work: the
-quote (``quote_check``) and the re-check inside ``promise_commit`` both call it on the
-same snapshot, so a commit at an unchanged ledger version gets exactly the quoted answer.
+quote (``quote_check``) and ``promise_commit`` both call it on the same snapshot, so a
+commit at an unchanged ledger version gets exactly the quoted answer. ``quote_recheck`` is
+the commit's cheap re-check under the lock when other commits moved the plan meanwhile.
 """
 
 from __future__ import annotations
