@@ -368,3 +368,39 @@ def test_reanchoring_refuses_a_placement_of_another_project() -> None:
     other = Project("other", (EffortPhase("x", "developer", 8.0),))
     with pytest.raises(InvalidInput, match="deterministic"):
         confidence_reanchored(answer, earliest_finish(plan, other), project=other, horizon=120)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    effort=st.floats(1.0, 120.0),
+    spread=st.floats(0.0, 120.0),
+    other_hours=st.floats(0.0, 300.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_reanchored_samples_move_by_exactly_the_exact_finish_delay(
+    effort: float, spread: float, other_hours: float, seed: int
+) -> None:
+    new = build(effort, effort, effort + spread)
+    answer = confidence(make_plan(), new, samples=200, seed=seed)
+    busier = make_plan(projects=(Project("other", (EffortPhase("x", "developer", other_hours),)),))
+    placed = earliest_finish(busier, new)
+    moved = confidence_reanchored(answer, placed, project=new, horizon=120)
+    if placed.finish_day is None or answer.deterministic.finish_day is None:
+        assert moved is None
+        return
+    assert moved is not None
+    delay = placed.finish_day - answer.deterministic.finish_day
+    assert delay >= 0  # more booked work never makes the exact finish earlier
+    assert len(moved.finish_days) + moved.beyond_horizon == 200
+    assert moved.finish_days == tuple(d + delay for d in answer.finish_days if d + delay <= 120)
+    for before, after in zip(
+        (answer.p50_day, answer.p80_day, answer.p95_day),
+        (moved.p50_day, moved.p80_day, moved.p95_day),
+        strict=True,
+    ):
+        if before is not None and before + delay <= 120:
+            assert after == before + delay
+    if spread == 0.0:
+        # No uncertainty: the moved run is what a fresh run on the busier plan gives.
+        fresh = confidence(busier, new, samples=200, seed=seed)
+        assert moved == fresh
