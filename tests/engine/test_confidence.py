@@ -321,9 +321,7 @@ def test_reanchoring_on_the_same_placement_changes_nothing() -> None:
     assert again == answer
 
 
-def test_reanchoring_after_other_work_took_hours_shifts_every_quantile_by_the_exact_delay() -> (
-    None
-):
+def test_reanchoring_after_other_work_took_hours_shifts_every_quantile_by_the_exact_delay() -> None:
     new = build(40.0, 30.0, 80.0)
     answer = confidence(make_plan(), new, samples=300, seed=2)
     busier = make_plan(projects=(Project("other", (EffortPhase("x", "developer", 24.0),)),))
