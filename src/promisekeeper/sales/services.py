@@ -26,7 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from promisekeeper.catalog.models import (
@@ -575,6 +575,7 @@ def _commit_locked(
             .annotate(
                 project_pk=Subquery(own_project.values("pk")[:1]),
                 project_status=Subquery(own_project.values("status")[:1]),
+                holds_active=Exists(Hold.objects.filter(deal=OuterRef("pk"), active=True)),
             )
             .get(pk=deal.pk)
         )
@@ -676,7 +677,9 @@ def _commit_locked(
         locked.wanted_date = locked.wanted_date or promised_date
         _clean_fields(locked)
         locked.save(update_fields=["stage", "wanted_date"])
-        Hold.objects.filter(deal=locked, active=True).update(active=False)
+        # Read with the deal's row: placing a hold needs the ledger lock this commit holds.
+        if locked.holds_active:  # type: ignore[attr-defined]
+            Hold.objects.filter(deal=locked, active=True).update(active=False)
         audit_event_record(
             actor=user,
             action="promise.committed",
