@@ -91,4 +91,10 @@ def test_each_business_action_is_exactly_one_event(shop, sales_rep, ops_manager)
         "promise.committed",
     ]
     committed = AuditEvent.objects.get(action="promise.committed")
-    assert committed.payload["quote"]["promise_date"] == date.isoformat()
+    quote = committed.payload["quote"]
+    assert quote["promise_date"] == date.isoformat()
+    assert (quote["load"], quote["options"]) == (None, None)  # the picture, not the evidence
+    assert quote["lines"] == [{"quantity": 1, "offering_id": shop.offering.pk, "product_id": None}]
+    promise = Promise.objects.get(deal=deal)
+    assert promise.evidence["promise_date"] == date.isoformat()
+    assert promise.evidence["ledger_version"] == quote["ledger_version"]

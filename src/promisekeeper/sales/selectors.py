@@ -13,8 +13,8 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, fields, is_dataclass
 from functools import partial
 from statistics import median
 from typing import Any, TypeVar
@@ -205,12 +205,18 @@ class QuoteAnswer:
     sampler_gap_days: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: dates as ISO strings."""
-        return _jsonable(asdict(self))
+    def to_dict(self, *, omit: Collection[str] = ()) -> dict[str, Any]:
+        """JSON-ready: dates as ISO strings; the ``omit`` fields are None (a commit's audit
+        record leaves out the load picture and the options)."""
+        return {
+            f.name: None if f.name in omit else _jsonable(getattr(self, f.name))
+            for f in fields(self)
+        }
 
 
 def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -633,6 +633,7 @@ def _commit_locked(
             if exception is not None and not answer.can_promise
             else None
         )
+        record = answer.to_dict(omit=("load", "options"))
         promise = Promise(
             deal=locked,
             promised_date=promised_date,
@@ -640,7 +641,7 @@ def _commit_locked(
             p50_date=answer.p50_date,
             p80_date=answer.p80_date,
             p95_date=answer.p95_date,
-            evidence=_evidence(answer) | ({"approval_applied": approved.note} if approved else {}),
+            evidence=_evidence(record) | ({"approval_applied": approved.note} if approved else {}),
             created_by=user,
             approval=exception,
             idempotency_key=key,
@@ -689,7 +690,7 @@ def _commit_locked(
                 "promised_date": promised_date.isoformat(),
                 "exception": exception.pk if exception else None,
                 "approval_applied": approved.note if approved else None,
-                "quote": answer.to_dict() | {"load": None, "options": None},
+                "quote": record,
             },
         )
         version = ledger_bump()
@@ -849,8 +850,8 @@ def _move_reservations(moved: dict[int, tuple[Project, Allocations]], snapshot: 
         )
 
 
-def _evidence(answer: QuoteAnswer) -> dict[str, Any]:
-    data = answer.to_dict()
+def _evidence(data: dict[str, Any]) -> dict[str, Any]:
+    """What a promise keeps of the answer it was made on (``QuoteAnswer.to_dict``)."""
     return {
         "ledger_version": data["ledger_version"],
         "promise_date": data["promise_date"],
@@ -1192,7 +1193,8 @@ def promise_reschedule(
                 p50_date=answer.p50_date,
                 p80_date=answer.p80_date,
                 p95_date=answer.p95_date,
-                evidence=_evidence(answer) | {"supersedes": previous.pk, "reason": reason},
+                evidence=_evidence(answer.to_dict())
+                | {"supersedes": previous.pk, "reason": reason},
                 created_by=user,
                 approval=exception if covered else None,
                 idempotency_key=idempotency_key,
