@@ -1022,19 +1022,50 @@ def _batches(rows: Sequence[T], columns: int) -> list[Sequence[T]]:
 
 
 def _rows_insert(
-    model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    on_conflict: str = "",
 ) -> None:
     """Insert rows without building model instances (a commit does this inside the lock);
-    the table's constraints check every row."""
+    the table's constraints check every row, and a statement fails whole.
+
+    PostgreSQL gets one statement of column arrays (``UNNEST``): its text stays short, so
+    the driver parses it once instead of scanning thousands of placeholders per commit.
+    Other databases get VALUES lists that fit their parameter limit.
+    """
+    if not rows:
+        return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    with connection.cursor() as cursor:
-        for batch in _batches(rows, len(columns)):
-            cursor.execute(
-                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608
-                [value for row in batch for value in row],
+    statements: list[tuple[str, list[Any], int]] = []
+    if connection.vendor == "postgresql":
+        types = [model._meta.get_field(c).db_type(connection) for c in columns]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        statements.append(
+            (
+                f"INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays}) {on_conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+                len(rows),
             )
+        )
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for batch in _batches(rows, len(columns)):
+            statements.append(
+                (
+                    f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
+                    + on_conflict,
+                    [value for row in batch for value in row],
+                    len(batch),
+                )
+            )
+    with connection.cursor() as cursor:
+        for sql, params, count in statements:
+            cursor.execute(sql, params)
+            if cursor.rowcount not in (-1, count):
+                raise IntegrityError(f"{table}: {cursor.rowcount} of {count} rows written")
 
 
 def _hours(value: float) -> Decimal:
@@ -1044,26 +1075,26 @@ def _hours(value: float) -> Decimal:
 def person_day_load_add(
     rows: Sequence[tuple[int, datetime.date, Decimal, Decimal, Decimal]],
 ) -> None:
-    """Add (person, day, capacity now, hours, overtime) to the load rows, in one statement.
+    """Add (person, day, capacity now, hours, overtime) to the load rows, in one statement
+    (SQLite: as few as its parameter limit allows).
 
     Missing rows are created; capacity follows the current calendar (hours added or taken away
     since a row was made), and the CHECK then compares all reserved hours with what the person
-    has today plus approved overtime, so an over-commitment fails the whole statement.
+    has today plus approved overtime, so an over-commitment fails the statement, and the
+    caller's transaction with it.
     """
     table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
-    with connection.cursor() as cursor:
-        for batch in _batches(rows, 5):
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-            cursor.execute(
-                f"INSERT INTO {table} (person_id, day, capacity_hours, reserved_hours, "  # noqa: S608
-                f"overtime_hours) VALUES {values} ON CONFLICT (person_id, day) DO UPDATE SET "
-                f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
-                f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
-                "capacity_hours = excluded.capacity_hours",
-                [value for row in batch for value in row],
-            )
-            if cursor.rowcount not in (-1, len(batch)):
-                raise IntegrityError(f"load rows written: {cursor.rowcount} of {len(batch)}")
+    _rows_insert(
+        PersonDayLoad,
+        ("person_id", "day", "capacity_hours", "reserved_hours", "overtime_hours"),
+        rows,
+        on_conflict=(
+            "ON CONFLICT (person_id, day) DO UPDATE SET "
+            f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
+            f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
+            "capacity_hours = excluded.capacity_hours"
+        ),
+    )
 
 
 def _reserve_stock(
