@@ -2,7 +2,8 @@
 
 Usage::
 
-    nice .venv/bin/python benchmarks/bench_http.py                 # M demo, 4 workers, 16 clients
+    nice .venv/bin/python benchmarks/bench_http.py                 # M demo, 16 clients
+    nice .venv/bin/python benchmarks/bench_http.py --workers 4     # more processes than cores
     nice .venv/bin/python benchmarks/bench_http.py --size S --quotes 200 --commits 100
 
 It starts a throwaway PostgreSQL cluster (``tests.postgres.cluster_start``: initdb in a temp
@@ -512,7 +513,12 @@ def _measure_in_child(args: argparse.Namespace, run: int, console: Any) -> dict[
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", default="M", choices=["S", "M", "L"])
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="gunicorn worker processes (default: one per core, see benchmarks/README.md)",
+    )
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--quotes", type=int, default=800, help="quote requests in total")
     parser.add_argument("--commits", type=int, default=200, help="deals to commit at most")
