@@ -330,7 +330,8 @@ def _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep) -> list[
         evaluation = real_quote(**kwargs)
         if pending:
             rival = pending.pop()
-            assert commit(sales_rep, rival, one_site(shop), nth_working_day(5), key="rival")
+            rival_commit = commit(sales_rep, rival, one_site(shop), nth_working_day(5), key="rival")
+            assert rival_commit.status == "committed"
         return evaluation
 
     monkeypatch.setattr(services, "quote_compute", quote_then_rival)

@@ -297,16 +297,28 @@ def quote_check(
 ) -> QuoteAnswer:
     """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
     _require_quoter(user)
+    resolved, answer_on = _lines_on_snapshot(lines)
+    _check_date(wanted_date, "wanted_date")
+    return quote_compute(
+        snapshot=answer_on(), deal=deal, lines=resolved, wanted_date=wanted_date
+    ).answer
+
+
+def _lines_on_snapshot(lines: Sequence[Any]) -> tuple[list[ResolvedLine], Callable[[], Snapshot]]:
+    """Resolve ``lines`` on the current snapshot (one query reads the ledger version and
+    whether a hold is due). The returned function, called once the caller's own checks have
+    passed, releases due holds and gives the snapshot to answer on."""
     now = timezone.now()
     version, holds_due = ledger_version_and_holds_due(now=now)
     snapshot = portfolio_snapshot(ledger_version=version)
     resolved = _resolve_lines(lines, snapshot.memo)
-    _check_date(wanted_date, "wanted_date")
-    if holds_due and holds_expire(now=now):
-        snapshot = portfolio_snapshot()
-    return quote_compute(
-        snapshot=snapshot, deal=deal, lines=resolved, wanted_date=wanted_date
-    ).answer
+
+    def answer_on() -> Snapshot:
+        if holds_due and holds_expire(now=now):
+            return portfolio_snapshot()
+        return snapshot
+
+    return resolved, answer_on
 
 
 # --- transactions with retry -------------------------------------------------------------------
@@ -505,18 +517,13 @@ def promise_commit(
     replayed = _replay(idempotency_key, request_fingerprint)
     if replayed is not None:
         return replayed
-    now = timezone.now()
-    version, holds_due = ledger_version_and_holds_due(now=now)
-    snapshot = portfolio_snapshot(ledger_version=version)
-    resolved = _resolve_lines(lines, snapshot.memo)
+    resolved, answer_on = _lines_on_snapshot(lines)
     _check_date(promised_date, "promised_date", required=True)
     covered = _covers(exception, deal, promised_date)
-    if holds_due and holds_expire(now=now):
-        snapshot = portfolio_snapshot()
     # The Monte Carlo run happens here, outside the lock every commit waits for; inside it
     # the work is placed again on whatever other commits left (quote_recheck).
     quoted = quote_compute(
-        snapshot=snapshot,
+        snapshot=answer_on(),
         deal=deal,
         lines=resolved,
         wanted_date=promised_date,
@@ -579,9 +586,9 @@ def _commit_locked(
             )
             .get(pk=deal.pk)
         )
-        existing_project: int | None = locked.project_pk  # type: ignore[attr-defined]
+        existing_project_pk: int | None = locked.project_pk  # type: ignore[attr-defined]
         if locked.stage == Deal.Stage.WON or (
-            existing_project is not None
+            existing_project_pk is not None
             and locked.project_status  # type: ignore[attr-defined]
             not in (DeliveryProject.Status.HELD, DeliveryProject.Status.TENTATIVE)
         ):
@@ -602,7 +609,7 @@ def _commit_locked(
             deal=locked,
             lines=resolved,
             wanted_date=promised_date,
-            project_pk=existing_project,
+            project_pk=existing_project_pk,
         )
         answer = evaluation.answer
         placement = evaluation.engine.deterministic if evaluation.engine else None
@@ -652,9 +659,9 @@ def _commit_locked(
         project = None
         booked: list[BookedRow] | None = None
         if evaluation.project is not None and placement is not None:
-            if existing_project is not None:
-                ProjectPhase.objects.filter(project_id=existing_project).delete()
-                DeliveryProject.objects.filter(pk=existing_project).delete()
+            if existing_project_pk is not None:
+                ProjectPhase.objects.filter(project_id=existing_project_pk).delete()
+                DeliveryProject.objects.filter(pk=existing_project_pk).delete()
             project = _project_create(
                 user=user, deal=locked, resolved=resolved, snapshot=snapshot, promised=promised_date
             )
