@@ -355,6 +355,12 @@ def quote_recheck(
     level = _confidence_level(snapshot)
     replaces = own_engine_id(snapshot, deal.pk, project_pk)
     project, before = quoted.project, quoted.engine
+
+    def in_full() -> Evaluation:
+        return quote_compute(
+            snapshot=snapshot, deal=deal, lines=lines, wanted_date=wanted_date, with_options=False
+        )
+
     if (
         snapshot.ledger_version == quoted.answer.ledger_version
         or project is None
@@ -363,9 +369,7 @@ def quote_recheck(
         or snapshot.today != quoted.answer.today
         or level != quoted.answer.confidence
     ):
-        return quote_compute(
-            snapshot=snapshot, deal=deal, lines=lines, wanted_date=wanted_date, with_options=False
-        )
+        return in_full()
     plan = plan_without(snapshot.firm_plan, replaces or "")
     engine = confidence_reanchored(
         before,
@@ -374,9 +378,7 @@ def quote_recheck(
         horizon=snapshot.instance.calendar.horizon_days,
     )
     if engine is None:
-        return quote_compute(
-            snapshot=snapshot, deal=deal, lines=lines, wanted_date=wanted_date, with_options=False
-        )
+        return in_full()
     core = _core_of(snapshot, plan, project, replaces, engine, quoted.answer.evidence, level)
     return _evaluate(snapshot, core, lines, wanted_date, level, with_options=False)
 
