@@ -161,6 +161,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The model backend, loading a session's user with its role groups in one query.
 AUTHENTICATION_BACKENDS = ["promisekeeper.organisation.auth.RoleAwareBackend"]
+# Django's database sessions, read with one plain statement per request.
+SESSION_ENGINE = "promisekeeper.organisation.sessions"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -67,3 +67,23 @@ def test_a_session_user_arrives_with_its_role_groups_in_one_query():
     user.save()
     assert RoleAwareBackend().get_user(user.pk) is None
     assert RoleAwareBackend().get_user(999_999) is None
+
+
+def test_a_session_user_gets_only_its_role_groups_and_bad_ids_get_nobody():
+    from django.contrib.auth.models import Group
+
+    from promisekeeper.organisation.auth import RoleAwareBackend
+    from promisekeeper.organisation.permissions import is_admin, is_operations, is_sales
+
+    user = _staff_in("sales")
+    user.groups.add(group_permissions_sync()["admin"], Group.objects.create(name="book club"))
+    loaded = RoleAwareBackend().get_user(str(user.pk))  # sessions keep the id as text
+    assert loaded.pk == user.pk and loaded.username == user.username
+    assert loaded.password == user.password and loaded.is_staff
+    assert loaded._promisekeeper_groups == frozenset({"sales", "admin"})
+    assert is_sales(loaded) and is_admin(loaded) and is_operations(loaded)  # admin may all
+
+    loner = UserFactory()
+    assert RoleAwareBackend().get_user(loner.pk)._promisekeeper_groups == frozenset()
+    assert RoleAwareBackend().get_user("not a number") is None
+    assert RoleAwareBackend().get_user(None) is None
