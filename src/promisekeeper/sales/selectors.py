@@ -20,7 +20,8 @@ from statistics import median
 from typing import Any, TypeVar
 
 import numpy as np
-from django.db.models import Exists, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 
 from promisekeeper.catalog.models import (
     IncomingSupply,
@@ -36,6 +37,7 @@ from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.options import options as engine_options
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import earliest_finish, plan_context
+from promisekeeper.organisation import sql
 from promisekeeper.organisation.models import Ledger, QuoteConfidence
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.sales.models import AuditEvent, Deal, Hold, Notification, Promise
@@ -62,16 +64,35 @@ def holds_due(*, now: datetime.datetime) -> QuerySet[Hold]:
 
 
 def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
-    """The capacity ledger version, and whether an active hold has expired by ``now``.
+    """The capacity ledger version, and whether an active hold has expired by ``now``
+    (``holds_due``, written out in SQL: every quote and commit asks this first).
 
     One query: a quote needs both before it answers, and each round trip counts under load.
     """
-    due = holds_due(now=now)
-    row = Ledger.objects.annotate(holds_due=Exists(due)).values_list("version", "holds_due")
-    first = row.order_by("pk").first()
-    if first is None:
-        return 0, due.exists()
-    return int(first[0]), bool(first[1])
+    due = (
+        f"SELECT 1 FROM {sql.table(Hold)} WHERE {sql.column(Hold, 'active')} "  # noqa: S608
+        f"AND {sql.column(Hold, 'expires_at')} <= %s"
+    )
+    row = sql.fetch_one(
+        f"SELECT {sql.column(Ledger, 'version')}, EXISTS({due}) FROM {sql.table(Ledger)} "  # noqa: S608
+        f"ORDER BY {sql.column(Ledger, 'id')} LIMIT 1",
+        [connection.ops.adapt_datetimefield_value(now)],
+    )
+    if row is None:
+        return 0, holds_due(now=now).exists()
+    return int(row[0]), bool(row[1])
+
+
+def deal_project_pk(deal_pk: int) -> int | None:
+    """The pk of the deal's delivery project (its held or promised work), if it has one."""
+    row = sql.fetch_one(
+        f"SELECT {sql.column(DeliveryProject, 'id')} FROM {sql.table(DeliveryProject)} "  # noqa: S608
+        f"WHERE {sql.column(DeliveryProject, 'deal')} = %s "
+        f"ORDER BY {sql.column(DeliveryProject, 'promised_date')}, "
+        f"{sql.column(DeliveryProject, 'name')} LIMIT 1",
+        [deal_pk],
+    )
+    return None if row is None else int(row[0])
 
 
 def deal_list_open() -> QuerySet[Deal]:
@@ -388,8 +409,7 @@ def _own_engine_ids(snapshot: Snapshot, deal: Deal | None) -> str | None:
         return None
     if deal_engine_id(deal.pk) in snapshot.firm_plan.projects:
         return deal_engine_id(deal.pk)
-    project = DeliveryProject.objects.filter(deal=deal).values_list("pk", flat=True).first()
-    return own_engine_id(snapshot, deal.pk, project)
+    return own_engine_id(snapshot, deal.pk, deal_project_pk(deal.pk))
 
 
 def own_engine_id(snapshot: Snapshot, deal_pk: int, project_pk: int | None) -> str | None:

@@ -26,7 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import Exists, F, OuterRef, Subquery, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from promisekeeper.catalog.models import (
@@ -44,6 +44,7 @@ from promisekeeper.engine.model import EffortPhase, Project, ProjectState
 from promisekeeper.engine.options import overtime_option, overtime_placement
 from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import can_deliver_by
+from promisekeeper.organisation import sql
 from promisekeeper.organisation.models import Ledger
 from promisekeeper.organisation.permissions import (
     OPERATIONS,
@@ -347,13 +348,17 @@ def _with_retries(action: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _ledger_lock() -> Ledger:
-    """Take the global capacity lock: the ledger row (SQLite: BEGIN IMMEDIATE already holds it)."""
-    ledger = Ledger.objects.select_for_update().filter(singleton=True).first()
-    if ledger is None:
+def _ledger_lock() -> int:
+    """Take the global capacity lock, the ledger row (SQLite: BEGIN IMMEDIATE already holds
+    it), and return the ledger version."""
+    row = sql.fetch_one(
+        f"SELECT {sql.column(Ledger, 'version')} FROM {sql.table(Ledger)} "  # noqa: S608
+        f"WHERE {sql.column(Ledger, 'singleton')}{sql.for_update()}"
+    )
+    if row is None:
         Ledger.objects.get_or_create(singleton=True)
-        ledger = Ledger.objects.select_for_update().get(singleton=True)
-    return ledger
+        return _ledger_lock()
+    return int(row[0])
 
 
 # --- holds --------------------------------------------------------------------------------------
@@ -479,11 +484,18 @@ def commit_fingerprint(
 
 
 def _replay(key: str, fingerprint: str) -> CommitResult | None:
-    existing = Promise.objects.filter(idempotency_key=key).first()
-    if existing is None:
+    """The promise an earlier request with this idempotency key made, if any (one plain
+    lookup: every commit asks, and nearly always the answer is none)."""
+    row = sql.fetch_one(
+        f"SELECT {sql.column(Promise, 'id')}, {sql.column(Promise, 'request_fingerprint')} "  # noqa: S608
+        f"FROM {sql.table(Promise)} WHERE {sql.column(Promise, 'idempotency_key')} = %s",
+        [key],
+    )
+    if row is None:
         return None
-    if existing.request_fingerprint != fingerprint:
+    if row[1] != fingerprint:
         raise IdempotencyConflict(key)
+    existing = Promise.objects.get(pk=row[0])
     return CommitResult("replayed", existing, existing.promised_date)
 
 
@@ -556,6 +568,28 @@ def promise_commit(
     return _with_retries(commit)
 
 
+def _deal_lock(pk: int) -> Deal:
+    """Lock the deal's row and read it with its delivery project (pk and status, the first as
+    ``_own_engine_ids`` orders them) and whether it has an active hold, in one statement."""
+    project, hold = DeliveryProject, Hold
+    first_project = (
+        f"FROM {sql.table(project)} p WHERE p.{sql.column(project, 'deal')} = d.{sql.column(Deal, 'id')} "
+        f"ORDER BY p.{sql.column(project, 'promised_date')}, p.{sql.column(project, 'name')} LIMIT 1"
+    )
+    lock = " FOR UPDATE OF d" if connection.features.has_select_for_update_of else ""
+    query = (
+        f"SELECT d.*, (SELECT p.{sql.column(project, 'id')} {first_project}) AS project_pk, "  # noqa: S608
+        f"(SELECT p.{sql.column(project, 'status')} {first_project}) AS project_status, "
+        f"EXISTS(SELECT 1 FROM {sql.table(hold)} h WHERE h.{sql.column(hold, 'deal')} = "
+        f"d.{sql.column(Deal, 'id')} AND h.{sql.column(hold, 'active')}) AS holds_active "
+        f"FROM {sql.table(Deal)} d WHERE d.{sql.column(Deal, 'id')} = %s{lock}"
+    )
+    found = list(Deal.objects.raw(query, [pk]))
+    if not found:
+        raise Deal.DoesNotExist(f"deal {pk}")
+    return found[0]
+
+
 def _commit_locked(
     *,
     user: Any,
@@ -569,23 +603,13 @@ def _commit_locked(
 ) -> CommitResult:
     with transaction.atomic(durable=True):
         # Lock order, always: ledger -> products by id -> the deal.
-        ledger = _ledger_lock()
+        ledger_version = _ledger_lock()
         product_ids = sorted({r.product.pk for r in resolved if r.product is not None})
         products = {
             p.pk: p
             for p in Product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk")
         }
-        own_project = DeliveryProject.objects.filter(deal=OuterRef("pk"))
-        locked = (
-            Deal.objects.select_for_update(of=("self",))
-            .select_related("customer")
-            .annotate(
-                project_pk=Subquery(own_project.values("pk")[:1]),
-                project_status=Subquery(own_project.values("status")[:1]),
-                holds_active=Exists(Hold.objects.filter(deal=OuterRef("pk"), active=True)),
-            )
-            .get(pk=deal.pk)
-        )
+        locked = _deal_lock(deal.pk)
         existing_project_pk: int | None = locked.project_pk  # type: ignore[attr-defined]
         if locked.stage == Deal.Stage.WON or (
             existing_project_pk is not None
@@ -602,7 +626,7 @@ def _commit_locked(
             replace(r, product=products[r.product.pk]) if r.product is not None else r
             for r in resolved
         ]
-        snapshot = portfolio_snapshot(ledger_version=ledger.version)
+        snapshot = portfolio_snapshot(ledger_version=ledger_version)
         evaluation = quote_recheck(
             snapshot=snapshot,
             quoted=quoted,
@@ -883,7 +907,7 @@ def _project_create(
     project = DeliveryProject(
         deal=deal,
         name=deal.name,
-        customer=deal.customer,
+        customer_id=deal.customer_id,
         sop_version=first.sop_version,
         quantity=first.line.quantity,
         status=DeliveryProject.Status.COMMITTED,
@@ -1140,7 +1164,15 @@ def _deal_lines_set(*, deal: Deal, resolved: list[ResolvedLine]) -> None:
     def key(row: tuple[int | None, int | None, int]) -> tuple[int, int, int]:
         return (row[0] or 0, row[1] or 0, row[2])
 
-    current = sorted(deal.lines.values_list("offering_id", "product_id", "quantity"), key=key)
+    current = sorted(
+        sql.fetch_all(
+            f"SELECT {sql.column(DealLine, 'offering')}, {sql.column(DealLine, 'product')}, "  # noqa: S608
+            f"{sql.column(DealLine, 'quantity')} FROM {sql.table(DealLine)} "
+            f"WHERE {sql.column(DealLine, 'deal')} = %s",
+            [deal.pk],
+        ),
+        key=key,
+    )
     target = sorted(
         ((r.line.offering_id, r.line.product_id, r.line.quantity) for r in resolved), key=key
     )
