@@ -171,7 +171,7 @@ def audit_event_record(
     """Append an audit event in the caller's transaction."""
     event = AuditEvent(actor=actor, action=action, deal=deal, payload=payload or {})
     _clean_fields(event)
-    event.save()
+    sql.insert([event])
     return event
 
 
@@ -679,7 +679,7 @@ def _commit_locked(
             request_fingerprint=fingerprint,
         )
         _clean_fields(promise)
-        promise.save()
+        sql.insert([promise])
         project = None
         booked: list[BookedRow] | None = None
         if evaluation.project is not None and placement is not None:
@@ -765,13 +765,14 @@ def _reservation_change_record(
     """Journal the project's new hours at ``version`` and, once the transaction commits (the
     lock released), put the next snapshot in this process's cache: the same replay every
     other process makes."""
-    change = ReservationChange.objects.create(
+    change = ReservationChange(
         version=version,
         project=project,
         deal=deal,
         replaced=replaced,
         payload=reservation_change_payload(snapshot, engine_project, booked),
     )
+    sql.insert([change])
     committed = CommittedProject(
         engine_project,
         ProjectRef("project", project.pk),
@@ -916,7 +917,7 @@ def _project_create(
         sales_owner=user,
     )
     _clean_fields(project)
-    project.save()
+    sql.insert([project])
     return project
 
 
@@ -969,7 +970,7 @@ def _phases_create(
                 )
             )
             order += 1
-    ProjectPhase.objects.bulk_create(rows)
+    sql.insert(rows)
 
 
 def _reserve_capacity(
@@ -1152,7 +1153,7 @@ def _reserve_stock(
             product=product, deal=deal, promise=promise, quantity=wanted[product_id]
         )
         _clean_fields(reservation)
-        reservation.save()
+        sql.insert([reservation])
         ProductAvailability.objects.filter(product=product).update(
             supply_quantity=supply, reserved_quantity=F("reserved_quantity") + wanted[product_id]
         )
