@@ -202,3 +202,53 @@ def test_a_date_outside_the_horizon_is_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         can_deliver_by(plan, Project("n", (EffortPhase("b", "dev", 8.0),)), 500)
     assert caught.value.field == "by_day"
+
+
+def test_a_placement_fits_the_plan_it_was_made_on_and_not_once_its_hours_are_taken() -> None:
+    from promisekeeper.engine.promise import placement_fits
+
+    plan = _plan(Project("booked", (EffortPhase("b", "dev", 40.0),), promised_day=10))
+    answer = earliest_finish(plan, Project("new", (EffortPhase("b", "dev", 16.0),)))
+    assert placement_fits(plan, answer.allocations)
+    rival = earliest_finish(plan, Project("rival", (EffortPhase("b", "dev", 4.0),)))
+    taken = plan.free.copy()
+    np.subtract.at(
+        taken, (rival.allocations.person, rival.allocations.day), rival.allocations.hours
+    )
+    busier = Plan(plan.instance, plan.capacity, taken, plan.allocations, plan.projects)
+    assert not placement_fits(busier, answer.allocations)  # the rival took Monday morning
+    assert placement_fits(busier, Allocations())
+
+
+def test_a_placement_fit_counts_two_phases_on_one_day_together() -> None:
+    from promisekeeper.engine.promise import placement_fits
+
+    plan = _plan()  # one developer, 8 h a day
+    two_halves = Allocations(
+        person=np.array([0, 0, 0], dtype=np.int32),
+        day=np.array([0, 0, 1], dtype=np.int32),
+        project=np.full(3, -1, dtype=np.int32),
+        phase=np.array([0, 1, 1], dtype=np.int32),
+        hours=np.array([5.0, 4.0, 1.0]),
+    )
+    assert not placement_fits(plan, two_halves)  # 9 h on day 0
+    two_halves.hours[1] = 3.0
+    assert placement_fits(plan, two_halves)
+    outside = replace(two_halves, day=np.array([0, 0, 500], dtype=np.int32))
+    assert not placement_fits(plan, outside)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance_and_new_project())
+def test_an_earliest_finish_placement_always_fits_its_own_plan(
+    case: tuple[Instance, Project],
+) -> None:
+    from promisekeeper.engine.promise import placement_fits
+
+    instance, new = case
+    plan = schedule(instance, time_limit=0.1)
+    answer = earliest_finish(plan, new)
+    assert placement_fits(plan, answer.allocations)
+    if len(answer.allocations):
+        more = replace(answer.allocations, hours=answer.allocations.hours + 1e-3 + plan.free.max())
+        assert not placement_fits(plan, more)

@@ -313,9 +313,12 @@ def test_commit_earlier_than_feasible_is_taken_and_writes_nothing(shop, sales_re
     assert counts() == before
 
 
-def _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep) -> list[object]:
-    """Make the next commit's quote age before its lock: another deal commits days 1-5 in
-    between. Returns the list the engine's Monte Carlo runs are appended to."""
+def _commit_another_right_after_the_quote(
+    monkeypatch, shop, sales_rep, rival_lines=None
+) -> list[object]:
+    """Make the next commit's quote age before its lock: another deal commits in between
+    (by default the developer's days 1-5). Returns the list the engine's Monte Carlo runs
+    are appended to."""
     from promisekeeper.sales import selectors, services
 
     runs: list[object] = []
@@ -330,7 +333,8 @@ def _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep) -> list[
         evaluation = real_quote(**kwargs)
         if pending:
             rival = pending.pop()
-            rival_commit = commit(sales_rep, rival, one_site(shop), nth_working_day(5), key="rival")
+            lines = rival_lines or one_site(shop)
+            rival_commit = commit(sales_rep, rival, lines, nth_working_day(5), key="rival")
             assert rival_commit.status == "committed"
         return evaluation
 
@@ -355,6 +359,33 @@ def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(
     assert len(runs) == 2
     assert result.promise.p80_date == nth_working_day(10)
     assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1
+
+
+def test_a_commit_whose_hours_are_still_free_books_the_quote_as_it_was(
+    shop, sales_rep, monkeypatch
+):
+    from promisekeeper.sales import selectors
+
+    # The rival only takes stock: the ledger moves, the developer's hours stay free.
+    rival_lines = [QuoteLine(quantity=1, product_id=shop.product.pk)]
+    runs = _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep, rival_lines)
+    placements: list[object] = []
+    real_earliest = selectors.earliest_finish
+    monkeypatch.setattr(
+        selectors, "earliest_finish", lambda *a: placements.append(a) or real_earliest(*a)
+    )
+    deal = deal_for(shop, sales_rep)
+    result = commit(sales_rep, deal, one_site(shop), nth_working_day(10))
+    assert result.status == "committed"
+    days = sorted(
+        CapacityReservation.objects.filter(promise=result.promise).values_list("day", flat=True)
+    )
+    assert days == [nth_working_day(n) for n in range(1, 6)]
+    assert len(runs) == 2  # this quote's Monte Carlo run and the rival's, none under the lock
+    assert placements == []  # the lock checked the quoted hours, it placed nothing again
+    assert result.promise.p80_date == nth_working_day(5)
+    assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1  # checked there
+    assert person_day_overcommitted() == []
 
 
 def test_a_commit_whose_date_was_taken_while_it_waited_is_refused_with_the_new_date(

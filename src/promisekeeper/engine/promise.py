@@ -172,6 +172,28 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     )
 
 
+def placement_fits(plan: Plan, allocations: Allocations, tolerance: float = 1e-6) -> bool:
+    """Whether every hour of ``allocations`` is still free on ``plan``.
+
+    A placement computed on an older plan stays bookable as it is when this holds: the
+    cheap re-check before booking it (each person-day's hours are summed first, so two
+    phases sharing a day are counted together).
+    """
+    if len(allocations) == 0:
+        return True
+    people, days = plan.free.shape
+    person, day = allocations.person, allocations.day
+    if person.min() < 0 or day.min() < 0 or person.max() >= people or day.max() >= days:
+        return False
+    cells = person.astype(np.int64) * days + day
+    needed = np.bincount(cells, weights=allocations.hours)
+    used = np.flatnonzero(needed)
+    ctx = plan_context(plan)
+    with ctx.lock:
+        free = plan.free.ravel()[used]
+    return bool(np.all(needed[used] <= free + tolerance))
+
+
 def _unconstrained_timings(
     ctx: Context, project: Project, order: list[int]
 ) -> tuple[PhaseTiming, ...] | None:

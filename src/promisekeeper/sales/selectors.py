@@ -36,7 +36,7 @@ from promisekeeper.engine.confidence import ConfidenceAnswer, confidence, confid
 from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.options import options as engine_options
 from promisekeeper.engine.plan import Plan
-from promisekeeper.engine.promise import earliest_finish, plan_context
+from promisekeeper.engine.promise import earliest_finish, placement_fits, plan_context
 from promisekeeper.organisation import sql
 from promisekeeper.organisation.models import Ledger, QuoteConfidence
 from promisekeeper.organisation.selectors import organisation_settings_get
@@ -366,8 +366,9 @@ def quote_recheck(
     """A commit's re-check under the capacity lock: ``quoted`` (the answer just computed on a
     snapshot that may have aged since) with its work placed again, exactly, on ``snapshot``.
 
-    Only the exact placement is redone, which is what books the hours; the P50/P80/P95
-    margins are the quoted Monte Carlo run moved onto the new placement
+    When every hour the quote placed is still free, the quote stands as it was: those hours
+    get booked. Otherwise only the exact placement is redone, which is what books the hours;
+    the P50/P80/P95 margins are the quoted Monte Carlo run moved onto the new placement
     (``confidence_reanchored``), because a full run would hold the lock that every other
     commit waits for. On an unchanged version this is the quoted answer itself. The full
     computation runs when the deal's own planned work, the day or the confidence level
@@ -391,13 +392,15 @@ def quote_recheck(
         or level != quoted.answer.confidence
     ):
         return in_full()
-    plan = plan_without(snapshot.firm_plan, replaces or "")
-    engine = confidence_reanchored(
-        before,
-        earliest_finish(plan, project),
-        project=project,
-        horizon=snapshot.instance.calendar.horizon_days,
-    )
+    plan = plan_without(snapshot.firm_plan, replaces) if replaces else snapshot.firm_plan
+    engine: ConfidenceAnswer | None = before
+    if not placement_fits(plan, before.deterministic.allocations):
+        engine = confidence_reanchored(
+            before,
+            earliest_finish(plan, project),
+            project=project,
+            horizon=snapshot.instance.calendar.horizon_days,
+        )
     if engine is None:
         return in_full()
     core = _core_of(snapshot, plan, project, replaces, engine, quoted.answer.evidence, level)
