@@ -835,6 +835,29 @@ def test_a_re_dated_promise_moves_its_units_to_the_new_date(shop, sales_rep):
     assert ProductAvailability.objects.get(product=shop.product).reserved_quantity == 4
 
 
+def test_atp_counts_each_reservation_on_its_due_date_and_can_leave_one_deal_out(shop, sales_rep):
+    today = timezone.localdate()
+    IncomingSupply.objects.create(product=shop.product, date=nth_working_day(3), quantity=5)
+    promised = deal_for(shop, sales_rep, name="promised")
+    kits = [QuoteLine(quantity=4, product_id=shop.product.pk)]
+    promise = commit(sales_rep, promised, kits, nth_working_day(8)).promise
+    wanted = deal_for(shop, sales_rep, name="wanted")
+    wanted.wanted_date = nth_working_day(6)
+    wanted.save()
+    StockReservation.objects.create(product=shop.product, deal=wanted, quantity=2)
+    # A unit held for the promise alone (no deal on the row): due on the promised date.
+    StockReservation.objects.create(product=shop.product, promise=promise, quantity=1)
+
+    def balance(without=None):
+        atp = product_atp(product=shop.product, today=today, horizon=120, without_deal=without)
+        return [atp.balance[(d - today).days] for d in days]
+
+    days = [today, nth_working_day(3), nth_working_day(6), nth_working_day(8)]
+    assert balance() == [10, 15, 13, 8]
+    assert balance(without=promised) == [10, 15, 13, 12]  # the unit without a deal stays
+    assert balance(without=wanted) == [10, 15, 15, 10]
+
+
 def test_re_dating_earlier_than_the_units_arrive_is_taken_and_changes_nothing(shop, sales_rep):
     shop.product.stock_on_hand = 0
     shop.product.save()

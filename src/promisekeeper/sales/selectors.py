@@ -697,21 +697,34 @@ def product_atp(
     ``without_deal`` leaves that deal's own reservations out (re-dating its promise asks
     whether its units can be there on the new date).
     """
+    supply, held = IncomingSupply, StockReservation
     incoming = [
         ((when - today).days, quantity)
-        for when, quantity in IncomingSupply.objects.filter(product=product).values_list(
-            "date", "quantity"
+        for when, quantity in sql.fetch_all(
+            f"SELECT {sql.column(supply, 'date')}, {sql.column(supply, 'quantity')} "  # noqa: S608
+            f"FROM {sql.table(supply)} WHERE {sql.column(supply, 'product')} = %s",
+            [product.pk],
         )
     ]
-    reservations = StockReservation.objects.filter(product=product)
+    # A reservation is due on its promise's date, else on its deal's wanted date, else today.
+    query = (
+        f"SELECT r.{sql.column(held, 'quantity')}, p.{sql.column(Promise, 'promised_date')}, "  # noqa: S608
+        f"d.{sql.column(Deal, 'wanted_date')} FROM {sql.table(held)} r "
+        f"LEFT JOIN {sql.table(Promise)} p ON p.{sql.column(Promise, 'id')} = "
+        f"r.{sql.column(held, 'promise')} "
+        f"LEFT JOIN {sql.table(Deal)} d ON d.{sql.column(Deal, 'id')} = r.{sql.column(held, 'deal')} "
+        f"WHERE r.{sql.column(held, 'product')} = %s"
+    )
+    params: list[Any] = [product.pk]
     if without_deal is not None:
-        reservations = reservations.exclude(deal=without_deal)
-    reserved = []
-    for quantity, promised, wanted in reservations.values_list(
-        "quantity", "promise__promised_date", "deal__wanted_date"
-    ):
-        when = promised or wanted or today
-        reserved.append(((when - today).days, quantity))
+        query += (
+            f" AND (r.{sql.column(held, 'deal')} IS NULL OR r.{sql.column(held, 'deal')} <> %s)"
+        )
+        params.append(without_deal.pk)
+    reserved = [
+        (((promised or wanted or today) - today).days, quantity)
+        for quantity, promised, wanted in sql.fetch_all(query, params)
+    ]
     return available_to_promise(product.stock_on_hand, incoming, reserved, horizon)
 
 
