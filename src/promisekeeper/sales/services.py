@@ -26,7 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, connection, models, transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from promisekeeper.catalog.models import (
@@ -1139,23 +1139,32 @@ def _reserve_stock(
             wanted[r.product.pk] += r.line.quantity
     horizon_end = snapshot.date_of(snapshot.instance.calendar.horizon_days)
     products = {r.product.pk: r.product for r in resolved if r.product is not None}
+    supply_of, table = IncomingSupply, sql.table(ProductAvailability)
     for product_id in sorted(wanted):
         product = products[product_id]
-        incoming = (
-            IncomingSupply.objects.filter(product=product, date__lt=horizon_end).aggregate(
-                total=Sum("quantity")
-            )["total"]
-            or 0
+        incoming = sql.fetch_one(
+            f"SELECT COALESCE(SUM({sql.column(supply_of, 'quantity')}), 0) "  # noqa: S608
+            f"FROM {sql.table(supply_of)} WHERE {sql.column(supply_of, 'product')} = %s "
+            f"AND {sql.column(supply_of, 'date')} < %s",
+            [product_id, horizon_end],
         )
-        supply = product.stock_on_hand + incoming
-        ProductAvailability.objects.get_or_create(product=product)
+        supply = product.stock_on_hand + int(incoming[0] if incoming else 0)
         reservation = StockReservation(
             product=product, deal=deal, promise=promise, quantity=wanted[product_id]
         )
         _clean_fields(reservation)
         sql.insert([reservation])
-        ProductAvailability.objects.filter(product=product).update(
-            supply_quantity=supply, reserved_quantity=F("reserved_quantity") + wanted[product_id]
+        # One statement creates or bumps the product's row; its CHECK (reserved <= supply)
+        # refuses an over-promise and rolls the commit back.
+        _rows_insert(
+            ProductAvailability,
+            ("product_id", "supply_quantity", "reserved_quantity"),
+            [(product_id, supply, wanted[product_id])],
+            on_conflict=(
+                "ON CONFLICT (product_id) DO UPDATE SET "
+                "supply_quantity = excluded.supply_quantity, "
+                f"reserved_quantity = {table}.reserved_quantity + excluded.reserved_quantity"
+            ),
         )
 
 
