@@ -168,6 +168,34 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
     assert len(runs) == 1  # nothing cached for this one
 
 
+def test_a_commit_quote_leaves_out_the_load_chart_a_quote_page_shows(shop, sales_rep, monkeypatch):
+    from promisekeeper.sales import selectors, services
+    from promisekeeper.sales.snapshot import portfolio_snapshot
+
+    # Someone else's promise on the developer's first days makes the developer the bottleneck.
+    commit(sales_rep, deal_for(shop, sales_rep, name="rival"), one_site(shop), nth_working_day(5))
+    runs = []
+    real = selectors._core_compute
+    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(k) or real(*a, **k))
+    deal = deal_for(shop, sales_rep)
+    ask = dict(
+        snapshot=portfolio_snapshot(),
+        deal=deal,
+        lines=services._resolve_lines(one_site(shop)),
+        wanted_date=nth_working_day(10),
+    )
+
+    as_committed = selectors.quote_compute(**ask, with_options=False).answer
+    on_the_page = selectors.quote_compute(**ask).answer
+    assert as_committed.bottleneck is not None and as_committed.load == ()
+    assert on_the_page.bottleneck == as_committed.bottleneck and on_the_page.load
+    assert runs == [{"with_load": False}, {"with_load": True}]
+    # Asked again, each is served from the cache.
+    assert selectors.quote_compute(**ask, with_options=False).answer == as_committed
+    assert selectors.quote_compute(**ask).answer == on_the_page
+    assert len(runs) == 2
+
+
 def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_rep, monkeypatch):
     from promisekeeper.sales import selectors
 
@@ -345,7 +373,25 @@ def _commit_another_right_after_the_quote(
 def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(
     shop, sales_rep, monkeypatch
 ):
+    from promisekeeper.sales import selectors, services
+
     runs = _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep)
+    rechecking, loads_under_lock = [False], []
+    real_recheck, real_load = services.quote_recheck, selectors._role_load
+
+    def recheck(**kwargs):
+        rechecking[0] = True
+        try:
+            return real_recheck(**kwargs)
+        finally:
+            rechecking[0] = False
+
+    monkeypatch.setattr(services, "quote_recheck", recheck)
+    monkeypatch.setattr(
+        selectors,
+        "_role_load",
+        lambda *a: (loads_under_lock.append(a) if rechecking[0] else None) or real_load(*a),
+    )
     deal = deal_for(shop, sales_rep)
     result = commit(sales_rep, deal, one_site(shop), nth_working_day(10))
     assert result.status == "committed"
@@ -357,6 +403,7 @@ def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(
     # The exact placement was redone under the lock; the Monte Carlo ran only before it, once
     # for this quote and once for the rival's.
     assert len(runs) == 2
+    assert loads_under_lock == []  # the load chart is not part of a promise's record
     assert result.promise.p80_date == nth_working_day(10)
     assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1
 

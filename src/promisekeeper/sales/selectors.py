@@ -344,10 +344,13 @@ def quote_compute(
     keys = [key] if with_options else [key, (*key[:-1], True)]
 
     def answer() -> Evaluation:
+        # A commit (no options) records its answer without the role load chart; a core that
+        # has the chart serves it all the same.
+        core_key = ("core", *question, with_options)
         core = _cached(
             snapshot,
-            [("core", *question)],
-            partial(_core_compute, snapshot, deal, lines, level, None),
+            [core_key] if with_options else [core_key, (*core_key[:-1], True)],
+            partial(_core_compute, snapshot, deal, lines, level, None, with_load=with_options),
         )
         return _evaluate(snapshot, core, lines, wanted_date, level, with_options)
 
@@ -403,7 +406,10 @@ def quote_recheck(
         )
     if engine is None:
         return in_full()
-    core = _core_of(snapshot, plan, project, replaces, engine, quoted.answer.evidence, level)
+    # No role load: a commit records the answer without it, and this runs under the lock.
+    core = _core_of(
+        snapshot, plan, project, replaces, engine, quoted.answer.evidence, level, with_load=False
+    )
     return _evaluate(snapshot, core, lines, wanted_date, level, with_options=False)
 
 
@@ -438,6 +444,8 @@ def _core_compute(
     lines: list[ResolvedLine],
     level: str,
     given: Project | None,
+    *,
+    with_load: bool = True,
 ) -> QuoteCore:
     """The engine's confidence run for the lines, with no wanted date involved."""
     replaces = _own_engine_ids(snapshot, deal)
@@ -473,7 +481,7 @@ def _core_compute(
             notes=(),
         )
     engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
-    return _core_of(snapshot, plan, project, replaces, engine, evidence, level)
+    return _core_of(snapshot, plan, project, replaces, engine, evidence, level, with_load=with_load)
 
 
 def _core_of(
@@ -484,8 +492,11 @@ def _core_of(
     engine: ConfidenceAnswer,
     evidence: tuple[OfferingEvidence, ...],
     level: str,
+    *,
+    with_load: bool = True,
 ) -> QuoteCore:
-    """Dates at the confidence level, bottleneck and role load from the engine's run."""
+    """Dates at the confidence level, bottleneck and (``with_load``) the bottleneck role's
+    week-by-week load from the engine's run."""
     deterministic = engine.deterministic
     quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
     notes: tuple[str, ...] = ()
@@ -504,7 +515,8 @@ def _core_of(
             delay_days=b.delay_days,
             weeks=tuple((snapshot.date_of(max(0, w)), u) for w, u in b.weeks),
         )
-        load = _role_load(snapshot, plan, b.role)
+        if with_load:
+            load = _role_load(snapshot, plan, b.role)
     return QuoteCore(
         project=project,
         plan=plan,
