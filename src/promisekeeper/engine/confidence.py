@@ -375,34 +375,70 @@ def _simulate(
 def _effort_end(
     ctx: Context, free: np.ndarray, phase: EffortPhase, start: np.ndarray, effort: np.ndarray
 ) -> np.ndarray:
-    """Exclusive end day per sample, as ``place_effort`` would place it from ``start``."""
+    """Exclusive end day per sample, as ``place_effort`` would place it from ``start``.
+
+    The crew's daily effort is worked out only from the earliest start on, a window at a
+    time, until every sample's effort is covered (or the horizon ends), as ``place_effort``
+    does: most phases end long before the horizon does.
+    """
     horizon = ctx.horizon
     inside = start < horizon
-    at = np.minimum(start, horizon)
     best = np.full(len(start), _FAIL, dtype=np.int64)
     pool = ctx.pools[ctx.role_index[phase.role]]
-    candidates = [(pool.people, pool.efficiency)] if len(pool.people) else []
-    if len(pool.people) and not pool.primary.all() and pool.primary.any():
+    if not inside.any() or len(pool.people) == 0:
+        return best
+    candidates = [(pool.people, pool.efficiency)]
+    if not pool.primary.all() and pool.primary.any():
         candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
+    first = int(start[inside].min())
+    at = np.minimum(start, horizon) - first  # samples outside the horizon are dropped below
+    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
+    window = int(at.max()) + int(float(effort.max()) / full_rate * 1.8) + 7
     for people, eff in candidates:
-        daily = _best_crew_daily(people, eff, free, phase)
-        cumulative = np.concatenate(([0.0], np.cumsum(daily)))
-        target = cumulative[at] + effort - _EPS
-        last = np.searchsorted(cumulative[1:], target)
-        np.minimum(best, np.where(last < horizon, last + 1, _FAIL), out=best)
+        last = _effort_last_day(
+            free[people, :horizon], eff, phase, first, at, effort, inside, window
+        )
+        np.minimum(best, last, out=best)
     best = np.where(effort <= _EPS, start, best)
     return np.where(inside, best, _FAIL)
 
 
-def _best_crew_daily(
-    people: np.ndarray, eff: np.ndarray, free: np.ndarray, phase: EffortPhase
+def _effort_last_day(
+    rows: np.ndarray,
+    eff: np.ndarray,
+    phase: EffortPhase,
+    first: int,
+    at: np.ndarray,
+    effort: np.ndarray,
+    inside: np.ndarray,
+    window: int,
 ) -> np.ndarray:
-    """Effort the best crew delivers on each day of the horizon: ``place_effort``'s rule.
+    """Exclusive end day per sample for one crew (``rows``: its free hours, people x days),
+    each sample starting ``at`` days after day ``first``; ``_FAIL`` past the horizon. Only
+    the samples ``inside`` the horizon need to be covered (``rows`` ends with it)."""
+    horizon = rows.shape[1]
+    daily = np.zeros(0)
+    while True:
+        hi = min(horizon, first + window)
+        more = _best_crew_daily(rows[:, first + len(daily) : hi], eff, phase)
+        daily = np.concatenate((daily, more))
+        cumulative = np.concatenate(([0.0], np.cumsum(daily)))
+        span = len(daily)
+        target = cumulative[np.minimum(at, span)] + effort - _EPS
+        last = np.searchsorted(cumulative[1:], target)
+        if hi >= horizon or bool(((last < span) | ~inside).all()):
+            return np.where(last < span, first + last + 1, _FAIL)
+        window *= 2
+
+
+def _best_crew_daily(free: np.ndarray, eff: np.ndarray, phase: EffortPhase) -> np.ndarray:
+    """Effort the best crew delivers on each day of ``free`` (the crew's free hours, people
+    x days): ``place_effort``'s rule.
 
     Each person gives at most ``max_hours_per_day`` of their free hours, worth
     hours x efficiency; the ``max_people`` most effective people count.
     """
-    effective = np.minimum(free[people], phase.max_hours_per_day) * eff[:, None]
+    effective = np.minimum(free, phase.max_hours_per_day) * eff[:, None]
     return best_crew_effort(effective, phase.max_people)
 
 
