@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -252,6 +253,37 @@ def test_without_uncertainty_every_sample_of_a_chain_equals_earliest_finish(
     else:
         assert answer.finish_days == (expected,) * 5
         assert answer.sampler_gap_days == 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    case=chain_cases(),
+    effort=st.floats(1.0, 60.0),
+    ratios=st.lists(st.sampled_from([0.25, 1.0, 3.0, 8.0, 20.0]), min_size=1, max_size=4),
+    release=st.integers(0, 30),
+    busy_hours=st.sampled_from([0.0, 150.0, 400.0]),
+)
+def test_every_sampled_effort_finishes_where_the_engine_would_place_it(
+    case: tuple[Plan, Project], effort: float, ratios: list[float], release: int, busy_hours: float
+) -> None:
+    # Large ratios, and developers busy for weeks, run past the first window of days the
+    # sampler looks at.
+    plan, _ = case
+    if busy_hours:
+        busy = Project("busy", (EffortPhase("x", "developer", busy_hours, max_people=2),))
+        plan = make_plan(plan.instance.people, (*plan.instance.projects, busy), horizon_days=150)
+    phase = EffortPhase("build", "developer", effort, max_people=2)
+    answer = confidence(
+        plan, Project("new", (phase,), release_day=release), calibration={"build": ratios}
+    )
+    placed = {
+        earliest_finish(
+            plan, Project("new", (replace(phase, effort_hours=effort * r),), release_day=release)
+        ).finish_day
+        for r in ratios
+    }
+    assert set(answer.finish_days) == {day for day in placed if day is not None}
+    assert (answer.beyond_horizon > 0) == (None in placed)
 
 
 @pytest.mark.parametrize("samples", [0, -3])
