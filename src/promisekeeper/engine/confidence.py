@@ -10,7 +10,8 @@ Method and its one approximation
 For every phase the sampler precomputes, on the plan's free capacity
 *without* the new project, how fast that phase could progress from any start
 day: for an effort phase the cumulative effort its best crew delivers per day
-(the rule of :func:`promisekeeper.engine.placement.place_effort`), for a fixed
+(the rule of :func:`promisekeeper.engine.placement.place_effort`), from the
+earliest sampled start on and only as far as the samples need, for a fixed
 phase the first day from which its crew is available on the needed number of
 consecutive working days (the rule of ``place_fixed``). Each sample then walks
 the phases in precedence order with array lookups only, so all samples are
