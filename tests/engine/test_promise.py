@@ -20,7 +20,12 @@ from promisekeeper.engine.model import (
     ProjectState,
 )
 from promisekeeper.engine.plan import Allocations, Plan, ProjectStatus
-from promisekeeper.engine.promise import AnswerStatus, can_deliver_by, earliest_finish
+from promisekeeper.engine.promise import (
+    AnswerStatus,
+    can_deliver_by,
+    earliest_finish,
+    placement_fits,
+)
 from promisekeeper.engine.schedule import schedule
 
 from .strategies import instance_and_new_project
@@ -60,6 +65,11 @@ def test_earliest_finish_fits_into_free_capacity_and_moves_nothing(
     free_before = plan.free.copy()
     answer = earliest_finish(plan, new)
     assert np.array_equal(plan.free, free_before)
+    # The placement is bookable as it is on its own plan, and not with more hours than are free.
+    assert placement_fits(plan, answer.allocations)
+    if len(answer.allocations):
+        more = replace(answer.allocations, hours=answer.allocations.hours + 1e-3 + plan.free.max())
+        assert not placement_fits(plan, more)
     if answer.status is AnswerStatus.BEYOND_HORIZON:
         assert len(answer.allocations) == 0
         return
@@ -205,8 +215,6 @@ def test_a_date_outside_the_horizon_is_refused() -> None:
 
 
 def test_a_placement_fits_the_plan_it_was_made_on_and_not_once_its_hours_are_taken() -> None:
-    from promisekeeper.engine.promise import placement_fits
-
     plan = _plan(Project("booked", (EffortPhase("b", "dev", 40.0),), promised_day=10))
     answer = earliest_finish(plan, Project("new", (EffortPhase("b", "dev", 16.0),)))
     assert placement_fits(plan, answer.allocations)
@@ -221,8 +229,6 @@ def test_a_placement_fits_the_plan_it_was_made_on_and_not_once_its_hours_are_tak
 
 
 def test_a_placement_fit_counts_two_phases_on_one_day_together() -> None:
-    from promisekeeper.engine.promise import placement_fits
-
     plan = _plan()  # one developer, 8 h a day
     two_halves = Allocations(
         person=np.array([0, 0, 0], dtype=np.int32),
@@ -236,19 +242,3 @@ def test_a_placement_fit_counts_two_phases_on_one_day_together() -> None:
     assert placement_fits(plan, two_halves)
     outside = replace(two_halves, day=np.array([0, 0, 500], dtype=np.int32))
     assert not placement_fits(plan, outside)
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instance_and_new_project())
-def test_an_earliest_finish_placement_always_fits_its_own_plan(
-    case: tuple[Instance, Project],
-) -> None:
-    from promisekeeper.engine.promise import placement_fits
-
-    instance, new = case
-    plan = schedule(instance, time_limit=0.1)
-    answer = earliest_finish(plan, new)
-    assert placement_fits(plan, answer.allocations)
-    if len(answer.allocations):
-        more = replace(answer.allocations, hours=answer.allocations.hours + 1e-3 + plan.free.max())
-        assert not placement_fits(plan, more)
