@@ -58,7 +58,12 @@ import numpy as np
 
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import EffortPhase, FixedPhase, Project
-from promisekeeper.engine.placement import Context, best_crew_effort, place_fixed
+from promisekeeper.engine.placement import (
+    Context,
+    best_crew_effort,
+    effort_window,
+    place_fixed,
+)
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import PromiseAnswer, earliest_finish, free_grid, plan_context
 
@@ -393,8 +398,7 @@ def _effort_end(
         candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
     first = int(start[inside].min())
     at = np.minimum(start, horizon) - first  # samples outside the horizon are dropped below
-    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
-    window = int(at.max()) + int(float(effort.max()) / full_rate * 1.8) + 7
+    window = int(at.max()) + effort_window(phase, len(pool.people), float(effort.max()))
     for people, eff in candidates:
         last = _effort_last_day(
             free[people, :horizon], eff, phase, first, at, effort, inside, window

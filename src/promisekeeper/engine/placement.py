@@ -171,6 +171,14 @@ def _finish_index(daily: np.ndarray, need: float) -> int:
     return int(np.searchsorted(cumulative, need - _EPS))
 
 
+def effort_window(phase: EffortPhase, pool_size: int, effort_hours: float) -> int:
+    """Days to look at first when placing ``effort_hours`` of ``phase`` from a pool of
+    ``pool_size`` people: what its crew needs at full rate, with slack for days off and
+    other work (the search doubles the window when that is not enough)."""
+    full_rate = float(min(pool_size, phase.max_people)) * phase.max_hours_per_day
+    return int(effort_hours / full_rate * 1.8) + 7
+
+
 _Crew = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]
 
 
@@ -185,8 +193,7 @@ def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int)
     pool = ctx.pools[ctx.role_index[phase.role]]
     if len(pool.people) == 0:
         return None
-    full_rate = float(min(len(pool.people), phase.max_people)) * phase.max_hours_per_day
-    window = int(phase.effort_hours / full_rate * 1.8) + 7
+    window = effort_window(phase, len(pool.people), phase.effort_hours)
     people, efficiency, primary = pool.people, pool.efficiency, pool.primary
     mixed = bool(primary.any() and not primary.all())
     main_rows = np.flatnonzero(primary)
