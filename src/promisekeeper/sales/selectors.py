@@ -83,13 +83,25 @@ def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
     return int(row[0]), bool(row[1])
 
 
+def deal_first_project_sql(deal: str) -> str:
+    """``FROM … LIMIT 1`` selecting, as ``p``, the first delivery project (in the model's
+    order) of the deal whose id is the SQL expression ``deal``."""
+    project = DeliveryProject
+    names = [str(name) for name in project._meta.ordering or ("id",)]
+    order = ", ".join(
+        f"p.{sql.column(project, name.lstrip('-'))}{' DESC' if name.startswith('-') else ''}"
+        for name in names
+    )
+    return (
+        f"FROM {sql.table(project)} p WHERE p.{sql.column(project, 'deal')} = {deal} "
+        f"ORDER BY {order} LIMIT 1"
+    )
+
+
 def deal_project_pk(deal_pk: int) -> int | None:
     """The pk of the deal's delivery project (its held or promised work), if it has one."""
     row = sql.fetch_one(
-        f"SELECT {sql.column(DeliveryProject, 'id')} FROM {sql.table(DeliveryProject)} "  # noqa: S608
-        f"WHERE {sql.column(DeliveryProject, 'deal')} = %s "
-        f"ORDER BY {sql.column(DeliveryProject, 'promised_date')}, "
-        f"{sql.column(DeliveryProject, 'name')} LIMIT 1",
+        f"SELECT p.{sql.column(DeliveryProject, 'id')} {deal_first_project_sql('%s')}",
         [deal_pk],
     )
     return None if row is None else int(row[0])

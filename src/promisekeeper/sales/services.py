@@ -73,6 +73,7 @@ from promisekeeper.sales.selectors import (
     QuoteAnswer,
     QuoteLine,
     ResolvedLine,
+    deal_first_project_sql,
     holds_due,
     ledger_version_and_holds_due,
     product_atp,
@@ -572,10 +573,7 @@ def _deal_lock(pk: int) -> Deal:
     """Lock the deal's row and read it with its delivery project (pk and status, the first as
     ``_own_engine_ids`` orders them) and whether it has an active hold, in one statement."""
     project, hold = DeliveryProject, Hold
-    first_project = (
-        f"FROM {sql.table(project)} p WHERE p.{sql.column(project, 'deal')} = d.{sql.column(Deal, 'id')} "
-        f"ORDER BY p.{sql.column(project, 'promised_date')}, p.{sql.column(project, 'name')} LIMIT 1"
-    )
+    first_project = deal_first_project_sql(f"d.{sql.column(Deal, 'id')}")
     lock = " FOR UPDATE OF d" if connection.features.has_select_for_update_of else ""
     query = (
         f"SELECT d.*, (SELECT p.{sql.column(project, 'id')} {first_project}) AS project_pk, "  # noqa: S608
