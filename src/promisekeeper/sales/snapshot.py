@@ -23,7 +23,6 @@ every other process replays the ReservationChange rows written since its version
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +33,7 @@ from typing import Any, TypeVar
 
 import holidays
 import numpy as np
+from django.db import connection
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
@@ -235,13 +235,14 @@ def _changes_between(after: int, through: int) -> list[ReservationChange]:
         f"ORDER BY {sql.column(change, 'version')}",
         [after, through],
     )
+    decode = change._meta.get_field("payload").from_db_value  # type: ignore[union-attr]
     return [
         ReservationChange(
             version=v,
             project_id=project,
             deal_id=deal,
             replaced=replaced,
-            payload=json.loads(payload) if isinstance(payload, str) else payload,
+            payload=decode(payload, None, connection),  # type: ignore[arg-type]
         )
         for v, project, deal, replaced, payload in rows
     ]
