@@ -9,27 +9,30 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, User
 from django.db import connections, router
 
+from promisekeeper.organisation import sql
 from promisekeeper.organisation.permissions import GROUPS, remember_group_names
 
 
 @cache
 def _user_with_groups_sql() -> tuple[str, tuple[str, ...]]:
-    """The user's columns and role group names, one row per group (standard SQL quoting).
+    """The user's columns and role group names, one row per group.
 
     Written once as SQL rather than built by the ORM per request: compiling the annotated
     queryset cost more than running it, and every request of a signed-in user pays this.
     """
+    through = User.groups.through
     attnames = tuple(f.attname for f in User._meta.concrete_fields)
-    columns = ", ".join(f'u."{f.column}"' for f in User._meta.concrete_fields)
-    through = User.groups.through._meta.db_table
+    columns = ", ".join(f"u.{sql.column(User, f.name)}" for f in User._meta.concrete_fields)
     marks = ", ".join(["%s"] * len(GROUPS))
-    sql = (
-        f'SELECT {columns}, g."name" FROM "{User._meta.db_table}" u '  # noqa: S608 - names are the models'
-        f'LEFT JOIN "{through}" ug ON ug."user_id" = u."id" '
-        f'LEFT JOIN "{Group._meta.db_table}" g ON g."id" = ug."group_id" AND g."name" IN ({marks}) '
-        'WHERE u."id" = %s'
+    query = (
+        f"SELECT {columns}, g.{sql.column(Group, 'name')} FROM {sql.table(User)} u "  # noqa: S608 - the models' names
+        f"LEFT JOIN {sql.table(through)} ug ON ug.{sql.column(through, 'user')} = "
+        f"u.{sql.column(User, 'id')} "
+        f"LEFT JOIN {sql.table(Group)} g ON g.{sql.column(Group, 'id')} = "
+        f"ug.{sql.column(through, 'group')} AND g.{sql.column(Group, 'name')} IN ({marks}) "
+        f"WHERE u.{sql.column(User, 'id')} = %s"
     )
-    return sql, attnames
+    return query, attnames
 
 
 class RoleAwareBackend(ModelBackend):
@@ -46,9 +49,9 @@ class RoleAwareBackend(ModelBackend):
             return None
         alias = router.db_for_read(User)
         connection = connections[alias]
-        sql, attnames = _user_with_groups_sql()
+        query, attnames = _user_with_groups_sql()
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*GROUPS, pk])
+            cursor.execute(query, [*GROUPS, pk])
             rows = cursor.fetchall()
         if not rows:
             return None
