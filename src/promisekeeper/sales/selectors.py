@@ -15,7 +15,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, fields, is_dataclass
-from functools import partial
+from functools import cache, partial
 from statistics import median
 from typing import Any, TypeVar
 
@@ -83,6 +83,7 @@ def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
     return int(row[0]), bool(row[1])
 
 
+@cache
 def deal_first_project_sql(deal: str) -> str:
     """``FROM … LIMIT 1`` selecting, as ``p``, the first delivery project (in the model's
     order) of the deal whose id is the SQL expression ``deal``."""

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
+from functools import cache
 from typing import Any, TypeVar
 
 import numpy as np
@@ -569,20 +570,25 @@ def promise_commit(
     return _with_retries(commit)
 
 
-def _deal_lock(pk: int) -> Deal:
-    """Lock the deal's row and read it with its delivery project (pk and status, the first as
-    ``_own_engine_ids`` orders them) and whether it has an active hold, in one statement."""
+@cache
+def _deal_lock_sql() -> str:
     project, hold = DeliveryProject, Hold
     first_project = deal_first_project_sql(f"d.{sql.column(Deal, 'id')}")
     lock = " FOR UPDATE OF d" if connection.features.has_select_for_update_of else ""
-    query = (
+    return (
         f"SELECT d.*, (SELECT p.{sql.column(project, 'id')} {first_project}) AS project_pk, "  # noqa: S608
         f"(SELECT p.{sql.column(project, 'status')} {first_project}) AS project_status, "
         f"EXISTS(SELECT 1 FROM {sql.table(hold)} h WHERE h.{sql.column(hold, 'deal')} = "
         f"d.{sql.column(Deal, 'id')} AND h.{sql.column(hold, 'active')}) AS holds_active "
         f"FROM {sql.table(Deal)} d WHERE d.{sql.column(Deal, 'id')} = %s{lock}"
     )
-    found = list(Deal.objects.raw(query, [pk]))
+
+
+def _deal_lock(pk: int) -> Deal:
+    """Lock the deal's row and read it with its delivery project (pk and status, the first as
+    ``_own_engine_ids`` orders them) and whether it has an active hold, in one statement
+    (written once per process: this runs under the capacity lock)."""
+    found = list(Deal.objects.raw(_deal_lock_sql(), [pk]))
     if not found:
         raise Deal.DoesNotExist(f"deal {pk}")
     return found[0]
