@@ -15,7 +15,12 @@ app with gunicorn on 127.0.0.1 and drives it with 16 client threads over ``http.
 * commits: ``POST /sales/deals/<id>/commit/`` for open deals at a far date, every fifth one
   sent twice with the same idempotency key; commits per second, and afterwards the database
   backstop (reserved hours per person-day, reserved stock) must show zero over-commitment and
-  exactly one promise per key.
+  exactly one promise per key;
+* replays: every committed request sent twice more with its key, which must give back the
+  same promise and create none: the cost of a commit request that places and writes nothing.
+
+During both commit phases it reads from ``/proc`` the CPU that the gunicorn processes,
+PostgreSQL and the client threads use, per promise and per replayed request.
 
 Result: ``results/http_quote.json`` (targets: quote p95 ≤ 150 ms, ≥ 100 commits/s).
 """
@@ -150,6 +155,11 @@ def _run(args: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def _postmaster_pid(cluster: Any) -> int:
+    """The cluster's postmaster: its first line of ``postmaster.pid``."""
+    return int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+
+
 def _wait_for_port(port: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -221,19 +231,25 @@ def quote_load(
     return latencies, statuses, wall
 
 
-def commit_load(
+CommitJob = tuple[int, str, int]
+"""One deal to commit: its pk, the idempotency key, how many times the same request is sent."""
+
+
+def post_commits(
     clients: list[Client],
-    deals: list[int],
+    jobs: list[CommitJob],
     *,
     seconds: float,
     promised: datetime.date,
+    ok: str,
 ) -> tuple[list[float], dict[str, int], float, set[str]]:
-    """Commit each deal once (every fifth twice, same key); returns every key that was sent."""
+    """Send the jobs' commit requests from every client; a 302 counts as ``ok``, a 409 as
+    taken. Returns latencies, outcomes, wall seconds and the keys that were sent."""
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     sent: set[str] = set()
     lock = threading.Lock()
-    queue = list(reversed(deals))
+    queue = list(reversed(jobs))
     deadline = time.monotonic() + seconds
 
     def work(k: int) -> None:
@@ -242,10 +258,8 @@ def commit_load(
             with lock:
                 if not queue:
                     return
-                deal = queue.pop()
-            key = str(uuid.uuid4())
+                deal, key, sends = queue.pop()
             data = {"promised_date": promised.isoformat(), "idempotency_key": key}
-            sends = 2 if deal % 5 == 0 else 1  # every fifth deal: a double click
             for _ in range(sends):
                 with lock:
                     sent.add(key)
@@ -255,9 +269,7 @@ def commit_load(
                 except (OSError, http.client.HTTPException):
                     status = 0
                 elapsed = time.perf_counter() - started
-                outcome = {302: "committed", 409: "taken", 0: "client timeout"}.get(
-                    status, f"http {status}"
-                )
+                outcome = {302: ok, 409: "taken", 0: "client timeout"}.get(status, f"http {status}")
                 with lock:
                     if status in (302, 409):
                         latencies.append(elapsed)
@@ -265,6 +277,18 @@ def commit_load(
 
     wall = run_threads(len(clients), work, seconds=seconds)
     return latencies, outcomes, wall, sent
+
+
+def commit_load(
+    clients: list[Client],
+    deals: list[int],
+    *,
+    seconds: float,
+    promised: datetime.date,
+) -> tuple[list[float], dict[str, int], float, set[str]]:
+    """Commit each deal once (every fifth twice, same key); returns every key that was sent."""
+    jobs = [(deal, str(uuid.uuid4()), 2 if deal % 5 == 0 else 1) for deal in deals]
+    return post_commits(clients, jobs, seconds=seconds, promised=promised, ok="committed")
 
 
 def sequential_quotes(
@@ -281,6 +305,59 @@ def sequential_quotes(
         0, [client], offerings, customers, total=total, seconds=seconds, seed=seed
     )
     return latencies
+
+
+# --- CPU per process tree (Linux /proc) ----------------------------------------------------
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stats() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, CPU seconds of the process and of its children it has reaped)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            text = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+        ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+        stats[int(entry)] = (int(fields[1]), ticks / CLOCK_TICKS)
+    return stats
+
+
+def tree_cpu_s(roots: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process and all its descendants."""
+    stats = _proc_stats()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    totals = {}
+    for name, root in roots.items():
+        total, todo = 0.0, [root]
+        while todo:
+            pid = todo.pop()
+            if pid in stats:
+                total += stats[pid][1]
+                todo += children.get(pid, [])
+        totals[name] = total
+    return totals
+
+
+def cpu_phase(roots: dict[str, int], run: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
+    """``run()`` and the CPU seconds each process tree and this process (the clients) used."""
+    before, mine = tree_cpu_s(roots), time.process_time()
+    result = run()
+    after = tree_cpu_s(roots)
+    used = {name: after[name] - before[name] for name in roots}
+    used["clients"] = time.process_time() - mine
+    return result, used
+
+
+def per_item_ms(used: dict[str, float], count: int) -> dict[str, float | None]:
+    return {name: round(s / count * 1000, 2) if count else None for name, s in used.items()}
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -397,9 +474,28 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         )
         console.print(f"{args.clients} clients: committing {len(deals)} deals")
         promised = datetime.date.today() + datetime.timedelta(days=400)  # noqa: DTZ011
-        commit_s, outcomes, commit_wall, sent = commit_load(
-            clients, deals, seconds=args.seconds, promised=promised
+        roots = {"workers": server.pid, "postgres": _postmaster_pid(cluster)}
+        (commit_s, outcomes, commit_wall, sent), commit_cpu = cpu_phase(
+            roots,
+            lambda: commit_load(clients, deals, seconds=args.seconds, promised=promised),
         )
+        # The floor under a commit: the same requests again, answered from the idempotency
+        # key alone (HTTP, session, form, one lookup, redirect; no engine and no writes).
+        promised_so_far = Promise.objects.count()
+        replays = [
+            (deal, key, 2)
+            for deal, key in Promise.objects.filter(idempotency_key__in=sent)
+            .order_by("pk")
+            .values_list("deal_id", "idempotency_key")
+        ]
+        console.print(f"{args.clients} clients: the same {len(replays)} commits again, twice")
+        (replay_s, replay_outcomes, replay_wall, _), replay_cpu = cpu_phase(
+            roots,
+            lambda: post_commits(
+                clients, replays, seconds=args.seconds, promised=promised, ok="same promise"
+            ),
+        )
+        replay_made_promises = Promise.objects.count() - promised_so_far
         for client in clients:
             client.close()
         # Stop serving first, so requests the clients gave up on have finished or rolled back.
@@ -434,8 +530,10 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     commit_summary = summary_ms(commit_s)
     committed = outcomes.get("committed", 0)
     commits_per_s = round(new_promises / commit_wall, 2) if commit_wall > 0 else None
+    replay_count = len(replay_s)
+    replays_per_s = round(replay_count / replay_wall, 2) if replay_wall > 0 else None
     quotes_per_s = round(len(quote_s) / quote_wall, 2) if quote_wall > 0 else None
-    payload = {
+    payload: dict[str, Any] = {
         "title": "HTTP: quote latency and commit throughput",
         "params": {
             "size": args.size,
@@ -464,12 +562,24 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
             "promises_with_those_keys": keyed,
             "per_s": commits_per_s,
             "capacity_reservations": reservations,
+            "cpu_ms_per_promise": per_item_ms(commit_cpu, new_promises),
+            "cores_busy": round(sum(commit_cpu.values()) / commit_wall, 2) if commit_wall else None,
+        },
+        "replay": {
+            **summary_ms(replay_s),
+            "outcomes": replay_outcomes,
+            "wall_s": round(replay_wall, 2),
+            "per_s": replays_per_s,
+            "promises_created": replay_made_promises,
+            "cpu_ms_per_request": per_item_ms(replay_cpu, replay_count),
         },
         "backstop": {
             "overcommitted_person_days": len(over),
             "overcommitted_products": stock_over,
             # Every new promise carries one of the keys sent, and no key has two (unique).
             "one_promise_per_key": keyed == new_promises <= len(sent),
+            "replays_made_no_promise": replay_made_promises == 0
+            and set(replay_outcomes) <= {"same promise"},
         },
         "targets": [
             target(
@@ -490,7 +600,9 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         f"single-client quotes: {single_summary}; "
         f"quotes: {quote_summary} statuses {quote_status}; commits: {commit_summary} "
         f"outcomes {outcomes}; {committed} committed responses, {len(sent)} keys sent, "
-        f"{new_promises} promises; backstop {payload['backstop']}"
+        f"{new_promises} promises; CPU ms per promise {payload['commit']['cpu_ms_per_promise']}; "
+        f"replays: {replays_per_s}/s, {replay_outcomes}, CPU ms per request "
+        f"{payload['replay']['cpu_ms_per_request']}; backstop {payload['backstop']}"
     )
     return payload
 
@@ -550,6 +662,8 @@ def main(argv: list[str] | None = None) -> int:
             "quote_single_client_p95_ms": r["quote_single_client"].get("p95_ms"),
             "quotes_per_s": r["quote"]["per_s"],
             "commits_per_s": r["commit"]["per_s"],
+            "commit_cpu_ms": r["commit"]["cpu_ms_per_promise"],
+            "replays_per_s": r["replay"]["per_s"],
             "overcommitted": r["backstop"]["overcommitted_person_days"]
             + r["backstop"]["overcommitted_products"],
         }
@@ -557,7 +671,12 @@ def main(argv: list[str] | None = None) -> int:
     ]
     payload["notes"] = [
         f"{len(runs)} runs, each on a fresh cluster: the targets table is the median run by "
-        "16-client quote p95, `runs` lists them all and the over-commitment row is the worst run."
+        "16-client quote p95, `runs` lists them all and the over-commitment row is the worst run.",
+        f"CPU budget: at 100 commits/s, {os.cpu_count()} cores give the whole machine "
+        f"{10 * (os.cpu_count() or 1)} ms of CPU per promise, for the gunicorn workers, "
+        "PostgreSQL and the clients together (`commit.cpu_ms_per_promise`). `replay` sends "
+        "each committed request twice more: answered from its idempotency key alone, it is "
+        "the cost of a commit request that places nothing and writes nothing.",
     ]
     worst = max(r["overcommitted"] for r in payload["runs"])
     for row in payload["targets"]:
