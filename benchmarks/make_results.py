@@ -167,6 +167,18 @@ def taskjuggler_sections(doc: dict[str, Any]) -> list[str]:
     return lines + ([""] if doc.get("notes") else [])
 
 
+def _measurements(value: Any) -> bool:
+    """A mapping of measurements, one row each: scalars, some perhaps broken down by a flat
+    mapping shown in one cell ("workers: 27.9, postgres: 6.9"). A mapping of mappings only
+    (per instance, per size) is not one: its own renderer or the JSON shows it."""
+    if not isinstance(value, dict) or not value:
+        return False
+    scalars = [v for v in value.values() if not isinstance(v, dict | list)]
+    breakdowns = [v for v in value.values() if isinstance(v, dict)]
+    flat = all(not isinstance(x, dict | list) for v in breakdowns for x in v.values())
+    return bool(scalars) and flat and len(scalars) + len(breakdowns) == len(value)
+
+
 def generic_sections(doc: dict[str, Any], *, with_scalars: bool = True) -> list[str]:
     skip = {"name", "machine", "title", "targets"}
     scalars = [(k, v) for k, v in doc.items() if k not in skip and not isinstance(v, dict | list)]
@@ -188,11 +200,7 @@ def generic_sections(doc: dict[str, Any], *, with_scalars: bool = True) -> list[
             lines += [f"- {note}" for note in value] + [""]
         elif key in ("settings", "params") and isinstance(value, dict):
             lines += [f"_{key.capitalize()}: {fmt(value)}._", ""]
-        elif (
-            isinstance(value, dict)
-            and value
-            and all(not isinstance(v, dict | list) for v in value.values())
-        ):
+        elif _measurements(value):
             lines += [f"**{key}:**", ""]
             lines += table(("metric", "measured"), list(value.items()))
     return lines
@@ -206,7 +214,7 @@ def render(docs: Sequence[tuple[str, dict[str, Any]]]) -> str:
         " do not edit by hand. How to run each benchmark: `benchmarks/README.md`.",
         "",
     ]
-    machines = [doc.get("machine") for _, doc in docs if doc.get("machine")]
+    machines: list[dict[str, Any]] = [doc["machine"] for _, doc in docs if doc.get("machine")]
     if machines:
         lines += ["Machine: " + machine_line(machines[0]), ""]
     present = {area_of(name) for name, _ in docs}
