@@ -669,11 +669,12 @@ def main(argv: list[str] | None = None) -> int:
         }
         for r in runs
     ]
+    cores = os.cpu_count() or 1
     payload["notes"] = [
         f"{len(runs)} runs, each on a fresh cluster: the targets table is the median run by "
         "16-client quote p95, `runs` lists them all and the over-commitment row is the worst run.",
-        f"CPU budget: at 100 commits/s, {os.cpu_count()} cores give the whole machine "
-        f"{10 * (os.cpu_count() or 1)} ms of CPU per promise, for the gunicorn workers, "
+        f"CPU budget: at 100 commits/s, {cores} cores give the whole machine "
+        f"{10 * cores} ms of CPU per promise, for the gunicorn workers, "
         "PostgreSQL and the clients together (`commit.cpu_ms_per_promise`). `replay` sends "
         "each committed request twice more: answered from its idempotency key alone, it is "
         "the cost of a commit request that places nothing and writes nothing.",
