@@ -393,6 +393,7 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         from django.db.models import F
 
         from promisekeeper.catalog.models import Offering
+        from promisekeeper.promising.integrity import person_day_overcommitted
         from promisekeeper.sales.models import (
             CapacityReservation,
             Customer,
@@ -400,7 +401,7 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
             ProductAvailability,
             Promise,
         )
-        from promisekeeper.sales.selectors import OPEN_STAGES, person_day_overcommitted
+        from promisekeeper.sales.selectors import OPEN_STAGES
 
         offerings = list(
             Offering.objects.filter(active=True, sop_versions__isnull=False)

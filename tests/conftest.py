@@ -72,11 +72,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(autouse=True)
 def _fresh_snapshot_cache() -> Iterator[None]:
     """Every test has a new database whose ledger may reach a version another test's had."""
-    from promisekeeper.sales.snapshot import snapshot_cache_clear
+    from promisekeeper.promising.cache import plan_cache_clear
 
-    snapshot_cache_clear()
+    plan_cache_clear()
     yield
-    snapshot_cache_clear()
+    plan_cache_clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -76,7 +76,9 @@ def test_admin_edits_that_change_plans_bump_the_ledger_so_no_cached_answer_outli
     from promisekeeper.catalog.models import Offering
     from promisekeeper.organisation.selectors import ledger_version_get
     from promisekeeper.people.models import TimeOff
-    from promisekeeper.sales.services import QuoteInputError, QuoteLine, quote_check
+    from promisekeeper.promising.errors import QuoteInputError
+    from promisekeeper.promising.lines import QuoteLine
+    from promisekeeper.promising.quote import quote_check
 
     demo_company_create(seed=1, size="S")
     offering = Offering.objects.filter(active=True, sop_versions__isnull=False).first()

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "promisekeeper.catalog",
     "promisekeeper.sales",
     "promisekeeper.delivery",
+    "promisekeeper.promising",
     "promisekeeper.insights",
     "promisekeeper.api",
 ]

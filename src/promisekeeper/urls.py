@@ -14,7 +14,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
-    path("sales/", include("promisekeeper.sales.urls")),
+    path("sales/", include("promisekeeper.promising.urls")),
     path("people/", include("promisekeeper.people.urls")),
     path("catalog/", include("promisekeeper.catalog.urls")),
     path("delivery/", include("promisekeeper.delivery.urls")),

@@ -11,7 +11,7 @@ from promisekeeper.delivery.models import Project
 from promisekeeper.organisation.demo import demo_company_create
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.people.models import Person
-from promisekeeper.sales.snapshot import portfolio_snapshot
+from promisekeeper.promising.cache import portfolio_snapshot
 from tests.insights.conftest import fresh_snapshot  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -21,18 +21,18 @@ from promisekeeper.insights import selectors as insights_selectors
 from promisekeeper.organisation.models import OrganisationSettings
 from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.people.models import Person, Role, Team
+from promisekeeper.promising.cache import plan_cache_clear
 from promisekeeper.sales.models import Customer
-from promisekeeper.sales.snapshot import snapshot_cache_clear
 from tests import factories
 
 
 @pytest.fixture(autouse=True)
 def fresh_snapshot() -> Iterator[None]:
     """Each test's database is new, so no snapshot or plan facts may leak between tests."""
-    snapshot_cache_clear()
+    plan_cache_clear()
     insights_selectors._facts_cache.clear()
     yield
-    snapshot_cache_clear()
+    plan_cache_clear()
     insights_selectors._facts_cache.clear()
 
 

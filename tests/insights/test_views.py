@@ -323,9 +323,9 @@ def test_every_deal_name_in_the_deals_list_links_to_its_deal_page(client, ops_us
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     page = client.get(reverse("insights:deals"), **headers).content.decode()
     links = dict(re.findall(r'<tr data-deal="\d+"><td><a href="([^"]+)">([^<]+)</a>', page))
-    assert links == {reverse("sales:deal", args=[deal.pk]): escape(deal.name) for deal in deals}
+    assert links == {reverse("promising:deal", args=[deal.pk]): escape(deal.name) for deal in deals}
     for deal in deals:
-        response = client.get(reverse("sales:deal", args=[deal.pk]))
+        response = client.get(reverse("promising:deal", args=[deal.pk]))
         assert response.status_code == 200 and response.context["deal"] == deal
 
 

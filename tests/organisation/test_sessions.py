@@ -43,7 +43,7 @@ def test_an_expired_or_unknown_session_loads_empty_and_gets_a_new_key():
 def test_a_signed_in_user_stays_signed_in_until_the_session_expires(client):
     user = UserFactory()
     client.force_login(user)
-    page = reverse("sales:quote")
+    page = reverse("promising:quote")
     assert client.get(page).status_code != 302  # signed in: not sent to the login page
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     response = client.get(page)

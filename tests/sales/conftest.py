@@ -17,8 +17,8 @@ from django.utils import timezone
 from promisekeeper.catalog.models import Offering, Product, SopPhase, SopVersion
 from promisekeeper.organisation.models import OrganisationSettings
 from promisekeeper.people.models import Person, Role, Skill
+from promisekeeper.promising.cache import plan_cache_clear
 from promisekeeper.sales.models import Customer, Deal, DealLine
-from promisekeeper.sales.snapshot import snapshot_cache_clear
 from tests import factories
 
 HORIZON_DAYS = 120
@@ -69,7 +69,7 @@ def shop_create(*, stock: int = 10, hours_per_day: str = "8") -> Shop:
     )
     product = Product.objects.create(sku="KIT-1", name="Router kit", stock_on_hand=stock)
     customer = Customer.objects.create(name="Acme")
-    snapshot_cache_clear()
+    plan_cache_clear()
     return Shop(role, person, offering, sop, product, customer)
 
 

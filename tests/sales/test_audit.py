@@ -5,16 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
+from promisekeeper.promising.commit import promise_commit
+from promisekeeper.promising.exceptions import exception_decide, exception_request
+from promisekeeper.promising.holds import hold_place
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.quote import quote_check
 from promisekeeper.sales.models import AuditEvent, Promise
-from promisekeeper.sales.services import (
-    QuoteLine,
-    commit_fingerprint,
-    exception_decide,
-    exception_request,
-    hold_place,
-    promise_commit,
-    quote_check,
-)
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both_databases]

@@ -21,6 +21,10 @@ from django.utils import timezone
 
 from promisekeeper.catalog.models import StockReservation
 from promisekeeper.delivery.models import Project
+from promisekeeper.promising.booking import CommitResult
+from promisekeeper.promising.commit import promise_commit
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.sales.models import (
     CapacityReservation,
     Deal,
@@ -28,7 +32,6 @@ from promisekeeper.sales.models import (
     ProductAvailability,
     Promise,
 )
-from promisekeeper.sales.services import CommitResult, QuoteLine, commit_fingerprint, promise_commit
 from tests.sales.conftest import Shop, deal_for, nth_working_day, shop_create, working_days_through
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]

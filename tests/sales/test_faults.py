@@ -18,8 +18,11 @@ from django.db.models import Sum
 
 from promisekeeper.delivery.models import Project
 from promisekeeper.organisation.selectors import ledger_version_get
+from promisekeeper.promising.booking import CommitResult
+from promisekeeper.promising.commit import promise_commit
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.sales.models import CapacityReservation, Deal, PersonDayLoad, Promise
-from promisekeeper.sales.services import CommitResult, QuoteLine, commit_fingerprint, promise_commit
 from tests import postgres
 from tests.sales.conftest import deal_for, nth_working_day, shop_create
 

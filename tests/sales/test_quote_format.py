@@ -2,7 +2,13 @@ import datetime
 
 from django.template import Context, Template
 
-from promisekeeper.sales.templatetags.quote_format import day, day_month, iso_date, percent, whole
+from promisekeeper.promising.templatetags.quote_format import (
+    day,
+    day_month,
+    iso_date,
+    percent,
+    whole,
+)
 
 
 def test_dates_read_as_day_month_year_and_nothing_for_no_date():

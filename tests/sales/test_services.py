@@ -15,6 +15,24 @@ from promisekeeper.catalog.models import IncomingSupply, StockReservation
 from promisekeeper.delivery.models import Project
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.promising.cache import (
+    plan_cache_clear,
+    plan_cache_stats,
+    portfolio_snapshot,
+    snapshot_cache_put,
+    snapshot_catch_up,
+)
+from promisekeeper.promising.changes import promise_cancel, promise_reschedule
+from promisekeeper.promising.commit import commit_prepare, commit_prepared, promise_commit
+from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
+from promisekeeper.promising.exceptions import exception_decide, exception_request
+from promisekeeper.promising.holds import hold_place, holds_expire, holds_warn_expiring
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.integrity import person_day_overcommitted
+from promisekeeper.promising.lines import QuoteLine, resolve_lines
+from promisekeeper.promising.quote import quote_check, quote_compute
+from promisekeeper.promising.snapshot import snapshot_build
+from promisekeeper.promising.stock import product_atp
 from promisekeeper.sales.models import (
     AuditEvent,
     CapacityReservation,
@@ -26,29 +44,6 @@ from promisekeeper.sales.models import (
     ProductAvailability,
     Promise,
     ReservationChange,
-)
-from promisekeeper.sales.selectors import person_day_overcommitted, product_atp
-from promisekeeper.sales.services import (
-    IdempotencyConflict,
-    QuoteInputError,
-    QuoteLine,
-    commit_fingerprint,
-    exception_decide,
-    exception_request,
-    hold_place,
-    holds_expire,
-    holds_warn_expiring,
-    promise_cancel,
-    promise_commit,
-    promise_reschedule,
-    quote_check,
-)
-from promisekeeper.sales.snapshot import (
-    portfolio_snapshot,
-    snapshot_build,
-    snapshot_cache_clear,
-    snapshot_cache_put,
-    snapshot_catch_up,
 )
 from tests.sales.conftest import deal_for, nth_working_day
 
@@ -145,9 +140,7 @@ def test_quote_is_reproducible_at_one_ledger_version(shop, sales_rep):
     assert first == second and first.seed == ledger_version_get()
 
 
-def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep, monkeypatch):
-    from promisekeeper.sales import selectors
-
+def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep):
     deal = deal_for(shop, sales_rep)
     quote_check(
         user=sales_rep,
@@ -156,52 +149,48 @@ def test_a_commit_right_after_its_quote_reuses_the_engine_answer(shop, sales_rep
         lines=one_site(shop),
         wanted_date=nth_working_day(5),
     )
-    runs = []
-    real = selectors._core_compute
-    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k))
+    before = plan_cache_stats()
     assert commit(sales_rep, deal, one_site(shop), nth_working_day(5)).status == "committed"
-    assert runs == []  # the plan had not moved since the quote: no second engine run
+    assert plan_cache_stats().engine_runs == before.engine_runs  # no second engine run
     other = deal_for(shop, sales_rep, name="second")
     assert commit(sales_rep, other, one_site(shop), nth_working_day(10), key="k2").status == (
         "committed"
     )
-    assert len(runs) == 1  # nothing cached for this one
+    assert plan_cache_stats().engine_runs == before.engine_runs + 1  # nothing cached for it
 
 
-def test_a_commit_quote_leaves_out_the_load_chart_a_quote_page_shows(shop, sales_rep, monkeypatch):
-    from promisekeeper.sales import selectors, services
-    from promisekeeper.sales.snapshot import portfolio_snapshot
-
+def test_a_commit_quote_leaves_out_the_load_chart_a_quote_page_shows(shop, sales_rep):
     # Someone else's promise on the developer's first days makes the developer the bottleneck.
     commit(sales_rep, deal_for(shop, sales_rep, name="rival"), one_site(shop), nth_working_day(5))
-    runs = []
-    real = selectors._core_compute
-    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(k) or real(*a, **k))
     deal = deal_for(shop, sales_rep)
     ask = dict(
         snapshot=portfolio_snapshot(),
         deal=deal,
-        lines=services._resolve_lines(one_site(shop)),
+        lines=resolve_lines(one_site(shop)),
         wanted_date=nth_working_day(10),
     )
-
-    as_committed = selectors.quote_compute(**ask, with_options=False).answer
-    on_the_page = selectors.quote_compute(**ask).answer
+    before = plan_cache_stats()
+    as_committed = quote_compute(**ask, with_options=False).answer
+    middle = plan_cache_stats()
+    on_the_page = quote_compute(**ask).answer
+    after = plan_cache_stats()
     assert as_committed.bottleneck is not None and as_committed.load == ()
     assert on_the_page.bottleneck == as_committed.bottleneck and on_the_page.load
-    assert runs == [{"with_load": False}, {"with_load": True}]
+    assert (middle.engine_runs - before.engine_runs, middle.load_charts) == (1, before.load_charts)
+    assert (after.engine_runs - middle.engine_runs, after.load_charts - middle.load_charts) == (
+        1,
+        1,
+    )
     # Asked again, each is served from the cache.
-    assert selectors.quote_compute(**ask, with_options=False).answer == as_committed
-    assert selectors.quote_compute(**ask).answer == on_the_page
-    assert len(runs) == 2
+    assert quote_compute(**ask, with_options=False).answer == as_committed
+    assert quote_compute(**ask).answer == on_the_page
+    again = plan_cache_stats()
+    assert (again.engine_runs, again.load_charts) == (after.engine_runs, after.load_charts)
+    assert again.answer_hits == after.answer_hits + 2
 
 
-def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_rep, monkeypatch):
-    from promisekeeper.sales import selectors
-
-    runs = []
-    real = selectors._core_compute
-    monkeypatch.setattr(selectors, "_core_compute", lambda *a, **k: runs.append(a) or real(*a, **k))
+def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_rep):
+    before = plan_cache_stats()
 
     def ask(day):
         return quote_check(
@@ -213,14 +202,14 @@ def test_asking_other_dates_for_the_same_lines_runs_the_engine_once(shop, sales_
         )
 
     early, late = ask(1), ask(40)
-    assert len(runs) == 1
+    assert plan_cache_stats().engine_runs == before.engine_runs + 1
     assert (early.can_promise, late.can_promise) == (False, True)
     assert early.options and not late.options
     assert (early.p80_date, early.bottleneck) == (late.p80_date, late.bottleneck)
     # Once the plan moves, the same lines are worked out again.
     commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(40))
     ask(40)
-    assert len(runs) == 3  # the commit's own quote and the new quote
+    assert plan_cache_stats().engine_runs == before.engine_runs + 3  # the commit and the new quote
 
 
 def test_quote_evidence_summarises_delivered_projects_of_the_offering(shop, sales_rep):
@@ -295,11 +284,8 @@ def test_commit_writes_promise_project_reservations_and_one_audit_event(shop, sa
 
 
 def test_long_bookings_are_written_in_statements_the_database_accepts(shop, sales_rep):
-    from promisekeeper.sales.services import (
-        RESERVATION_COLUMNS,
-        _rows_insert,
-        person_day_load_add,
-    )
+
+    from promisekeeper.promising.sql import person_day_load_add, rows_insert
 
     promise = commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
     project = Project.objects.get()
@@ -316,7 +302,16 @@ def test_long_bookings_are_written_in_statements_the_database_accepts(shop, sale
         (promise.promise.pk, project.pk, "extra", shop.person.pk, day, Decimal(1), Decimal(0))
         for day in days
     ]
-    _rows_insert(CapacityReservation, RESERVATION_COLUMNS, rows)
+    columns = (
+        "promise_id",
+        "project_id",
+        "phase_key",
+        "person_id",
+        "day",
+        "hours",
+        "overtime_hours",
+    )
+    rows_insert(CapacityReservation, columns, rows)
     assert CapacityReservation.objects.filter(phase_key="extra").count() == 300
     assert CapacityReservation.objects.count() == booked + 300
 
@@ -341,106 +336,71 @@ def test_commit_earlier_than_feasible_is_taken_and_writes_nothing(shop, sales_re
     assert counts() == before
 
 
-def _commit_another_right_after_the_quote(
-    monkeypatch, shop, sales_rep, rival_lines=None
-) -> list[object]:
-    """Make the next commit's quote age before its lock: another deal commits in between
-    (by default the developer's days 1-5). Returns the list the engine's Monte Carlo runs
-    are appended to."""
-    from promisekeeper.sales import selectors, services
-
-    runs: list[object] = []
-    real_core = selectors._core_compute
-    monkeypatch.setattr(
-        selectors, "_core_compute", lambda *a, **k: runs.append(a) or real_core(*a, **k)
-    )
-    real_quote = services.quote_compute
-    pending = [deal_for(shop, sales_rep, name="rival")]
-
-    def quote_then_rival(**kwargs):
-        evaluation = real_quote(**kwargs)
-        if pending:
-            rival = pending.pop()
-            lines = rival_lines or one_site(shop)
-            rival_commit = commit(sales_rep, rival, lines, nth_working_day(5), key="rival")
-            assert rival_commit.status == "committed"
-        return evaluation
-
-    monkeypatch.setattr(services, "quote_compute", quote_then_rival)
-    return runs
-
-
-def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(
-    shop, sales_rep, monkeypatch
-):
-    from promisekeeper.sales import selectors, services
-
-    runs = _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep)
-    rechecking, loads_under_lock = [False], []
-    real_recheck, real_load = services.quote_recheck, selectors._role_load
-
-    def recheck(**kwargs):
-        rechecking[0] = True
-        try:
-            return real_recheck(**kwargs)
-        finally:
-            rechecking[0] = False
-
-    monkeypatch.setattr(services, "quote_recheck", recheck)
-    monkeypatch.setattr(
-        selectors,
-        "_role_load",
-        lambda *a: (loads_under_lock.append(a) if rechecking[0] else None) or real_load(*a),
-    )
+def _commit_whose_quote_ages(shop, sales_rep, rival_lines=None, day=10):
+    """Prepare a commit (its quote computed now), then let another deal commit before it
+    takes the lock (by default on the developer's days 1-5). Returns the prepared commit."""
     deal = deal_for(shop, sales_rep)
-    result = commit(sales_rep, deal, one_site(shop), nth_working_day(10))
+    prepared = commit_prepare(
+        user=sales_rep,
+        deal=deal,
+        lines=one_site(shop),
+        promised_date=nth_working_day(day),
+        idempotency_key="aged",
+        request_fingerprint=commit_fingerprint(
+            deal_id=deal.pk, lines=one_site(shop), promised_date=nth_working_day(day)
+        ),
+    )
+    rival = deal_for(shop, sales_rep, name="rival")
+    lines = rival_lines or one_site(shop)
+    assert commit(sales_rep, rival, lines, nth_working_day(5), key="rival").status == "committed"
+    return prepared
+
+
+def test_a_commit_whose_quote_aged_places_its_work_again_under_the_lock(shop, sales_rep):
+    prepared = _commit_whose_quote_ages(shop, sales_rep)
+    before = plan_cache_stats()
+    result = commit_prepared(prepared)
+    after = plan_cache_stats()
     assert result.status == "committed"
     days = sorted(
         CapacityReservation.objects.filter(promise=result.promise).values_list("day", flat=True)
     )
     assert days == [nth_working_day(n) for n in range(6, 11)]  # after the rival's days 1-5
     assert person_day_overcommitted() == []
-    # The exact placement was redone under the lock; the Monte Carlo ran only before it, once
-    # for this quote and once for the rival's.
-    assert len(runs) == 2
-    assert loads_under_lock == []  # the load chart is not part of a promise's record
+    # The exact placement was redone under the lock; no Monte Carlo ran there, and no load
+    # chart was drawn (it is not part of a promise's record).
+    assert after.rechecks_replaced == before.rechecks_replaced + 1
+    assert (after.engine_runs, after.load_charts) == (before.engine_runs, before.load_charts)
     assert result.promise.p80_date == nth_working_day(10)
     assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1
 
 
-def test_a_commit_whose_hours_are_still_free_books_the_quote_as_it_was(
-    shop, sales_rep, monkeypatch
-):
-    from promisekeeper.sales import selectors
-
+def test_a_commit_whose_hours_are_still_free_books_the_quote_as_it_was(shop, sales_rep):
     # The rival only takes stock: the ledger moves, the developer's hours stay free.
     rival_lines = [QuoteLine(quantity=1, product_id=shop.product.pk)]
-    runs = _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep, rival_lines)
-    placements: list[object] = []
-    real_earliest = selectors.earliest_finish
-    monkeypatch.setattr(
-        selectors, "earliest_finish", lambda *a: placements.append(a) or real_earliest(*a)
-    )
-    deal = deal_for(shop, sales_rep)
-    result = commit(sales_rep, deal, one_site(shop), nth_working_day(10))
+    prepared = _commit_whose_quote_ages(shop, sales_rep, rival_lines)
+    before = plan_cache_stats()
+    result = commit_prepared(prepared)
+    after = plan_cache_stats()
     assert result.status == "committed"
     days = sorted(
         CapacityReservation.objects.filter(promise=result.promise).values_list("day", flat=True)
     )
     assert days == [nth_working_day(n) for n in range(1, 6)]
-    assert len(runs) == 2  # this quote's Monte Carlo run and the rival's, none under the lock
-    assert placements == []  # the lock checked the quoted hours, it placed nothing again
+    # The lock checked the quoted hours and placed nothing again; no Monte Carlo under it.
+    assert after.rechecks_kept == before.rechecks_kept + 1
+    assert after.rechecks_replaced == before.rechecks_replaced
+    assert after.engine_runs == before.engine_runs
     assert result.promise.p80_date == nth_working_day(5)
     assert result.promise.evidence["ledger_version"] == ledger_version_get() - 1  # checked there
-    assert person_day_overcommitted() == []
 
 
 def test_a_commit_whose_date_was_taken_while_it_waited_is_refused_with_the_new_date(
-    shop, sales_rep, monkeypatch
+    shop, sales_rep
 ):
-    _commit_another_right_after_the_quote(monkeypatch, shop, sales_rep)
-    deal = deal_for(shop, sales_rep)
-    result = commit(sales_rep, deal, one_site(shop), nth_working_day(5))
+    prepared = _commit_whose_quote_ages(shop, sales_rep, day=5)
+    deal = prepared.deal
+    result = commit_prepared(prepared)
     assert (result.status, result.promise, result.earliest_date) == (
         "taken",
         None,
@@ -519,7 +479,7 @@ def test_one_query_reads_the_ledger_version_and_whether_a_hold_is_due(shop, sale
     from django.test.utils import CaptureQueriesContext
 
     from promisekeeper.organisation.models import Ledger
-    from promisekeeper.sales.selectors import ledger_version_and_holds_due
+    from promisekeeper.promising.cache import ledger_version_and_holds_due
 
     now = timezone.now()
     hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="a"), days=1)
@@ -759,7 +719,7 @@ def test_committing_process_caches_the_next_snapshot_equal_to_a_rebuild(
 
 def _as_another_process_sees_it(before) -> None:
     """Forget the committer's snapshot and keep the older one, as a second worker would."""
-    snapshot_cache_clear()
+    plan_cache_clear()
     snapshot_cache_put(before)
 
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from promisekeeper.promising.holds import hold_place
 from promisekeeper.sales.models import Hold, Notification
-from promisekeeper.sales.services import hold_place
 from promisekeeper.sales.tasks import holds_expire_task, holds_warn_expiring_task
 from tests.sales.conftest import deal_for, nth_working_day
 

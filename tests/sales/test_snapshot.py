@@ -12,12 +12,9 @@ from promisekeeper.delivery.models import Project
 from promisekeeper.engine.model import EffortPhase, ProjectState
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.services import ledger_bump
-from promisekeeper.sales.snapshot import (
-    calendar_build,
-    delivery_project_to_engine,
-    portfolio_snapshot,
-    snapshot_cache_clear,
-)
+from promisekeeper.promising.cache import plan_cache_clear, portfolio_snapshot
+from promisekeeper.promising.snapshot import calendar_build
+from promisekeeper.promising.to_engine import delivery_project_to_engine
 from tests.factories import (
     TODAY,
     PersonFactory,
@@ -35,9 +32,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    snapshot_cache_clear()
+    plan_cache_clear()
     yield
-    snapshot_cache_clear()
+    plan_cache_clear()
 
 
 def _organisation(**fields) -> OrganisationSettings:

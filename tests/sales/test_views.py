@@ -714,14 +714,16 @@ def test_notifications_show_in_the_top_bar_and_can_be_marked_read(client, shop, 
     client.force_login(sales_rep)
     page = client.get(QUOTE).content.decode()
     assert "Operations approved Acme site" in page and "1 unread" in page
-    response = client.post(reverse("sales:notifications-read"), {"next": QUOTE}, **HTMX)
+    response = client.post(reverse("promising:notifications-read"), {"next": QUOTE}, **HTMX)
     assert response.status_code == 200 and "No new notifications." in response.content.decode()
     assert Notification.objects.get().read is True
 
 
 def test_notifications_read_refuses_offsite_redirects(client, sales_rep):
     client.force_login(sales_rep)
-    response = client.post(reverse("sales:notifications-read"), {"next": "https://evil.example/"})
+    response = client.post(
+        reverse("promising:notifications-read"), {"next": "https://evil.example/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/"
 
 

@@ -17,21 +17,17 @@ from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 
 from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.changes import promise_cancel, promise_reschedule
+from promisekeeper.promising.commit import promise_commit
+from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
+from promisekeeper.promising.exceptions import exception_decide, exception_request
+from promisekeeper.promising.holds import hold_place
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.quote import quote_check
 from promisekeeper.sales.models import Customer, Deal, ExceptionRequest
-from promisekeeper.sales.selectors import QuoteAnswer, deal_history
-from promisekeeper.sales.services import (
-    IdempotencyConflict,
-    QuoteInputError,
-    QuoteLine,
-    commit_fingerprint,
-    exception_decide,
-    exception_request,
-    hold_place,
-    promise_cancel,
-    promise_commit,
-    promise_reschedule,
-    quote_check,
-)
+from promisekeeper.sales.selectors import deal_history
 
 router = Router(tags=["sales"])
 

@@ -23,8 +23,9 @@ from promisekeeper.insights import kpis
 from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.people.models import Person, Team
+from promisekeeper.promising.cache import portfolio_snapshot
+from promisekeeper.promising.snapshot import Snapshot, snapshot_build
 from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
-from promisekeeper.sales.snapshot import Snapshot, portfolio_snapshot, snapshot_build
 
 HORIZON_WEEKS = 12
 HISTORY_WINDOW_WEEKS = 26

@@ -46,6 +46,9 @@ class Deal(models.Model):
     wanted_date = models.DateField(null=True, blank=True)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.LEAD)
     win_probability = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0.20"))
+    # The quote form that drafted this deal for a customer-only quote: a resubmitted form
+    # (a double click, a retried commit) finds this deal instead of drafting another.
+    draft_key = models.CharField(max_length=100, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -210,10 +213,24 @@ class AuditEvent(models.Model):
     Foreign keys PROTECT rather than SET NULL, since nulling them would be an UPDATE.
     """
 
+    class Action(models.TextChoices):
+        DEAL_CREATED = "deal.created", "Deal created"
+        DEAL_DRAFTED = "deal.drafted", "Deal drafted from a quote"
+        DEAL_LINES_SET = "deal.lines_set", "Deal lines changed"
+        HOLD_PLACED = "hold.placed", "Capacity held"
+        HOLD_EXPIRED = "hold.expired", "Hold expired"
+        PROMISE_COMMITTED = "promise.committed", "Promise made"
+        PROMISE_DATE_CHANGED = "promise.date_changed", "Promise re-dated"
+        PROMISE_CANCELLED = "promise.cancelled", "Promise cancelled"
+        EXCEPTION_REQUESTED = "exception.requested", "Exception requested"
+        EXCEPTION_APPROVED = "exception.approved", "Exception approved"
+        EXCEPTION_PROPOSED = "exception.proposed", "Another date proposed"
+        EXCEPTION_DECLINED = "exception.declined", "Exception declined"
+
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(max_length=100)
+    action = models.CharField(max_length=100, choices=Action.choices)
     deal = models.ForeignKey(
         Deal, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django_tasks import task
 
-from promisekeeper.sales.services import holds_expire, holds_warn_expiring
+from promisekeeper.promising.holds import holds_expire, holds_warn_expiring
 
 
 @task()

@@ -35,7 +35,7 @@ def sales_nav(context: template.Context) -> SafeString:
         return format_html("")
     links = []
     if can_quote(user):
-        links.append((reverse("sales:quote"), "Quote"))
+        links.append((reverse("promising:quote"), "Quote"))
     if is_operations(user):
-        links.append((reverse("sales:exceptions"), "Exceptions"))
+        links.append((reverse("promising:exceptions"), "Exceptions"))
     return format_html_join("\n", '<a href="{}">{}</a>', links)

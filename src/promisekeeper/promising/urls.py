@@ -1,8 +1,8 @@
 from django.urls import path
 
-from promisekeeper.sales import views
+from promisekeeper.promising import views
 
-app_name = "sales"
+app_name = "promising"
 
 urlpatterns = [
     path("quote/", views.quote, name="quote"),

@@ -24,8 +24,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.organisation.permissions import can_quote, is_operations, is_sales
-from promisekeeper.sales import actions, reads, selectors, services
-from promisekeeper.sales.forms import (
+from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.commit import promise_commit
+from promisekeeper.promising.drafts import deal_quote_save
+from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
+from promisekeeper.promising.exceptions import exception_decide, exception_request
+from promisekeeper.promising.forms import (
     CommitForm,
     DealCommitForm,
     ExceptionDecisionForm,
@@ -35,11 +39,22 @@ from promisekeeper.sales.forms import (
     QuoteForm,
     item_choices,
 )
+from promisekeeper.promising.holds import hold_place
+from promisekeeper.promising.idempotency import commit_fingerprint
+from promisekeeper.promising.inbox import (
+    exception_impact_get,
+    exception_inbox_get,
+    exception_list_decided,
+)
+from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.pdf import promise_sheet_pdf
+from promisekeeper.promising.quote import quote_check
+from promisekeeper.promising.sheet import promise_sheet_build
 from promisekeeper.sales.models import Deal, ExceptionRequest, Promise
-from promisekeeper.sales.pdf import promise_sheet_pdf
-from promisekeeper.sales.sheet import promise_sheet_build
+from promisekeeper.sales.selectors import deal_history, notification_list_unread, promise_latest
+from promisekeeper.sales.services import notification_mark_read
 
-QUOTE_TEMPLATE = "sales/quote.html"
+QUOTE_TEMPLATE = "promising/quote.html"
 ACTIONS = ("hold", "commit", "exception")
 
 
@@ -54,7 +69,7 @@ def _require_sales(request: HtmxHttpRequest) -> None:
         raise PermissionDenied("Only sales may quote and promise.")
 
 
-def _require_quoter(request: HtmxHttpRequest) -> None:
+def require_quoter(request: HtmxHttpRequest) -> None:
     """Sales and operations may ask "can we promise?"; only sales act on the answer."""
     if not can_quote(request.user):
         raise PermissionDenied("Only sales and operations may ask for a quote.")
@@ -70,7 +85,7 @@ class QuotePage:
 
 def _quote_context(
     form: QuoteForm,
-    answer: selectors.QuoteAnswer | None,
+    answer: QuoteAnswer | None,
     *,
     can_act: bool,
     hold_form: HoldForm | None = None,
@@ -105,7 +120,7 @@ def _quote_context(
     }
 
 
-def _load_chart(answer: selectors.QuoteAnswer | None) -> dict[str, Any] | None:
+def _load_chart(answer: QuoteAnswer | None) -> dict[str, Any] | None:
     """The bottleneck role's weekly load as plain lists for the Plotly chart."""
     if answer is None or answer.bottleneck is None or not answer.load:
         return None
@@ -117,18 +132,18 @@ def _load_chart(answer: selectors.QuoteAnswer | None) -> dict[str, Any] | None:
     }
 
 
-def _ask(request: HtmxHttpRequest, form: QuoteForm) -> selectors.QuoteAnswer | None:
+def _ask(request: HtmxHttpRequest, form: QuoteForm) -> QuoteAnswer | None:
     if not form.is_valid():
         return None
     try:
-        return services.quote_check(
+        return quote_check(
             user=request.user,
             customer=form.cleaned_data["customer"],
             deal=form.cleaned_data.get("deal"),
             lines=_quote_lines(form),
             wanted_date=form.cleaned_data.get("wanted_date"),
         )
-    except services.QuoteInputError as exc:
+    except QuoteInputError as exc:
         form.add_error(None, _field_message(exc))
         return None
 
@@ -143,7 +158,7 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
     the answer) as a partial; a plain POST gets the whole page, so no JavaScript is needed.
     Operations may ask too; holding, committing and requesting an exception are for sales.
     """
-    _require_quoter(request)
+    require_quoter(request)
     can_act = is_sales(request.user)
     if request.method == "GET":
         deal_pk = request.GET.get("deal", "")
@@ -191,7 +206,7 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _act(
-    request: HtmxHttpRequest, action: str, form: QuoteForm, answer: selectors.QuoteAnswer
+    request: HtmxHttpRequest, action: str, form: QuoteForm, answer: QuoteAnswer
 ) -> HttpResponseRedirect | QuotePage:
     """Hold, commit or request an exception; a redirect on success, the page again on error.
 
@@ -230,23 +245,23 @@ def _act(
         if form.cleaned_data.get("deal") is None:
             drafted = deal
         if hold_form is not None:
-            hold = services.hold_place(
+            hold = hold_place(
                 user=request.user, deal=deal, days=hold_form.cleaned_data["hold_days"]
             )
             messages.success(request, f"Held until {hold.expires_at:%d %b %Y %H:%M}.")
-            return redirect("sales:deal", pk=deal.pk)
+            return redirect("promising:deal", pk=deal.pk)
         if exception_form is not None:
-            services.exception_request(
+            exception_request(
                 user=request.user,
                 deal=deal,
                 requested_date=exception_form.cleaned_data["requested_date"],
                 scope_note=exception_form.cleaned_data["scope_note"],
             )
             messages.success(request, "Exception request sent to operations.")
-            return redirect("sales:deal", pk=deal.pk)
+            return redirect("promising:deal", pk=deal.pk)
     except PermissionDenied as exc:
         return again(str(exc))
-    except services.QuoteInputError as exc:
+    except QuoteInputError as exc:
         return again(_field_message(exc))
     assert commit_form is not None
     promised_date = commit_form.cleaned_data["promised_date"]
@@ -272,14 +287,14 @@ def _form_for_deal(posted: QueryDict, deal: Deal) -> QuoteForm:
     return bound
 
 
-def _field_message(exc: services.QuoteInputError) -> str:
+def _field_message(exc: QuoteInputError) -> str:
     field = exc.field.replace("_", " ").replace("[", " ").replace("]", "").replace(".", " ")
     return f"{field[:1].upper()}{field[1:]}: {exc.message}."
 
 
 def _deal_for(request: HtmxHttpRequest, form: QuoteForm) -> Deal:
     """The deal the quote is about, with the quoted lines on it (created for a customer)."""
-    return actions.deal_quote_save(
+    return deal_quote_save(
         user=request.user,
         customer=form.cleaned_data["customer"],
         deal=form.cleaned_data.get("deal"),
@@ -289,9 +304,9 @@ def _deal_for(request: HtmxHttpRequest, form: QuoteForm) -> Deal:
     )
 
 
-def _quote_lines(form: QuoteForm) -> list[selectors.QuoteLine]:
+def _quote_lines(form: QuoteForm) -> list[QuoteLine]:
     return [
-        selectors.QuoteLine(
+        QuoteLine(
             quantity=line.quantity,
             offering_id=line.offering.pk if line.offering else None,
             product_id=line.product.pk if line.product else None,
@@ -304,7 +319,7 @@ def _commit(
     request: HtmxHttpRequest,
     *,
     deal: Deal,
-    lines: list[selectors.QuoteLine],
+    lines: list[QuoteLine],
     promised_date: datetime.date,
     key: str,
     exception: ExceptionRequest | None,
@@ -312,13 +327,13 @@ def _commit(
 ) -> Any:
     """Commit once per idempotency key; a retry or double click gets the same promise back."""
     try:
-        result = services.promise_commit(
+        result = promise_commit(
             user=request.user,
             deal=deal,
             lines=lines,
             promised_date=promised_date,
             idempotency_key=key,
-            request_fingerprint=services.commit_fingerprint(
+            request_fingerprint=commit_fingerprint(
                 deal_id=deal.pk,
                 lines=lines,
                 promised_date=promised_date,
@@ -326,11 +341,11 @@ def _commit(
             ),
             exception=exception,
         )
-    except services.IdempotencyConflict:
+    except IdempotencyConflict:
         return on_error("Commit: this form was already used for a different promise; ask again.")
     except PermissionDenied as exc:
         return on_error(str(exc))
-    except services.QuoteInputError as exc:
+    except QuoteInputError as exc:
         return on_error(_field_message(exc))
     if result.status == "taken" or result.promise is None:
         earliest = (
@@ -341,7 +356,7 @@ def _commit(
             f"({result.reason or 'the capacity is taken'}); the earliest date now is {earliest}."
         )
     messages.success(request, f"Promised {result.promise.promised_date:%d %b %Y}.")
-    return redirect("sales:deal", pk=deal.pk)
+    return redirect("promising:deal", pk=deal.pk)
 
 
 @login_required
@@ -351,7 +366,7 @@ def deal_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not (is_sales(request.user) or is_operations(request.user)):
         raise PermissionDenied
     deal = get_object_or_404(Deal.objects.select_related("customer", "owner"), pk=pk)
-    return render(request, "sales/deal.html", _deal_context(request, deal))
+    return render(request, "promising/deal.html", _deal_context(request, deal))
 
 
 def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") -> dict[str, Any]:
@@ -361,9 +376,9 @@ def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") 
         "lines": deal.lines.select_related("offering", "product").order_by("pk"),
         "hold": deal.holds.filter(active=True).first(),
         "promises": list(deal.promises.select_related("created_by", "approval")),
-        "promise": selectors.promise_latest(deal=deal),
+        "promise": promise_latest(deal=deal),
         "exceptions": exceptions,
-        "history": selectors.deal_history(deal=deal),
+        "history": deal_history(deal=deal),
         "can_commit": is_sales(request.user),
         "commit_key": uuid.uuid4(),
         "commit_error": commit_error,
@@ -379,12 +394,14 @@ def deal_commit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = DealCommitForm(request.POST)
 
     def again(message: str) -> HttpResponse:
-        return render(request, "sales/deal.html", _deal_context(request, deal, message), status=409)
+        return render(
+            request, "promising/deal.html", _deal_context(request, deal, message), status=409
+        )
 
     if not form.is_valid():
         return render(
             request,
-            "sales/deal.html",
+            "promising/deal.html",
             _deal_context(request, deal, _form_errors(form)),
             status=400,
         )
@@ -394,9 +411,7 @@ def deal_commit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             ExceptionRequest, pk=form.cleaned_data["exception"], deal=deal
         )
     lines = [
-        selectors.QuoteLine(
-            quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id
-        )
+        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
         for line in deal.lines.order_by("pk")
     ]
     return _commit(
@@ -434,11 +449,11 @@ def _inbox_context(
             entry.problem,
             forms.get(entry.request.pk) or ExceptionDecisionForm(prefix=f"x{entry.request.pk}"),
         )
-        for entry in reads.exception_inbox_get(user=request.user)
+        for entry in exception_inbox_get(user=request.user)
     ]
     return {
         "pending": pending,
-        "decided": reads.exception_list_decided(),
+        "decided": exception_list_decided(),
         **extra,
     }
 
@@ -448,7 +463,7 @@ def _inbox_context(
 def exception_inbox(request: HtmxHttpRequest) -> HttpResponse:
     """Operations' pending exception requests with the engine's view of each."""
     _require_operations(request)
-    return render(request, "sales/exceptions.html", _inbox_context(request))
+    return render(request, "promising/exceptions.html", _inbox_context(request))
 
 
 @login_required
@@ -463,7 +478,7 @@ def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         overtime = data.get("overtime_percent")
         try:
-            decided = services.exception_decide(
+            decided = exception_decide(
                 user=request.user,
                 request=item,
                 decision=data["decision"],
@@ -474,20 +489,20 @@ def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             )
         except PermissionDenied as exc:
             error, status = str(exc) or "You may not decide this request.", 403
-        except services.QuoteInputError as exc:
+        except QuoteInputError as exc:
             error = _field_message(exc)
         else:
             if request.htmx:
-                return render(request, "sales/exceptions.html#decided-row", {"item": decided})
+                return render(request, "promising/exceptions.html#decided-row", {"item": decided})
             messages.success(
                 request, f"{decided.deal.name}: {decided.get_status_display().lower()}."
             )
-            return redirect("sales:exceptions")
+            return redirect("promising:exceptions")
     if request.htmx:
-        entry = reads.exception_impact_get(user=request.user, request=item)
+        entry = exception_impact_get(user=request.user, request=item)
         return render(
             request,
-            "sales/exceptions.html#pending-row",
+            "promising/exceptions.html#pending-row",
             {
                 "item": item,
                 "answer": entry.answer,
@@ -500,7 +515,7 @@ def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         )
     return render(
         request,
-        "sales/exceptions.html",
+        "promising/exceptions.html",
         _inbox_context(request, {item.pk: form}, error=error, error_pk=item.pk),
         status=status,
     )
@@ -523,7 +538,7 @@ def promise_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The printable customer promise sheet."""
     promise = _promise_for_viewer(request, pk)
     return render(
-        request, "sales/promise_sheet.html", {"sheet": promise_sheet_build(promise=promise)}
+        request, "promising/promise_sheet.html", {"sheet": promise_sheet_build(promise=promise)}
     )
 
 
@@ -541,12 +556,12 @@ def promise_sheet_pdf_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
     """Mark the user's notifications read (all, or the one named by ``pk``)."""
-    actions.notification_mark_read(user=request.user, pk=_int_or_none(request.POST.get("pk")))
+    notification_mark_read(user=request.user, pk=_int_or_none(request.POST.get("pk")))
     if request.htmx:
         return render(
             request,
             "sales/_notifications.html",
-            {"notifications": list(selectors.notification_list_unread(user=request.user)[:10])},
+            {"notifications": list(notification_list_unread(user=request.user)[:10])},
         )
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

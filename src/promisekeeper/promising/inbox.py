@@ -1,4 +1,4 @@
-"""Reads the sales pages need beside sales.selectors: the exception inbox and its impact."""
+"""The operations inbox: pending exception requests with the engine's view of each."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.errors import QuoteInputError
+from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.permissions import User
+from promisekeeper.promising.quote import quote_check
 from promisekeeper.sales.models import ExceptionRequest
-from promisekeeper.sales.selectors import QuoteAnswer, QuoteLine
-from promisekeeper.sales.services import QuoteInputError, User, quote_check
 
 INBOX_SIZE = 50
 

@@ -7,7 +7,7 @@ import datetime
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from promisekeeper.sales.sheet import PromiseSheet
+from promisekeeper.promising.sheet import PromiseSheet
 
 # The built-in PDF fonts only cover Latin-1; map the usual typographic characters first.
 _LATIN1 = str.maketrans(
@@ -19,7 +19,7 @@ def _text(value: object) -> str:
     return str(value).translate(_LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
-def _day(value: datetime.date | None) -> str:
+def day_index(value: datetime.date | None) -> str:
     return value.strftime("%d %B %Y") if value else "to be scheduled"
 
 
@@ -43,7 +43,7 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
     line(f"Our promise to {sheet.customer}", size=18, style="B", height=9)
     line(sheet.deal, size=12)
     pdf.ln(3)
-    line(f"Promised delivery date: {_day(sheet.promised_date)}", size=14, style="B", height=8)
+    line(f"Promised delivery date: {day_index(sheet.promised_date)}", size=14, style="B", height=8)
     line(f"Confidence behind this date: {sheet.confidence}", size=10)
     pdf.ln(4)
 
@@ -57,7 +57,7 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
             line("Timeline by phase", style="B")
             for phase in offering.phases:
                 if phase.start or phase.end:
-                    line(f"  - {phase.name}: {_day(phase.start)} to {_day(phase.end)}")
+                    line(f"  - {phase.name}: {day_index(phase.start)} to {day_index(phase.end)}")
                 else:
                     line(f"  - {phase.name}")
         if offering.checkin_cadence_days:
@@ -71,7 +71,7 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
         line("Timeline by phase", size=13, style="B", height=8)
         for phase in sheet.timeline:
             if phase.start and phase.end:
-                line(f"  - {phase.name}: {_day(phase.start)} to {_day(phase.end)}")
+                line(f"  - {phase.name}: {day_index(phase.start)} to {day_index(phase.end)}")
             else:
                 line(f"  - {phase.name}")
         pdf.ln(3)

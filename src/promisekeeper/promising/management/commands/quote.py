@@ -15,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from promisekeeper.catalog.models import Offering, Product
-from promisekeeper.sales.selectors import QuoteAnswer
-from promisekeeper.sales.services import QuoteInputError, QuoteLine, quote_check
+from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.errors import QuoteInputError
+from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.quote import quote_check
 
 
 class Command(BaseCommand):

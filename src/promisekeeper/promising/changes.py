@@ -1,0 +1,181 @@
+"""Changing a promise after it is made: re-date it (checked, then booked like a commit) or
+cancel it (its hours and units are given back)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import replace
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.engine.model import ProjectState
+from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.promising.approvals import approval_covers
+from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
+from promisekeeper.promising.commit import locked_snapshot
+from promisekeeper.promising.errors import QuoteInputError
+from promisekeeper.promising.idempotency import idempotency_key_check, promise_replayed
+from promisekeeper.promising.lines import check_date
+from promisekeeper.promising.locks import BookingLocks, booking_locks, ledger_lock, with_retries
+from promisekeeper.promising.permissions import User, require_seller
+from promisekeeper.promising.quote import quote_compute
+from promisekeeper.promising.reservations import capacity_release
+from promisekeeper.promising.stock import stock_release, stock_short_on
+from promisekeeper.promising.to_engine import delivery_project_to_engine
+from promisekeeper.sales.models import AuditEvent, Deal, ExceptionRequest
+from promisekeeper.sales.services import audit_event_record
+
+
+def promise_reschedule(
+    *,
+    user: User,
+    deal: Deal,
+    promised_date: datetime.date,
+    idempotency_key: str,
+    request_fingerprint: str,
+    reason: str,
+    exception: ExceptionRequest | None = None,
+) -> CommitResult:
+    """Change a committed deal's date: its remaining work is re-placed and re-checked under the
+    lock like a new commit; a new immutable promise supersedes the old one; its hours move."""
+    require_seller(user, deal)
+    idempotency_key_check(idempotency_key)
+    if not reason.strip():
+        raise QuoteInputError("reason", "say why the date changes")
+    replayed = promise_replayed(idempotency_key, request_fingerprint)
+    if replayed is not None:
+        return replayed
+    check_date(promised_date, "promised_date", required=True)
+    approval = exception if approval_covers(exception, deal, promised_date) else None
+
+    def attempt() -> CommitResult:
+        with transaction.atomic(durable=True):
+            locks = booking_locks(product_ids=(), deal_pk=deal.pk)
+            replayed = promise_replayed(idempotency_key, request_fingerprint)
+            if replayed is not None:
+                return replayed
+            checked = redate_check(
+                locks=locks, promised_date=promised_date, approval=approval, reason=reason
+            )
+            if isinstance(checked, Taken):
+                return CommitResult.of_taken(checked)
+            promise = book(
+                checked,
+                user=user,  # type: ignore[arg-type]
+                key=idempotency_key,
+                fingerprint=request_fingerprint,
+            )
+            return CommitResult("committed", promise, checked.answer.promise_date)
+
+    return with_retries(attempt)
+
+
+def redate_check(
+    *,
+    locks: BookingLocks,
+    promised_date: datetime.date,
+    approval: ExceptionRequest | None,
+    reason: str,
+) -> Taken | Booking:
+    """Under the locks: can the deal's promised work, what remains of it, be delivered by
+    ``promised_date`` (its own hours freed first), with its units there by then?"""
+    deal = locks.deal.deal
+    project = (
+        DeliveryProject.objects.select_for_update()
+        .filter(deal=deal, status=DeliveryProject.Status.COMMITTED)
+        .first()
+    )
+    previous = deal.promises.order_by("-created_at", "-pk").first()
+    if project is None or previous is None:
+        raise QuoteInputError("deal", "has no committed promise to re-date")
+    snapshot = locked_snapshot(locks)
+    engine_project = replace(
+        delivery_project_to_engine(project, snapshot.instance.calendar),
+        id=f"redate-{project.pk}",
+        release_day=0,
+        promised_day=snapshot.clamp_day(promised_date),
+        state=ProjectState.COMMITTED,
+    )
+    evaluation = quote_compute(
+        snapshot=snapshot,
+        deal=deal,
+        lines=[],
+        wanted_date=promised_date,
+        with_options=False,
+        project=engine_project,
+    )
+    answer = evaluation.answer
+    placement = evaluation.engine.deterministic if evaluation.engine else None
+    if placement is None or placement.finish_day is None:
+        return Taken("the work does not fit the horizon")
+    if not answer.can_promise and approval is None:
+        earliest = f"{answer.promise_date:%Y-%m-%d}" if answer.promise_date else "beyond"
+        return Taken(
+            f"that date is not feasible; the earliest date is {earliest}", answer.promise_date
+        )
+    short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
+    if short is not None:
+        return Taken(*short)
+    return Booking(
+        snapshot=snapshot,
+        deal=locks.deal,
+        promised_date=promised_date,
+        answer=answer,
+        work=Work(engine_project, placement.allocations),
+        approval=approval,
+        redate=Redate(project, previous, reason),
+    )
+
+
+def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
+    """Cancel a promised deal: its project stops, its hours and units are released (F() in
+    (person, day) and product order), the promise row stays as history, one audit event."""
+    if not (is_operations(user) or (is_sales(user) and deal.owner_id in (None, user.pk))):
+        if not user.is_authenticated:
+            raise PermissionDenied("Sign in first.")
+        raise PermissionDenied("Only the deal's salesperson or operations can cancel a promise.")
+    if not reason.strip():
+        raise QuoteInputError("reason", "say why the promise is cancelled")
+
+    def cancel() -> DeliveryProject:
+        with transaction.atomic(durable=True):
+            ledger_lock()
+            locked = Deal.objects.select_for_update().get(pk=deal.pk)
+            project = (
+                DeliveryProject.objects.select_for_update()
+                .filter(
+                    deal=locked,
+                    status__in=[
+                        DeliveryProject.Status.COMMITTED,
+                        DeliveryProject.Status.IN_DELIVERY,
+                    ],
+                )
+                .first()
+            )
+            if project is None:
+                raise QuoteInputError("deal", "has no promised work to cancel")
+            released = capacity_release(project=project)
+            units = stock_release(deal=locked)
+            project.status = DeliveryProject.Status.CANCELLED
+            project.full_clean()
+            project.save(update_fields=["status"])
+            locked.stage = Deal.Stage.LOST
+            locked.save(update_fields=["stage"])
+            audit_event_record(
+                actor=user,  # type: ignore[arg-type]
+                action=AuditEvent.Action.PROMISE_CANCELLED,
+                deal=locked,
+                payload={
+                    "project": project.pk,
+                    "reason": reason,
+                    "hours_released": str(released),
+                    "units_released": units,
+                },
+            )
+            ledger_bump()
+            return project
+
+    return with_retries(cancel)

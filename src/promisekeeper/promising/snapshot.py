@@ -1,0 +1,330 @@
+"""The one adapter between the database and the engine: the business at one ledger version as
+an engine instance, planned."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import holidays
+import numpy as np
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.delivery.models import ProjectPhase
+from promisekeeper.engine.model import (
+    Calendar,
+    Instance,
+    Person,
+    Project,
+    ProjectState,
+    TimeOff,
+)
+from promisekeeper.engine.plan import Allocations, Plan
+from promisekeeper.engine.promise import free_grid
+from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
+from promisekeeper.people.models import Person as DbPerson
+from promisekeeper.people.models import Role
+from promisekeeper.promising.plan_edits import (
+    CommittedProject,
+    Pinned,
+    allocations_of_rows,
+    firm_plan_build,
+    pinned_result,
+    pipeline_plan,
+    plan_without,
+)
+from promisekeeper.promising.to_engine import (
+    _STATE_OF_STATUS,
+    Memo,
+    ProjectRef,
+    deal_engine_id,
+    deal_to_engine,
+    delivery_project_to_engine,
+    person_engine_id,
+)
+from promisekeeper.sales.models import CapacityReservation, Deal
+
+TENTATIVE_DEAL_STAGES = (Deal.Stage.LEAD, Deal.Stage.QUALIFIED, Deal.Stage.PROPOSAL)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The business at one ledger version, as the engine sees it, with its plans.
+
+    ``plan`` (firm work plus the tentative pipeline) is planned on first use: promise
+    questions and commits need only ``firm_plan``, pictures of load and demand need both.
+    """
+
+    ledger_version: int
+    today: datetime.date
+    instance: Instance
+    firm_plan: Plan
+    projects: dict[str, ProjectRef]
+    people: dict[str, int]
+    built_in_seconds: float = 0.0
+    valid_until: datetime.datetime | None = None
+    memo: Memo = field(default_factory=dict, repr=False, compare=False)
+    _pipeline: list[Plan] = field(default_factory=list, repr=False, compare=False)
+    _pipeline_lock: threading.Lock = field(
+        default_factory=threading.Lock, repr=False, compare=False
+    )
+
+    @property
+    def plan(self) -> Plan:
+        """The firm plan with the tentative pipeline planned after it (computed once)."""
+        if self._pipeline:
+            return self._pipeline[0]
+        with self._pipeline_lock:
+            if not self._pipeline:
+                firm_count = len(self.firm_plan.instance.projects)
+                if firm_count == len(self.instance.projects):
+                    self._pipeline.append(self.firm_plan)
+                else:
+                    self._pipeline.append(pipeline_plan(self.instance, self.firm_plan, firm_count))
+        return self._pipeline[0]
+
+    def day_of(self, when: datetime.date) -> int:
+        return self.instance.calendar.day_of(when)
+
+    def date_of(self, day: int) -> datetime.date:
+        return self.instance.calendar.date_of(day)
+
+    def clamp_day(self, when: datetime.date) -> int:
+        """Day index of ``when``, pulled into the horizon (a past date becomes today)."""
+        return min(max(self.day_of(when), 0), self.instance.calendar.horizon_days - 1)
+
+
+def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
+    """Read the database and plan it; uncached (``portfolio_snapshot`` caches it)."""
+    import time
+
+    started = time.perf_counter()
+    org = OrganisationSettings.objects.filter(singleton=True).first()
+    calendar = calendar_build(org=org, today=today)
+    roles = tuple(Role.objects.order_by("name").values_list("name", flat=True))
+    people, people_map = _people(calendar)
+    memo: Memo = {}
+    firm, tentative, refs, valid_until = _projects(calendar, memo)
+    instance = Instance(calendar, roles, people, (*firm, *tentative))
+    pinned = _pinned_allocations(instance, refs, people_map)
+    firm_plan = firm_plan_build(replace(instance, projects=instance.projects[: len(firm)]), pinned)
+    return Snapshot(
+        ledger_version=ledger_version,
+        today=today,
+        instance=instance,
+        firm_plan=firm_plan,
+        projects=refs,
+        people=people_map,
+        built_in_seconds=time.perf_counter() - started,
+        valid_until=valid_until,
+        memo=memo,
+    )
+
+
+def calendar_build(*, org: OrganisationSettings | None, today: datetime.date) -> Calendar:
+    """The planning calendar from today: working weekdays, public holidays and closures."""
+    horizon = org.planning_horizon_days if org else 548
+    weekdays = set(org.working_weekdays) if org else {0, 1, 2, 3, 4}
+    end = today + datetime.timedelta(days=horizon)
+    closed: set[int] = set()
+    if org and org.country:
+        years = range(today.year, end.year + 1)
+        public = holidays.country_holidays(org.country, subdiv=org.subdivision or None, years=years)
+        closed.update((day - today).days for day in public if today <= day < end)
+    for closure in CompanyClosure.objects.filter(end_date__gte=today, start_date__lt=end):
+        first = max(closure.start_date, today)
+        last = min(closure.end_date, end - datetime.timedelta(days=1))
+        closed.update(range((first - today).days, (last - today).days + 1))
+    return Calendar(
+        start=today,
+        horizon_days=horizon,
+        working_weekdays=tuple(w in weekdays for w in range(7)),
+        closed_days=frozenset(closed),
+    )
+
+
+def _people(calendar: Calendar) -> tuple[tuple[Person, ...], dict[str, int]]:
+    today = calendar.start
+    rows = (
+        DbPerson.objects.filter(_active_in_horizon(calendar))
+        .prefetch_related("skills__role", "time_off")
+        .order_by("pk")
+    )
+    people = []
+    for row in rows:
+        skills = {skill.role.name: float(skill.efficiency) for skill in row.skills.all()}
+        if not skills:
+            continue
+        off = tuple(
+            TimeOff(
+                (t.start_date - today).days,
+                (t.end_date - today).days + 1,
+                None if t.hours_per_day is None else float(t.hours_per_day),
+            )
+            for t in row.time_off.all()
+            if t.end_date >= today
+        )
+        people.append(
+            Person(
+                person_engine_id(row.pk),
+                skills,
+                weekly_hours=tuple(float(h) for h in row.weekly_hours),
+                start_day=max(0, (row.start_date - today).days),
+                end_day=None if row.end_date is None else max(0, (row.end_date - today).days + 1),
+                delivery_share=float(row.delivery_share),
+                time_off=off,
+            )
+        )
+    return tuple(people), {p.id: int(p.id.removeprefix("person-")) for p in people}
+
+
+def _active_in_horizon(calendar: Calendar) -> Q:
+    end = calendar.date_of(calendar.horizon_days)
+    return Q(start_date__lt=end) & (Q(end_date__isnull=True) | Q(end_date__gte=calendar.start))
+
+
+def _projects(
+    calendar: Calendar, memo: Memo
+) -> tuple[list[Project], list[Project], dict[str, ProjectRef], datetime.datetime | None]:
+    firm: list[Project] = []
+    tentative: list[Project] = []
+    refs: dict[str, ProjectRef] = {}
+    phase_rows = ProjectPhase.objects.select_related("role", "sop_phase").prefetch_related(
+        "sop_phase__predecessors__predecessor"
+    )
+    projects = (
+        DeliveryProject.objects.filter(status__in=list(_STATE_OF_STATUS))
+        .prefetch_related(Prefetch("phases", queryset=phase_rows))
+        .order_by("pk")
+    )
+    for row in projects:
+        project = delivery_project_to_engine(row, calendar)
+        refs[project.id] = ProjectRef("project", row.pk)
+        (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
+    valid_until: datetime.datetime | None = None
+    for deal, state, expires in _deals_without_project(calendar):
+        deal_project = deal_to_engine(deal, calendar, state, memo)
+        if deal_project is None:
+            continue
+        refs[deal_project.id] = ProjectRef("deal", deal.pk)
+        (tentative if state is ProjectState.TENTATIVE else firm).append(deal_project)
+        if expires is not None and (valid_until is None or expires < valid_until):
+            valid_until = expires
+    return firm, tentative, refs, valid_until
+
+
+def _deals_without_project(
+    calendar: Calendar,
+) -> Iterable[tuple[Deal, ProjectState, datetime.datetime | None]]:
+    now = timezone.now()
+    deals = (
+        Deal.objects.filter(project__isnull=True)
+        .filter(stage__in=[*TENTATIVE_DEAL_STAGES, Deal.Stage.HELD])
+        .prefetch_related("lines__offering", "holds")
+        .order_by("pk")
+    )
+    for deal in deals:
+        live = [h.expires_at for h in deal.holds.all() if h.active and h.expires_at > now]
+        if live:
+            yield deal, ProjectState.HELD, min(live)
+        else:
+            yield deal, ProjectState.TENTATIVE, None
+
+
+def _pinned_allocations(
+    instance: Instance, refs: dict[str, ProjectRef], people_map: dict[str, int]
+) -> Pinned:
+    """Reserved hours of open delivery projects, as allocations keyed by project index."""
+    index_of_pk = {
+        ref.pk: k
+        for k, project in enumerate(instance.projects)
+        if (ref := refs[project.id]).kind == "project"
+    }
+    row_of_person = {people_map[p.id]: row for row, p in enumerate(instance.people)}
+    phase_index = {
+        k: {phase.id: j for j, phase in enumerate(instance.projects[k].phases)}
+        for k in index_of_pk.values()
+    }
+    horizon = instance.calendar.horizon_days
+    today = instance.calendar.start
+    columns: dict[int, list[tuple[int, int, int, float]]] = {}
+    rows = CapacityReservation.objects.filter(project_id__in=list(index_of_pk)).values_list(
+        "project_id", "phase_key", "person_id", "day", "hours"
+    )
+    for project_pk, phase_key, person_pk, day, hours in rows:
+        k = index_of_pk[project_pk]
+        columns.setdefault(k, [])
+        d = (day - today).days
+        person = row_of_person.get(person_pk)
+        phase = phase_index[k].get(phase_key)
+        if 0 <= d < horizon and person is not None and phase is not None:
+            columns[k].append((person, d, phase, float(hours)))
+    return {k: allocations_of_rows(k, rows_) for k, rows_ in columns.items()}
+
+
+def snapshot_with_commits(
+    snapshot: Snapshot, *, ledger_version: int, commits: Sequence[CommittedProject]
+) -> Snapshot:
+    """``snapshot`` with each committed project pinned to its hours, in one pass (one copy of
+    the free grid however many commits are replayed); a later commit of the same project
+    supersedes an earlier one."""
+    latest = {c.project.id: c for c in commits}
+    gone: set[str] = set(latest)
+    for c in commits:
+        gone.update(r for r in c.replaces if r)
+        if c.deal_pk is not None:
+            gone.add(deal_engine_id(c.deal_pk))
+    firm = snapshot.firm_plan
+    for engine_id in sorted(gone & set(firm.projects)):
+        firm = plan_without(firm, engine_id)
+    firm_count = len(firm.instance.projects)
+    kept = list(latest.values())
+    pinned = [
+        Allocations(
+            person=c.allocations.person.astype(np.int32),
+            day=c.allocations.day.astype(np.int32),
+            project=np.full(len(c.allocations), firm_count + k, dtype=np.int32),
+            phase=c.allocations.phase.astype(np.int32),
+            hours=c.allocations.hours.astype(np.float64),
+        )
+        for k, c in enumerate(kept)
+    ]
+    free = free_grid(firm)
+    for alloc in pinned:
+        np.subtract.at(free, (alloc.person, alloc.day), alloc.hours)
+    np.maximum(free, 0.0, out=free)
+    firm_instance = replace(
+        firm.instance, projects=(*firm.instance.projects, *(c.project for c in kept))
+    )
+    results = dict(firm.projects)
+    for c, alloc in zip(kept, pinned, strict=True):
+        results[c.project.id] = pinned_result(c.project, alloc)
+    firm_plan = Plan(
+        firm_instance,
+        firm.capacity,
+        free,
+        Allocations.concat([firm.allocations, *pinned]),
+        results,
+    )
+    tentative = tuple(
+        p
+        for p in snapshot.instance.projects[len(snapshot.firm_plan.instance.projects) :]
+        if p.id not in gone
+    )
+    instance = replace(firm_instance, projects=(*firm_instance.projects, *tentative))
+    refs = {pid: r for pid, r in snapshot.projects.items() if pid not in gone}
+    refs.update((c.project.id, c.ref) for c in kept)
+    return Snapshot(
+        ledger_version=ledger_version,
+        today=snapshot.today,
+        instance=instance,
+        firm_plan=firm_plan,
+        projects=refs,
+        people=snapshot.people,
+        valid_until=snapshot.valid_until,
+        memo=snapshot.memo,
+    )

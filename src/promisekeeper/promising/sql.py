@@ -1,0 +1,110 @@
+"""The fixed SQL the promising core keeps: additive upserts whose CHECK constraints are the
+last word on over-commitment."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, connection, models
+
+from promisekeeper.sales.models import PersonDayLoad, ProductAvailability
+
+T = TypeVar("T")
+
+
+def statement_batches(rows: Sequence[T], columns: int) -> list[Sequence[T]]:
+    """``rows`` in slices whose parameters fit one statement on this database."""
+    size = max(1, (connection.features.max_query_params or 10_000) // columns)
+    return [rows[k : k + size] for k in range(0, len(rows), size)]
+
+
+def rows_insert(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    on_conflict: str = "",
+) -> None:
+    """Insert rows without building model instances (a commit does this inside the lock);
+    the table's constraints check every row, and a statement fails whole.
+
+    PostgreSQL gets one statement of column arrays (``UNNEST``): its text stays short, so
+    the driver parses it once instead of scanning thousands of placeholders per commit.
+    Other databases get VALUES lists that fit their parameter limit.
+    """
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    statements: list[tuple[str, list[Any], int]] = []
+    if connection.vendor == "postgresql":
+        types = [model._meta.get_field(c).db_type(connection) for c in columns]
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        statements.append(
+            (
+                f"INSERT INTO {table} ({names}) SELECT * FROM UNNEST({arrays}) {on_conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+                len(rows),
+            )
+        )
+    else:
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for batch in statement_batches(rows, len(columns)):
+            statements.append(
+                (
+                    f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
+                    + on_conflict,
+                    [value for row in batch for value in row],
+                    len(batch),
+                )
+            )
+    with connection.cursor() as cursor:
+        for sql, params, count in statements:
+            cursor.execute(sql, params)
+            if cursor.rowcount not in (-1, count):
+                raise IntegrityError(f"{table}: {cursor.rowcount} of {count} rows written")
+
+
+def person_day_load_add(
+    rows: Sequence[tuple[int, datetime.date, Decimal, Decimal, Decimal]],
+) -> None:
+    """Add (person, day, capacity now, hours, overtime) to the load rows, in one statement
+    (SQLite: as few as its parameter limit allows).
+
+    Missing rows are created; capacity follows the current calendar (hours added or taken away
+    since a row was made), and the CHECK then compares all reserved hours with what the person
+    has today plus approved overtime, so an over-commitment fails the statement, and the
+    caller's transaction with it.
+    """
+    table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
+    rows_insert(
+        PersonDayLoad,
+        ("person_id", "day", "capacity_hours", "reserved_hours", "overtime_hours"),
+        rows,
+        on_conflict=(
+            "ON CONFLICT (person_id, day) DO UPDATE SET "
+            f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
+            f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
+            "capacity_hours = excluded.capacity_hours"
+        ),
+    )
+
+
+def product_availability_add(*, product_id: int, supply: int, reserved: int) -> None:
+    """Add ``reserved`` units to the product's promised units (creating its row, and setting
+    its supply as counted now), in one statement: the row's CHECK (reserved <= supply)
+    refuses an over-promise, and the caller's transaction with it."""
+    table = connection.ops.quote_name(ProductAvailability._meta.db_table)
+    rows_insert(
+        ProductAvailability,
+        ("product_id", "supply_quantity", "reserved_quantity"),
+        [(product_id, supply, reserved)],
+        on_conflict=(
+            "ON CONFLICT (product_id) DO UPDATE SET "
+            "supply_quantity = excluded.supply_quantity, "
+            f"reserved_quantity = {table}.reserved_quantity + excluded.reserved_quantity"
+        ),
+    )
