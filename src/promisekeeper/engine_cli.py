@@ -2,7 +2,7 @@
 
 Plain Python and rich, no Django: it reads the JSON formats of
 :mod:`promisekeeper.engine.io` (or PSPLIB ``.sm`` files through
-:mod:`promisekeeper.engine.psplib`) and prints tables. It plans with
+:mod:`promisekeeper.research.psplib`) and prints tables. It plans with
 :func:`promisekeeper.research.schedule.schedule`: the engine's scheduler, with
 the RCPSP solvers for RCPSP-shaped instances such as PSPLIB files.
 Run it as ``python -m promisekeeper.engine_cli`` or ``promisekeeper engine``::
@@ -41,7 +41,7 @@ from promisekeeper.engine.io import (
 )
 from promisekeeper.engine.model import Calendar, Instance, Project
 from promisekeeper.engine.plan import Plan
-from promisekeeper.engine.psplib import read_sm
+from promisekeeper.research.psplib import read_sm
 
 if TYPE_CHECKING:
     from promisekeeper.engine.confidence import ConfidenceAnswer

@@ -10,11 +10,11 @@ from promisekeeper.engine.check import check_plan
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.io import plan_to_dict
 from promisekeeper.engine.model import Calendar, Dependency, EffortPhase, Instance, Person, Project
-from promisekeeper.engine.psplib import read_reference, read_sm
 from promisekeeper.engine.schedule import schedule as engine_schedule
+from promisekeeper.research.psplib import read_reference, read_sm
 from promisekeeper.research.schedule import schedule
 
-from ..engine.paths import PSPLIB
+from .paths import PSPLIB
 
 
 def _office(*projects: Project) -> Instance:

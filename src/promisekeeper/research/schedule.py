@@ -2,10 +2,10 @@
 
 :func:`schedule` hands every instance to
 :func:`promisekeeper.engine.schedule.schedule` except one shaped like the
-classic RCPSP (:func:`~promisekeeper.engine.rcpsp.is_rcpsp_shaped`, such as a
+classic RCPSP (:func:`~promisekeeper.research.rcpsp.is_rcpsp_shaped`, such as a
 PSPLIB file). Its start days come from the genetic algorithm
-(:func:`~promisekeeper.engine.rcpsp.rcpsp_solve`) or from CP-SAT
-(:func:`~promisekeeper.engine.exact.improve_rcpsp`), and
+(:func:`~promisekeeper.research.rcpsp.rcpsp_solve`) or from CP-SAT
+(:func:`~promisekeeper.research.exact.improve_rcpsp`), and
 :func:`~promisekeeper.engine.schedule.plan_from_start_days` turns them into a
 plan. The product engine does not take this path: its instances are never
 RCPSP-shaped, and it must not depend on research code.
@@ -32,12 +32,12 @@ Examples
 
 from __future__ import annotations
 
-from promisekeeper.engine.exact import improve_rcpsp
 from promisekeeper.engine.model import Instance, validate_instance
 from promisekeeper.engine.plan import Plan
-from promisekeeper.engine.rcpsp import is_rcpsp_shaped, rcpsp_solve
 from promisekeeper.engine.schedule import plan_from_start_days
 from promisekeeper.engine.schedule import schedule as engine_schedule
+from promisekeeper.research.exact import improve_rcpsp
+from promisekeeper.research.rcpsp import is_rcpsp_shaped, rcpsp_solve
 
 
 def schedule(

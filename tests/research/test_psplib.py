@@ -8,7 +8,7 @@ import pytest
 
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import FixedPhase, validate_instance
-from promisekeeper.engine.psplib import parse_sm, read_reference, read_sm
+from promisekeeper.research.psplib import parse_sm, read_reference, read_sm
 
 from .paths import PSPLIB
 

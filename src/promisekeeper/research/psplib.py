@@ -17,7 +17,7 @@ resource-constrained project scheduling problem. The mapping onto
 
 Examples
 --------
->>> from promisekeeper.engine.psplib import parse_sm
+>>> from promisekeeper.research.psplib import parse_sm
 >>> text = '''
 ... jobs (incl. supersource/sink ):  4
 ... RESOURCES
