@@ -58,6 +58,11 @@ def _text() -> str:
     return (PSPLIB / "j30" / "j301_1.sm").read_text()
 
 
+def test_parse_sm_does_not_need_the_separator_lines() -> None:
+    bare = "\n".join(line for line in _text().splitlines() if not line.startswith("*"))
+    assert parse_sm(bare, "j301_1") == read_sm(PSPLIB / "j30" / "j301_1.sm")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "place"),
     [
