@@ -43,7 +43,7 @@ from rich.table import Table
 from promisekeeper.engine.plan import ProjectStatus
 from promisekeeper.engine.promise import can_deliver_by, earliest_finish
 from promisekeeper.engine.schedule import schedule
-from promisekeeper.engine.synthetic import SIZES, generate_new_project, generate_organisation
+from promisekeeper.research.synthetic import SIZES, generate_new_project, generate_organisation
 
 GIB = 1024.0
 TARGETS = (

@@ -33,10 +33,10 @@ from common import REPO_DIR, RESULTS_DIR, target, write_result
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from promisekeeper.engine.exact import improve_rcpsp
 from promisekeeper.engine.model import Instance
-from promisekeeper.engine.psplib import read_reference, read_sm
-from promisekeeper.engine.rcpsp import RcpspResult, RcpspStatus, rcpsp_solve, verify_rcpsp_starts
+from promisekeeper.research.exact import improve_rcpsp
+from promisekeeper.research.psplib import read_reference, read_sm
+from promisekeeper.research.rcpsp import RcpspResult, RcpspStatus, rcpsp_solve, verify_rcpsp_starts
 
 DATA = REPO_DIR / ".." / "shared" / "psplib"
 # (set, mode) -> (metric key, limit in %): the quality target of the issue.

@@ -33,8 +33,8 @@ from promisekeeper.engine.model import Instance
 from promisekeeper.engine.plan import ProjectResult, ProjectStatus
 from promisekeeper.engine.promise import earliest_finish
 from promisekeeper.engine.schedule import schedule
-from promisekeeper.engine.synthetic import generate_new_project, generate_organisation
-from promisekeeper.engine.taskjuggler import REPORT_NAME, instance_to_tjp, read_task_report
+from promisekeeper.research.synthetic import generate_new_project, generate_organisation
+from promisekeeper.research.taskjuggler import REPORT_NAME, instance_to_tjp, read_task_report
 
 SPEEDUP_TARGET = 10.0
 EXTRA_SPAN_DAYS = 365  # let tj3 finish work that overruns the horizon instead of failing
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "Our unscheduled projects (overrunning the horizon) count as late in the comparison;"
         f" tj3's project span is the horizon + {EXTRA_SPAN_DAYS} days so it can finish them.",
         "Mapping caveats favour tj3: one efficiency per resource (the best), crews may split"
-        " days, successors may start the day a predecessor ends; see engine/taskjuggler.py.",
+        " days, successors may start the day a predecessor ends; see research/taskjuggler.py.",
     ]
     payload = {
         "title": f"TaskJuggler comparison ({args.size})",

@@ -1,7 +1,10 @@
 """Command line for the engine: schedule a portfolio, quote a promise, check a plan.
 
 Plain Python and rich, no Django: it reads the JSON formats of
-:mod:`promisekeeper.engine.io` (or PSPLIB ``.sm`` files) and prints tables.
+:mod:`promisekeeper.engine.io` (or PSPLIB ``.sm`` files through
+:mod:`promisekeeper.research.psplib`) and prints tables. It plans with
+:func:`promisekeeper.research.schedule.schedule`: the engine's scheduler, with
+the RCPSP solvers for RCPSP-shaped instances such as PSPLIB files.
 Run it as ``python -m promisekeeper.engine_cli`` or ``promisekeeper engine``::
 
     python -m promisekeeper.engine_cli schedule studio.json --out plan.json
@@ -38,6 +41,7 @@ from promisekeeper.engine.io import (
 )
 from promisekeeper.engine.model import Calendar, Instance, Project
 from promisekeeper.engine.plan import Plan
+from promisekeeper.research.psplib import read_sm
 
 if TYPE_CHECKING:
     from promisekeeper.engine.confidence import ConfidenceAnswer
@@ -164,8 +168,15 @@ def _fail(message: str) -> int:
 # --------------------------------------------------------------------------- schedule
 
 
+def _read_instance(path: Path) -> Instance:
+    """An instance JSON file, or a PSPLIB ``.sm`` file (told apart by the suffix)."""
+    if path.suffix.lower() == ".sm":
+        return read_sm(path)
+    return load_instance(path)
+
+
 def _run_schedule(instance: Instance, args: argparse.Namespace) -> Plan:
-    from promisekeeper.engine.schedule import schedule
+    from promisekeeper.research.schedule import schedule
 
     try:
         return schedule(instance, time_limit=args.time_limit, exact=args.exact)
@@ -174,7 +185,7 @@ def _run_schedule(instance: Instance, args: argparse.Namespace) -> Plan:
 
 
 def _schedule(args: argparse.Namespace, console: Console) -> int:
-    instance = load_instance(args.instance)
+    instance = _read_instance(args.instance)
     started = time.perf_counter()
     plan = _run_schedule(instance, args)
     elapsed = time.perf_counter() - started
@@ -260,7 +271,7 @@ def _promise(args: argparse.Namespace, console: Console) -> int:
 
     if args.reshuffle and args.by is None:
         raise InvalidInput("--reshuffle", "needs --by DATE")
-    instance = load_instance(args.instance)
+    instance = _read_instance(args.instance)
     calendar = instance.calendar
     project = project_from_dict(read_json(args.project), calendar, instance.roles)
     by_day = None if args.by is None else _by_day(args.by, calendar)
@@ -469,7 +480,7 @@ def _moves_table(moves: Sequence[dict[str, Any]]) -> Table:
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
-    instance = load_instance(args.instance)
+    instance = _read_instance(args.instance)
     violations = check_plan(instance, read_json(args.plan))
     if not violations:
         console.print("plan is valid", highlight=False)

@@ -71,8 +71,19 @@ def test_schedule_reads_a_psplib_file(tmp_path: Path, capsys: pytest.CaptureFixt
     source.write_text(TINY_SM)
     out = tmp_path / "plan.json"
     assert main(["schedule", str(source), "--out", str(out), "--time-limit", "0.2"]) == 0
-    assert json.loads(out.read_text())["makespan_days"] > 0
+    assert json.loads(out.read_text())["makespan_days"] == 5
     assert main(["check", str(source), str(out)]) == 0
+
+
+def test_malformed_psplib_file_is_a_clean_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.sm"
+    broken.write_text(TINY_SM.replace("jobs (incl. supersource/sink ):  4", "jobs: 4"))
+    assert main(["schedule", str(broken), "--out", str(tmp_path / "p.json")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: broken: header: missing the number of jobs"
+    no_traceback(captured)
 
 
 def test_schedule_lists_late_projects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -489,16 +489,6 @@ def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
         load_instance(tmp_path / "nope.json")
 
 
-def test_sm_suffix_is_read_as_psplib(tmp_path: Path) -> None:
-    from promisekeeper.engine import psplib
-
-    assert psplib.read_sm  # the reader exists; a parse error must still be InvalidInput
-    path = tmp_path / "broken.sm"
-    path.write_text("not a psplib file\n")
-    with pytest.raises(InvalidInput):
-        load_instance(path)
-
-
 def test_dump_json_writes_numpy_scalars_as_plain_numbers(tmp_path: Path) -> None:
     path = tmp_path / "out.json"
     text = dump_json({"a": np.int32(3), "b": np.float64(1.5), "c": np.arange(2)}, path)

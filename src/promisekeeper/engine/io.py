@@ -588,12 +588,7 @@ def read_json(path: str | Path) -> Any:
 
 
 def load_instance(path: str | Path) -> Instance:
-    """Read an instance from a JSON file, or from a PSPLIB ``.sm`` file."""
-    path = Path(path)
-    if path.suffix.lower() == ".sm":
-        from promisekeeper.engine.psplib import read_sm
-
-        return read_sm(path)
+    """Read and validate an instance from a JSON file (see :func:`read_json`)."""
     return instance_from_dict(read_json(path))
 
 

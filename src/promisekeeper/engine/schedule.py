@@ -207,9 +207,7 @@ def schedule_in_order(
     return _plan_from_book(book)
 
 
-def schedule(
-    instance: Instance, *, time_limit: float = 10.0, exact: bool = False, seed: int = 0
-) -> Plan:
+def schedule(instance: Instance, *, time_limit: float = 10.0) -> Plan:
     """Plan all work of ``instance``; the returned plan satisfies every engine invariant.
 
     Parameters
@@ -217,24 +215,10 @@ def schedule(
     instance
         The portfolio. Validated first; bad input raises ``InvalidInput``.
     time_limit
-        Seconds any improvement search may use (the repair pass, the RCPSP
-        search, CP-SAT). The constructive plan itself is always produced.
-    exact
-        Use CP-SAT to improve RCPSP-shaped instances within ``time_limit``.
-    seed
-        Seed of the randomised searches, for reproducible plans.
+        Seconds the repair pass may use. The constructive plan itself is
+        always produced.
     """
     orders = validate_instance(instance)
-    from promisekeeper.engine import rcpsp
-
-    if instance.projects and rcpsp.is_rcpsp_shaped(instance):
-        if exact:
-            from promisekeeper.engine.exact import improve_rcpsp
-
-            found = improve_rcpsp(instance, time_limit=time_limit, seed=seed)
-        else:
-            found = rcpsp.rcpsp_solve(instance, time_limit=time_limit, seed=seed)
-        return plan_from_start_days(instance, found.starts)
     ctx = Context(instance, orders=orders)
     return schedule_in_order(instance, default_order(instance), ctx=ctx, repair_seconds=time_limit)
 

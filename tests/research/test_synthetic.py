@@ -15,7 +15,7 @@ from promisekeeper.engine.model import (
     validate_instance,
     validate_project,
 )
-from promisekeeper.engine.synthetic import (
+from promisekeeper.research.synthetic import (
     SIZES,
     generate_new_project,
     generate_organisation,

@@ -24,7 +24,7 @@ constraint per role:
 
 The objective is the makespan when there is one project without a promise
 (the RCPSP); otherwise total weighted lateness in working days
-(:func:`~promisekeeper.engine.rcpsp.lateness_weight`), then makespan.
+(:func:`~promisekeeper.research.rcpsp.lateness_weight`), then makespan.
 
 :func:`improve_rcpsp` runs the heuristic for a short share of the budget, then
 CP-SAT with the heuristic schedule as hint and upper bound.
@@ -72,7 +72,7 @@ from promisekeeper.engine.model import (
     dependency_order,
     validate_instance,
 )
-from promisekeeper.engine.rcpsp import (
+from promisekeeper.research.rcpsp import (
     PhaseKey,
     RcpspResult,
     RcpspStatus,
@@ -144,7 +144,7 @@ def solve_exact(
         Seconds CP-SAT may search.
     hint
         Calendar start day per ``(project_id, phase_id)``, e.g. from
-        :func:`~promisekeeper.engine.rcpsp.rcpsp_solve`; passed to CP-SAT as a
+        :func:`~promisekeeper.research.rcpsp.rcpsp_solve`; passed to CP-SAT as a
         solution hint.
     workers
         CP-SAT search workers.
@@ -281,7 +281,7 @@ def solve_exact(
 def improve_rcpsp(instance: Instance, *, time_limit: float, seed: int = 0) -> RcpspResult:
     """Heuristic, then CP-SAT seeded with its schedule, then the heuristic again.
 
-    :func:`~promisekeeper.engine.rcpsp.rcpsp_solve` gets ``HEURISTIC_SHARE``
+    :func:`~promisekeeper.research.rcpsp.rcpsp_solve` gets ``HEURISTIC_SHARE``
     of ``time_limit``. Unless it reached its lower bound, CP-SAT gets
     ``EXACT_SHARE`` with the heuristic schedule as hint and its objective as
     upper bound: enough to prove most optima of small instances. If that

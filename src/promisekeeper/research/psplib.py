@@ -15,9 +15,17 @@ resource-constrained project scheduling problem. The mapping onto
   the precedence relations as zero-lag dependencies. The dummy source and sink
   (duration 0, no requests) are dropped together with their arcs.
 
+Why not the maintained ``psplib`` package (PyPI, 0.4.0): it reads the 960 j30
+and j60 files exactly as this reader does, but by position. A file without the
+``****`` separator lines loses its last job, a request row short of a value is
+read with its columns shifted, and a successor count that disagrees with the
+list passes unnoticed; what it does reject raises a bare ``ValueError`` or
+``IndexError``. This reader raises :class:`~promisekeeper.engine.errors.InvalidInput`
+naming the file, section and line instead, as the engine's readers do.
+
 Examples
 --------
->>> from promisekeeper.engine.psplib import parse_sm
+>>> from promisekeeper.research.psplib import parse_sm
 >>> text = '''
 ... jobs (incl. supersource/sink ):  4
 ... RESOURCES

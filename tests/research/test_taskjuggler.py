@@ -21,8 +21,8 @@ from promisekeeper.engine.model import (
     TimeOff,
 )
 from promisekeeper.engine.plan import ProjectStatus
-from promisekeeper.engine.synthetic import generate_organisation
-from promisekeeper.engine.taskjuggler import instance_to_tjp, read_task_report
+from promisekeeper.research.synthetic import generate_organisation
+from promisekeeper.research.taskjuggler import instance_to_tjp, read_task_report
 
 TJ3_TIMEOUT_SECONDS = 120
 

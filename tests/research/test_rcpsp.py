@@ -21,8 +21,8 @@ from promisekeeper.engine.model import (
     Project,
     TimeOff,
 )
-from promisekeeper.engine.psplib import read_reference, read_sm
-from promisekeeper.engine.rcpsp import (
+from promisekeeper.research.psplib import read_reference, read_sm
+from promisekeeper.research.rcpsp import (
     RcpspStatus,
     is_rcpsp_shaped,
     rcpsp_solve,

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from promisekeeper.engine.errors import InvalidInput
-from promisekeeper.engine.exact import ExactStatus, improve_rcpsp, solve_exact
 from promisekeeper.engine.model import (
     Calendar,
     Dependency,
@@ -17,8 +16,9 @@ from promisekeeper.engine.model import (
     Person,
     Project,
 )
-from promisekeeper.engine.psplib import read_reference, read_sm
-from promisekeeper.engine.rcpsp import RcpspStatus, rcpsp_solve, verify_rcpsp_starts
+from promisekeeper.research.exact import ExactStatus, improve_rcpsp, solve_exact
+from promisekeeper.research.psplib import read_reference, read_sm
+from promisekeeper.research.rcpsp import RcpspStatus, rcpsp_solve, verify_rcpsp_starts
 
 from .paths import PSPLIB
 

@@ -11,7 +11,7 @@ tentative work) are missed. :func:`generate_new_project` makes a tentative
 project to ask the promise engine about. Everything is deterministic for a
 given ``seed``.
 
->>> from promisekeeper.engine.synthetic import generate_organisation
+>>> from promisekeeper.research.synthetic import generate_organisation
 >>> instance = generate_organisation("S", seed=1)
 >>> len(instance.people), len(instance.projects)
 (20, 60)
@@ -496,7 +496,7 @@ def generate_organisation(
         )
     )
     meta: dict[str, object] = {
-        "generator": "promisekeeper.engine.synthetic",
+        "generator": "promisekeeper.research.synthetic",
         "size": size,
         "seed": seed,
         "load_target": LOAD_TARGET,

@@ -8,7 +8,7 @@ import pytest
 
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import FixedPhase, validate_instance
-from promisekeeper.engine.psplib import parse_sm, read_reference, read_sm
+from promisekeeper.research.psplib import parse_sm, read_reference, read_sm
 
 from .paths import PSPLIB
 
@@ -56,6 +56,11 @@ def test_read_reference_marks_proven_optima() -> None:
 
 def _text() -> str:
     return (PSPLIB / "j30" / "j301_1.sm").read_text()
+
+
+def test_parse_sm_does_not_need_the_separator_lines() -> None:
+    bare = "\n".join(line for line in _text().splitlines() if not line.startswith("*"))
+    assert parse_sm(bare, "j301_1") == read_sm(PSPLIB / "j30" / "j301_1.sm")
 
 
 @pytest.mark.parametrize(
