@@ -308,7 +308,7 @@ def _phases_create(
     The rows copy a validated SOP version, so the database's constraints are their check.
     """
     offering_lines = [r for r in lines if r.sop_version is not None]
-    rows = []
+    rows: list[ProjectPhase] = []
     for k, r in enumerate(offering_lines):
         prefix = f"l{k}-" if len(offering_lines) > 1 else ""
         assert r.sop_version is not None
