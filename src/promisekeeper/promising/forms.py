@@ -5,9 +5,6 @@ They only parse and validate input; every write goes through sales.services.
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +15,7 @@ from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
 from promisekeeper.catalog.models import Offering, Product
-from promisekeeper.sales.models import Customer, Deal, DealLine
+from promisekeeper.sales.models import Customer, Deal
 from promisekeeper.sales.selectors import OPEN_STAGES
 
 MAX_LINES = 20
@@ -191,18 +188,6 @@ class QuoteForm(forms.Form):
             products = Product.objects.in_bulk(wanted["product"])
         return offerings, products
 
-    def fingerprint(self, promised_date: datetime.date | None) -> str:
-        """Stable digest of what is being promised, so a reused token with other input is refused."""
-        deal = self.cleaned_data.get("deal")
-        customer = self.cleaned_data.get("customer")
-        body = {
-            "deal": deal.pk if deal else None,
-            "customer": customer.pk if customer else None,
-            "lines": sorted((line.key, line.quantity) for line in self.lines),
-            "promised_date": promised_date.isoformat() if promised_date else None,
-        }
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
 
 class HoldForm(forms.Form):
     hold_days = forms.IntegerField(label="Hold for (days)", min_value=1, max_value=30, initial=7)
@@ -252,10 +237,3 @@ class DealCommitForm(forms.Form):
     promised_date = forms.DateField(widget=forms.HiddenInput)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     exception = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-
-def deal_line_inputs(deal: Deal) -> list[LineInput]:
-    return [
-        LineInput(offering=line.offering, product=line.product, quantity=line.quantity)
-        for line in DealLine.objects.filter(deal=deal).select_related("offering", "product")
-    ]
