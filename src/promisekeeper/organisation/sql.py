@@ -1,4 +1,5 @@
-"""Fixed SQL for a promise commit's hot path: its locks, new rows and stock sums.
+"""Fixed SQL for the promising path only: a commit's locks and new rows, stock to promise,
+and the journal a snapshot replays.
 
 The ORM compiles a query afresh on every call; a commit pays that while every other commit
 waits for the capacity lock. Everything else, sessions and sign-in included, uses the ORM.
