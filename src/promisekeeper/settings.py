@@ -160,10 +160,10 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The model backend, loading a session's user with its role groups in one query.
-AUTHENTICATION_BACKENDS = ["promisekeeper.organisation.auth.RoleAwareBackend"]
-# Django's database sessions, read with one plain statement per request.
-SESSION_ENGINE = "promisekeeper.organisation.sessions"
+# Sessions in the database, not cached_db: the only cache here is each process's local
+# memory, so a logout in one gunicorn worker would leave the session alive in another's
+# cache. Django's default ModelBackend signs users in (AUTHENTICATION_BACKENDS unset).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

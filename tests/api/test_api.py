@@ -1,8 +1,14 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from promisekeeper.api.auth import api_token_mark_used
 from promisekeeper.api.models import ApiToken
 from promisekeeper.api.services import api_token_create
 from promisekeeper.organisation.services import ledger_bump
@@ -53,3 +59,48 @@ def test_api_token_command_prints_a_working_key(client, sales_user, capsys):
     call_command("api_token", "seller")
     key = capsys.readouterr().out.strip()
     assert client.get("/api/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def _me(client, key):
+    return client.get("/api/me", headers={"Authorization": f"Bearer {key}"})
+
+
+def test_the_first_use_of_a_token_records_when_it_was_used(client, sales_user):
+    token, key = api_token_create(user=sales_user)
+    assert token.last_used is None
+    before = timezone.now()
+    assert _me(client, key).status_code == 200
+    token.refresh_from_db()
+    assert token.last_used is not None and before <= token.last_used <= timezone.now()
+
+
+def test_a_burst_of_requests_writes_last_used_once(client, sales_user):
+    token, key = api_token_create(user=sales_user)
+    assert _me(client, key).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used
+    with CaptureQueriesContext(connection) as queries:
+        assert _me(client, key).status_code == 200
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    token.refresh_from_db()
+    assert token.last_used == first
+
+
+NINE = datetime.datetime(2027, 3, 1, 9, 0, tzinfo=datetime.UTC)
+
+
+def test_last_used_changes_a_minute_after_the_last_write_and_not_before(sales_user):
+    token, _ = api_token_create(user=sales_user)
+    api_token_mark_used(token=token, now=NINE)
+    api_token_mark_used(token=token, now=NINE + datetime.timedelta(seconds=59))
+    assert ApiToken.objects.get(pk=token.pk).last_used == NINE
+    api_token_mark_used(token=token, now=NINE + datetime.timedelta(minutes=1))
+    assert ApiToken.objects.get(pk=token.pk).last_used == NINE + datetime.timedelta(minutes=1)
+
+
+def test_a_request_that_loaded_the_token_before_another_wrote_it_writes_nothing(sales_user):
+    token, _ = api_token_create(user=sales_user)
+    loaded_early = ApiToken.objects.get(pk=token.pk)  # last_used still empty
+    api_token_mark_used(token=token, now=NINE)
+    api_token_mark_used(token=loaded_early, now=NINE + datetime.timedelta(seconds=10))
+    assert ApiToken.objects.get(pk=token.pk).last_used == NINE

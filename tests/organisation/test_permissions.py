@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.urls import reverse
 
+from promisekeeper.organisation.permissions import can_quote, is_admin, is_operations, is_sales
 from promisekeeper.organisation.services import group_permissions_sync
 from tests.factories import UserFactory
 
@@ -40,50 +42,49 @@ def test_sync_is_idempotent():
 
 
 def test_migrate_gives_the_groups_their_permissions():
-    from django.contrib.auth.models import Group
-
     operations = Group.objects.get(name="operations")
     assert operations.permissions.filter(codename="change_project").exists()
     assert not operations.permissions.filter(codename="add_deal").exists()
 
 
-def test_a_session_user_arrives_with_its_role_groups_in_one_query():
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+def test_a_page_reads_the_users_roles_once(client, django_assert_max_num_queries):
+    client.force_login(_staff_in("operations"))
+    # session, user, role groups, offerings, notifications: the nav asks the roles three times
+    with django_assert_max_num_queries(5) as captured:
+        response = client.get(reverse("catalog:offerings"))
+    assert response.status_code == 200
+    assert reverse("sales:exceptions") in response.content.decode()  # operations' link
+    group_table = f'"{Group._meta.db_table}"'
+    assert sum(group_table in query["sql"] for query in captured.captured_queries) == 1
 
-    from promisekeeper.organisation.auth import RoleAwareBackend
-    from promisekeeper.organisation.permissions import can_quote, is_admin, is_operations, is_sales
 
+def test_a_role_taken_away_is_gone_on_the_next_request(client):
     user = _staff_in("operations")
-    with CaptureQueriesContext(connection) as queries:
-        loaded = RoleAwareBackend().get_user(user.pk)
-        roles = (is_sales(loaded), is_operations(loaded), is_admin(loaded), can_quote(loaded))
-    assert roles == (False, True, False, True)
-    assert len(queries.captured_queries) == 1
-
+    client.force_login(user)
+    assert reverse("sales:exceptions") in client.get(reverse("catalog:offerings")).content.decode()
     user.groups.clear()
-    assert not is_operations(RoleAwareBackend().get_user(user.pk))  # read afresh each request
+    response = client.get(reverse("catalog:offerings"))
+    assert response.status_code == 200
+    assert reverse("sales:exceptions") not in response.content.decode()
+
+
+def test_only_the_role_groups_give_roles_and_admin_gives_them_all():
+    groups = group_permissions_sync()
+    user = UserFactory()
+    user.groups.add(groups["sales"], Group.objects.create(name="book club"))
+    loaded = User.objects.get(pk=user.pk)
+    assert (is_sales(loaded), is_operations(loaded), is_admin(loaded)) == (True, False, False)
+    assert can_quote(loaded)
+
+    user.groups.add(groups["admin"])
+    loaded = User.objects.get(pk=user.pk)
+    assert is_sales(loaded) and is_operations(loaded) and is_admin(loaded)
+    assert not can_quote(UserFactory()) and not can_quote(AnonymousUser())
+
+
+def test_an_inactive_user_has_no_roles():
+    user = _staff_in("admin")
     user.is_active = False
     user.save()
-    assert RoleAwareBackend().get_user(user.pk) is None
-    assert RoleAwareBackend().get_user(999_999) is None
-
-
-def test_a_session_user_gets_only_its_role_groups_and_bad_ids_get_nobody():
-    from django.contrib.auth.models import Group
-
-    from promisekeeper.organisation.auth import RoleAwareBackend
-    from promisekeeper.organisation.permissions import is_admin, is_operations, is_sales
-
-    user = _staff_in("sales")
-    user.groups.add(group_permissions_sync()["admin"], Group.objects.create(name="book club"))
-    loaded = RoleAwareBackend().get_user(str(user.pk))  # sessions keep the id as text
-    assert loaded.pk == user.pk and loaded.username == user.username
-    assert loaded.password == user.password and loaded.is_staff
-    assert loaded._promisekeeper_groups == frozenset({"sales", "admin"})
-    assert is_sales(loaded) and is_admin(loaded) and is_operations(loaded)  # admin may all
-
-    loner = UserFactory()
-    assert RoleAwareBackend().get_user(loner.pk)._promisekeeper_groups == frozenset()
-    assert RoleAwareBackend().get_user("not a number") is None
-    assert RoleAwareBackend().get_user(None) is None
+    loaded = User.objects.get(pk=user.pk)
+    assert not (is_sales(loaded) or is_operations(loaded) or is_admin(loaded))

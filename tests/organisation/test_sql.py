@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from promisekeeper.organisation import sql
+from promisekeeper.organisation.models import Ledger
 from promisekeeper.sales.models import AuditEvent, Deal
 from tests.factories import DealFactory, UserFactory
 
@@ -62,3 +65,40 @@ def test_fetch_and_quoting_read_the_models_names():
     assert sql.fetch_all(f"SELECT 1 FROM {sql.table(AuditEvent)} WHERE 1 = 0") == []
     with pytest.raises(TypeError):
         sql.column(Deal, "audit_events")  # a reverse relation has no column
+
+
+def _lock_ledger() -> tuple[object, ...] | None:
+    return sql.fetch_one(
+        f"SELECT {sql.column(Ledger, 'version')} FROM {sql.table(Ledger)}"  # noqa: S608
+        f"{sql.for_update()}"
+    )
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_row_read_for_update_stays_locked_until_its_transaction_ends():
+    Ledger.objects.get_or_create(singleton=True)
+    outcomes: list[str] = []
+
+    def other_transaction() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '200ms'")
+                _lock_ledger()
+            outcomes.append("locked")
+        except OperationalError:
+            outcomes.append("waited in vain")
+        finally:
+            connection.close()
+
+    def in_a_thread() -> None:
+        thread = threading.Thread(target=other_transaction)
+        thread.start()
+        thread.join(timeout=30)
+
+    with transaction.atomic():
+        assert _lock_ledger() is not None
+        in_a_thread()
+    in_a_thread()
+    assert outcomes == ["waited in vain", "locked"]

@@ -17,11 +17,6 @@ def sop_version_latest(*, offering: Offering) -> SopVersion | None:
     return offering.sop_versions.order_by("-version").first()
 
 
-def offering_list_active() -> QuerySet[Offering]:
-    """Offerings that can be sold now."""
-    return Offering.objects.filter(active=True)
-
-
 def offering_list() -> QuerySet[Offering]:
     """Every offering with its SOP versions, for the catalogue page."""
     return Offering.objects.prefetch_related("sop_versions")

@@ -117,16 +117,6 @@ def sop_dependency_add(
 
 
 @transaction.atomic
-def product_create(*, sku: str, name: str, stock_on_hand: int = 0) -> Product:
-    """Create a validated product."""
-    product = Product(sku=sku, name=name, stock_on_hand=stock_on_hand)
-    product.full_clean()
-    product.save()
-    ledger_bump()
-    return product
-
-
-@transaction.atomic
 def incoming_supply_create(
     *, product: Product, date: datetime.date, quantity: int
 ) -> IncomingSupply:

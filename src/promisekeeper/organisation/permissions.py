@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 
 SALES = "sales"
@@ -23,21 +21,16 @@ def _in_group(user: AnyUser, group: str) -> bool:
 
 
 def _group_names(user: User) -> frozenset[str]:
-    """The user's role groups, read once per user object (one request: a view and its
-    template ask several times; a session's user arrives with them, see ``auth``)."""
+    """The user's role groups, read once per user object.
+
+    Django's auth middleware loads the user once per request, and a view and its template ask
+    about roles several times, so one query per request answers them all.
+    """
     cached: frozenset[str] | None = getattr(user, "_promisekeeper_groups", None)
     if cached is None:
-        cached = remember_group_names(
-            user, user.groups.filter(name__in=GROUPS).values_list("name", flat=True)
-        )
+        cached = frozenset(user.groups.filter(name__in=GROUPS).values_list("name", flat=True))
+        user._promisekeeper_groups = cached  # type: ignore[attr-defined]
     return cached
-
-
-def remember_group_names(user: User, names: Iterable[str]) -> frozenset[str]:
-    """Keep ``user``'s role group names on the object for the rest of the request."""
-    remembered = frozenset(names)
-    user._promisekeeper_groups = remembered  # type: ignore[attr-defined]
-    return remembered
 
 
 def is_sales(user: AnyUser) -> bool:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime
-
-from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from promisekeeper.organisation.models import Ledger, OrganisationSettings
 
 
 def organisation_settings_get() -> OrganisationSettings | None:
@@ -16,8 +14,3 @@ def ledger_version_get() -> int:
     """The current capacity ledger version (0 before the first capacity write)."""
     version = Ledger.objects.values_list("version", flat=True).first()
     return int(version or 0)
-
-
-def company_closure_list(*, start: datetime.date, end: datetime.date) -> list[CompanyClosure]:
-    """Closures overlapping [start, end], earliest first."""
-    return list(CompanyClosure.objects.filter(start_date__lte=end, end_date__gte=start))

@@ -1,8 +1,9 @@
-"""Fixed SQL for the few reads on the hottest paths: every request, and a commit's lock.
+"""Fixed SQL for the promising path only: a commit's locks and new rows, stock to promise,
+and the journal a snapshot replays.
 
-The ORM compiles a query afresh on every call; for these small lookups compiling cost more
-than the database's answer, and a commit pays it while every other commit waits. Table and
-column names still come from the models, so a rename reaches these statements too.
+The ORM compiles a query afresh on every call; a commit pays that while every other commit
+waits for the capacity lock. Everything else, sessions and sign-in included, uses the ORM.
+Table and column names still come from the models, so a rename reaches these statements too.
 """
 
 from __future__ import annotations
