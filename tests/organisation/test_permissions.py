@@ -53,7 +53,7 @@ def test_a_page_reads_the_users_roles_once(client, django_assert_max_num_queries
     with django_assert_max_num_queries(5) as captured:
         response = client.get(reverse("catalog:offerings"))
     assert response.status_code == 200
-    assert reverse("sales:exceptions") in response.content.decode()  # operations' link
+    assert reverse("promising:exceptions") in response.content.decode()  # operations' link
     group_table = f'"{Group._meta.db_table}"'
     assert sum(group_table in query["sql"] for query in captured.captured_queries) == 1
 
@@ -61,11 +61,11 @@ def test_a_page_reads_the_users_roles_once(client, django_assert_max_num_queries
 def test_a_role_taken_away_is_gone_on_the_next_request(client):
     user = _staff_in("operations")
     client.force_login(user)
-    assert reverse("sales:exceptions") in client.get(reverse("catalog:offerings")).content.decode()
+    assert reverse("promising:exceptions") in client.get(reverse("catalog:offerings")).content.decode()
     user.groups.clear()
     response = client.get(reverse("catalog:offerings"))
     assert response.status_code == 200
-    assert reverse("sales:exceptions") not in response.content.decode()
+    assert reverse("promising:exceptions") not in response.content.decode()
 
 
 def test_only_the_role_groups_give_roles_and_admin_gives_them_all():
