@@ -19,7 +19,6 @@ from promisekeeper.delivery.models import Project
 from promisekeeper.delivery.services import project_create
 from promisekeeper.insights import selectors as insights_selectors
 from promisekeeper.organisation.models import OrganisationSettings
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.people.models import Person, Role, Team
 from promisekeeper.promising.cache import plan_cache_clear
 from promisekeeper.sales.models import Customer
@@ -100,7 +99,6 @@ def world_create(*, seller: object, other_seller: object) -> World:
         sop, alpha, today, promised=-10, delivered=-12, actual=50, owner=seller
     )
     done_late = _delivered(sop, beta, today, promised=-20, delivered=-16, actual=40, owner=seller)
-    ledger_bump()
     return World(
         today,
         developer,

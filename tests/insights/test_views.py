@@ -135,10 +135,8 @@ def test_at_risk_lists_the_late_project_with_phase_and_role(client, world, ops_u
 
 def test_slack_under_the_threshold_is_at_risk(client, world, ops_user):
     from promisekeeper.organisation.models import OrganisationSettings
-    from promisekeeper.organisation.services import ledger_bump
 
     OrganisationSettings.objects.update(risk_slack_threshold_days=200)
-    ledger_bump()
     client.force_login(ops_user)
     rows = client.get("/").context["at_risk"]
     assert {row.project.pk for row in rows} == {world.tight.pk, world.easy.pk}
@@ -360,11 +358,8 @@ def test_every_insights_page_requires_login(client, path):
 def test_pipeline_tile_weighs_open_deals_by_win_probability(client, world, sales_user):
     from decimal import Decimal
 
-    from promisekeeper.organisation.services import ledger_bump
-
     deal = factories.DealFactory(stage=Deal.Stage.LEAD, win_probability=Decimal("0.25"))
     factories.DealLineFactory(deal=deal, offering=world.sop.offering, quantity=1)
-    ledger_bump()
     client.force_login(sales_user)
     tiles = {tile.key: tile for tile, _ in client.get("/").context["tiles"]}
     # One 40-hour website at 25 %: 10 probability-weighted hours.
@@ -373,10 +368,8 @@ def test_pipeline_tile_weighs_open_deals_by_win_probability(client, world, sales
 
 def test_at_risk_puts_the_latest_first(client, world, ops_user):
     from promisekeeper.organisation.models import OrganisationSettings
-    from promisekeeper.organisation.services import ledger_bump
 
     OrganisationSettings.objects.update(risk_slack_threshold_days=200)
-    ledger_bump()
     client.force_login(ops_user)
     rows = client.get("/").context["at_risk"]
     assert [row.project.name for row in rows] == ["Tight", "Easy"]

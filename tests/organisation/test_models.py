@@ -10,18 +10,10 @@ from promisekeeper.organisation.models import CompanyClosure, Ledger, Organisati
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.organisation.services import (
     company_closure_create,
-    ledger_bump,
     organisation_settings_update,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def test_ledger_bump_increments_version_from_zero():
-    assert ledger_version_get() == 0
-    assert ledger_bump() == 1
-    assert ledger_bump() == 2
-    assert Ledger.objects.get().version == 2
 
 
 def test_ledger_is_a_single_row():

@@ -11,7 +11,6 @@ from promisekeeper.catalog.models import SopDependency
 from promisekeeper.delivery.models import Project
 from promisekeeper.engine.model import EffortPhase, ProjectState
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.promising.cache import plan_cache_clear, portfolio_snapshot
 from promisekeeper.promising.snapshot import calendar_build
 from promisekeeper.promising.to_engine import delivery_project_to_engine
@@ -138,7 +137,7 @@ def test_snapshot_is_cached_until_the_ledger_moves():
     _organisation()
     first = portfolio_snapshot(today=TODAY)
     assert portfolio_snapshot(today=TODAY) is first
-    ledger_bump()
+    CompanyClosure.objects.create(name="Inventory", start_date=TODAY, end_date=TODAY)
     rebuilt = portfolio_snapshot(today=TODAY)
     assert rebuilt is not first
     assert rebuilt.ledger_version == first.ledger_version + 1

@@ -12,7 +12,6 @@ from promisekeeper.catalog.models import (
     StockReservation,
 )
 from promisekeeper.catalog.selectors import sop_version_is_used
-from promisekeeper.organisation.admin import LedgerBumpingAdmin
 
 
 class UsedSopReadOnly:
@@ -36,7 +35,7 @@ class UsedSopReadOnlyInline(UsedSopReadOnly):
 
 
 @admin.register(Offering)
-class OfferingAdmin(LedgerBumpingAdmin):
+class OfferingAdmin(admin.ModelAdmin):
     list_display = ["name", "active"]
     search_fields = ["name"]
 
@@ -48,7 +47,7 @@ class SopPhaseInline(UsedSopReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(SopVersion)
-class SopVersionAdmin(UsedSopReadOnly, LedgerBumpingAdmin):
+class SopVersionAdmin(UsedSopReadOnly, admin.ModelAdmin):
     list_display = ["offering", "version", "created_at", "created_by"]
     list_filter = ["offering"]
     inlines = [SopPhaseInline]
@@ -66,30 +65,30 @@ class SopDependencyInline(UsedSopReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(SopPhase)
-class SopPhaseAdmin(UsedSopReadOnly, LedgerBumpingAdmin):
+class SopPhaseAdmin(UsedSopReadOnly, admin.ModelAdmin):
     list_display = ["sop_version", "order", "key", "name", "kind", "role"]
     list_filter = ["kind", "role"]
     inlines = [SopPhaseCrewInline, SopDependencyInline]
 
 
 @admin.register(SopPhaseCrew)
-class SopPhaseCrewAdmin(LedgerBumpingAdmin):
+class SopPhaseCrewAdmin(admin.ModelAdmin):
     list_display = ["phase", "role", "count"]
 
 
 @admin.register(SopDependency)
-class SopDependencyAdmin(LedgerBumpingAdmin):
+class SopDependencyAdmin(admin.ModelAdmin):
     list_display = ["phase", "predecessor", "lag_days"]
 
 
 @admin.register(Product)
-class ProductAdmin(LedgerBumpingAdmin):
+class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "name", "stock_on_hand"]
     search_fields = ["sku", "name"]
 
 
 @admin.register(IncomingSupply)
-class IncomingSupplyAdmin(LedgerBumpingAdmin):
+class IncomingSupplyAdmin(admin.ModelAdmin):
     list_display = ["product", "date", "quantity"]
 
 

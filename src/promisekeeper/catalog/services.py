@@ -20,7 +20,6 @@ from promisekeeper.catalog.models import (
     SopVersion,
 )
 from promisekeeper.catalog.selectors import sop_version_is_used
-from promisekeeper.organisation.services import ledger_bump
 
 
 @transaction.atomic
@@ -64,7 +63,6 @@ def sop_version_create(
     sop.save()
     if copy_from is not None:
         _copy_phases(source=copy_from, target=sop)
-    ledger_bump()  # quotes plan new deals with the newest version
     return sop
 
 
@@ -96,7 +94,6 @@ def sop_phase_add(*, sop_version: SopVersion, key: str, name: str, **fields: Any
     phase = SopPhase(sop_version=sop_version, key=key, name=name, **fields)
     phase.full_clean()
     phase.save()
-    ledger_bump()  # cached plans and answers were made with the phases as they were
     return phase
 
 
@@ -112,7 +109,6 @@ def sop_dependency_add(
     dependency = SopDependency(phase=phase, predecessor=predecessor, lag_days=lag_days)
     dependency.full_clean()
     dependency.save()
-    ledger_bump()
     return dependency
 
 
@@ -124,5 +120,4 @@ def incoming_supply_create(
     supply = IncomingSupply(product=product, date=date, quantity=quantity)
     supply.full_clean()
     supply.save()
-    ledger_bump()
     return supply

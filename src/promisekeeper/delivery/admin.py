@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
-from promisekeeper.organisation.admin import LedgerBumpingAdmin
 
 
 class ProjectPhaseInline(admin.TabularInline):
@@ -11,7 +10,7 @@ class ProjectPhaseInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(LedgerBumpingAdmin):
+class ProjectAdmin(admin.ModelAdmin):
     list_display = ["name", "customer", "status", "release_date", "promised_date", "delivered_date"]
     list_filter = ["status", "sop_version__offering"]
     search_fields = ["name", "customer__name"]
@@ -20,14 +19,14 @@ class ProjectAdmin(LedgerBumpingAdmin):
 
 
 @admin.register(ProjectPhase)
-class ProjectPhaseAdmin(LedgerBumpingAdmin):
+class ProjectPhaseAdmin(admin.ModelAdmin):
     list_display = ["project", "key", "kind", "role", "effort_estimated_hours", "progress"]
     list_filter = ["kind", "role"]
     raw_id_fields = ["project", "sop_phase"]
 
 
 @admin.register(ProjectAssignment)
-class ProjectAssignmentAdmin(LedgerBumpingAdmin):
+class ProjectAssignmentAdmin(admin.ModelAdmin):
     list_display = ["project", "person", "role"]
     raw_id_fields = ["project", "person"]
 

@@ -11,7 +11,6 @@ from django.db import transaction
 
 from promisekeeper.catalog.models import SopVersion
 from promisekeeper.delivery.models import Project, ProjectPhase, ThankYouNote
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.sales.models import Customer, Deal
 
 
@@ -56,7 +55,6 @@ def project_create(
             crew=[{"role": crew.role.name, "count": crew.count} for crew in phase.crew.all()],
             hours_per_day=phase.hours_per_day,
         )
-    ledger_bump()
     return project
 
 
@@ -66,7 +64,6 @@ def project_phase_progress_set(*, phase: ProjectPhase, progress: Decimal) -> Pro
     phase.progress = progress
     phase.full_clean()
     phase.save(update_fields=["progress"])
-    ledger_bump()
     return phase
 
 

@@ -1,44 +1,15 @@
-from typing import Any
-
 from django.contrib import admin
-from django.db import transaction
-from django.db.models import Model, QuerySet
 
 from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
-from promisekeeper.organisation.services import ledger_bump
-
-
-class LedgerBumpingAdmin(admin.ModelAdmin):
-    """Edits here change plans and answers (people, calendars, SOPs, projects, deals, the
-    quote confidence): each one bumps the ledger, so no cached snapshot or answer outlives it.
-
-    The admin saves a form and its inlines in one transaction, so the bump in ``save_model``
-    covers inline-only edits too.
-    """
-
-    def save_model(self, request: Any, obj: Model, form: Any, change: bool) -> None:
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            ledger_bump()
-
-    def delete_model(self, request: Any, obj: Model) -> None:
-        with transaction.atomic():
-            super().delete_model(request, obj)
-            ledger_bump()
-
-    def delete_queryset(self, request: Any, queryset: QuerySet[Any]) -> None:
-        with transaction.atomic():
-            super().delete_queryset(request, queryset)
-            ledger_bump()
 
 
 @admin.register(OrganisationSettings)
-class OrganisationSettingsAdmin(LedgerBumpingAdmin):
+class OrganisationSettingsAdmin(admin.ModelAdmin):
     list_display = ["name", "country", "subdivision", "time_zone", "quote_confidence"]
 
 
 @admin.register(CompanyClosure)
-class CompanyClosureAdmin(LedgerBumpingAdmin):
+class CompanyClosureAdmin(admin.ModelAdmin):
     list_display = ["name", "start_date", "end_date"]
     date_hierarchy = "start_date"
 

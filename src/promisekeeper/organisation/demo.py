@@ -30,7 +30,7 @@ from promisekeeper.catalog.models import (
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
-from promisekeeper.organisation.services import group_permissions_sync, ledger_bump
+from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person, Role, Skill, Team, TimeOff
 from promisekeeper.sales.models import AuditEvent, Customer, Deal, DealLine, Hold, Promise
 
@@ -368,7 +368,6 @@ def demo_company_create(*, seed: int = 1, size: str = "S") -> DemoSize:
     today = timezone.localdate()
     builder = _Builder(rng=rng, today=today, spec=spec)
     builder.build()
-    ledger_bump()
     return spec
 
 

@@ -95,6 +95,9 @@ class CompanyClosure(models.Model):
 class Ledger(models.Model):
     """Single row whose version changes on every capacity-affecting write.
 
+    Database triggers (migration 0003) bump it on every insert, update and delete of a table
+    the plan reads, whoever writes (services, the admin, raw SQL); no code bumps it by hand.
+
     Promise commits lock this row (select_for_update) as the global capacity lock, and
     caches of the portfolio snapshot are keyed by its version.
     """

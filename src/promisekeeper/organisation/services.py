@@ -1,4 +1,4 @@
-"""Writes about the organisation; every capacity-affecting write bumps the ledger."""
+"""Writes about the organisation (the capacity ledger moves by itself: database triggers)."""
 
 from __future__ import annotations
 
@@ -6,32 +6,10 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import transaction
 
-from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
-
-
-def ledger_bump() -> int:
-    """Increment the ledger version inside the caller's transaction and return the new value.
-
-    One UPDATE .. RETURNING makes the increment atomic even without a lock (and costs one
-    round trip inside the commit's lock); callers that also read capacity lock the row first
-    with select_for_update (the global capacity lock).
-    """
-    table = connection.ops.quote_name(Ledger._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET version = version + 1, updated_at = %s "  # noqa: S608
-            "WHERE singleton RETURNING version",
-            [timezone.now()],
-        )
-        row = cursor.fetchone()
-    if row is not None:
-        return int(row[0])
-    Ledger.objects.get_or_create(singleton=True)  # the first capacity write ever
-    return ledger_bump()
 
 
 @transaction.atomic
@@ -45,7 +23,6 @@ def organisation_settings_update(**fields: Any) -> OrganisationSettings:
             setattr(settings_row, name, value)
     settings_row.full_clean()
     settings_row.save()
-    ledger_bump()
     return settings_row
 
 
@@ -53,11 +30,10 @@ def organisation_settings_update(**fields: Any) -> OrganisationSettings:
 def company_closure_create(
     *, name: str, start_date: datetime.date, end_date: datetime.date
 ) -> CompanyClosure:
-    """Record a closure; validated, and bumps the ledger since capacity changes."""
+    """Record a closure; validated."""
     closure = CompanyClosure(name=name, start_date=start_date, end_date=end_date)
     closure.full_clean()
     closure.save()
-    ledger_bump()
     return closure
 
 

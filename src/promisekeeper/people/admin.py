@@ -1,11 +1,10 @@
 from django.contrib import admin
 
-from promisekeeper.organisation.admin import LedgerBumpingAdmin
 from promisekeeper.people.models import Person, Role, Skill, Team, TimeOff
 
 
 @admin.register(Role)
-class RoleAdmin(LedgerBumpingAdmin):
+class RoleAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
@@ -20,7 +19,7 @@ class SkillInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(LedgerBumpingAdmin):
+class PersonAdmin(admin.ModelAdmin):
     list_display = ["name", "email", "team", "delivery_share", "start_date", "end_date"]
     list_filter = ["team"]
     search_fields = ["name", "email"]
@@ -29,14 +28,14 @@ class PersonAdmin(LedgerBumpingAdmin):
 
 
 @admin.register(Skill)
-class SkillAdmin(LedgerBumpingAdmin):
+class SkillAdmin(admin.ModelAdmin):
     list_display = ["person", "role", "efficiency"]
     list_filter = ["role"]
     raw_id_fields = ["person"]
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(LedgerBumpingAdmin):
+class TimeOffAdmin(admin.ModelAdmin):
     list_display = ["person", "kind", "status", "start_date", "end_date", "hours_per_day"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["person"]

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db import transaction
 
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.people.models import Person, Role, Skill, TimeOff
 
 
@@ -18,7 +17,6 @@ def person_create(*, name: str, email: str, start_date: datetime.date, **fields:
     person = Person(name=name, email=email, start_date=start_date, **fields)
     person.full_clean()
     person.save()
-    ledger_bump()
     return person
 
 
@@ -31,7 +29,6 @@ def skill_set(*, person: Person, role: Role, efficiency: Decimal) -> Skill:
     skill.efficiency = efficiency
     skill.full_clean()
     skill.save()
-    ledger_bump()
     return skill
 
 
@@ -56,7 +53,6 @@ def time_off_create(
     )
     time_off.full_clean()
     time_off.save()
-    ledger_bump()
     return time_off
 
 
@@ -94,5 +90,4 @@ def time_off_update(
     time_off.hours_per_day = hours_per_day
     time_off.full_clean()
     time_off.save()
-    ledger_bump()
     return time_off

@@ -23,7 +23,7 @@ from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
 from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.plan import Allocations
-from promisekeeper.organisation.services import ledger_bump
+from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.journal import reservation_change_record
 from promisekeeper.promising.lines import ResolvedLine, deal_lines_set
@@ -121,8 +121,15 @@ def book(booking: Booking, *, user: AuthUser, key: str, fingerprint: str) -> Pro
         deal=booking.deal.deal,
         payload=_audit_payload(booking, promise),
     )
-    version = ledger_bump()
-    _journal(booking, version=version, project=project, booked=booked)
+    # The triggers bumped the ledger once per write (per row on SQLite) from the locked
+    # version; the journal row, itself no bump, covers every version this booking reached.
+    _journal(
+        booking,
+        first_version=booking.snapshot.ledger_version + 1,
+        version=ledger_version_get(),
+        project=project,
+        booked=booked,
+    )
     deal = booking.deal.deal
     if deal.owner_id and deal.owner_id != user.pk:
         owner = deal.owner
@@ -253,6 +260,7 @@ def _audit_payload(booking: Booking, promise: Promise) -> dict[str, Any]:
 def _journal(
     booking: Booking,
     *,
+    first_version: int,
     version: int,
     project: DeliveryProject | None,
     booked: list[BookedRow] | None,
@@ -263,10 +271,11 @@ def _journal(
     if booking.work is not None and booking.work.moved:
         return
     if project is None or booked is None or booking.work is None:
-        ReservationChange.objects.create(version=version, deal=deal)
+        ReservationChange.objects.create(first_version=first_version, version=version, deal=deal)
         return
     reservation_change_record(
         snapshot=booking.snapshot,
+        first_version=first_version,
         version=version,
         project=project,
         engine_project=replace(

@@ -172,12 +172,19 @@ def _cached_or_caught_up(today: datetime.date, version: int) -> Snapshot | None:
 def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
     """``snapshot`` brought to ``version`` by replaying reservation changes; None if it can't be.
 
-    It can when every ledger version since the snapshot's is a ReservationChange (a commit
-    or a re-date somewhere else); any other capacity write needs a full rebuild. One query
-    reads all the changes, whose payloads carry the project and its booked hours.
+    It can when the ledger versions since the snapshot's are exactly tiled by
+    ReservationChange ranges (commits or re-dates somewhere else, each moving the ledger from
+    ``first_version - 1`` to ``version``); any other capacity write bumped a version no row
+    covers and needs a full rebuild. One query reads all the changes, whose payloads carry
+    the project and its booked hours.
     """
     changes = _changes_between(snapshot.ledger_version, version)
-    if len(changes) != version - snapshot.ledger_version:
+    following = snapshot.ledger_version + 1
+    for change in changes:
+        if change.first_version != following:
+            return None
+        following = change.version + 1
+    if following != version + 1:
         return None
     commits = []
     row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
@@ -194,10 +201,11 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
 
 
 def _changes_between(after: int, through: int) -> list[ReservationChange]:
-    """The reservation changes of ledger versions ``after`` < v <= ``through``, in order."""
+    """The reservation changes wholly within ledger versions ``after`` < v <= ``through``,
+    in order."""
     return list(
-        ReservationChange.objects.filter(version__gt=after, version__lte=through)
-        .only("version", "project_id", "deal_id", "replaced", "payload")
+        ReservationChange.objects.filter(first_version__gt=after, version__lte=through)
+        .only("first_version", "version", "project_id", "deal_id", "replaced", "payload")
         .order_by("version")
     )
 

@@ -12,7 +12,6 @@ from django.db import transaction
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import ProjectState
 from promisekeeper.organisation.permissions import is_operations, is_sales
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.promising.approvals import approval_covers
 from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
 from promisekeeper.promising.commit import locked_snapshot
@@ -175,7 +174,6 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
                     "units_released": units,
                 },
             )
-            ledger_bump()
             return project
 
     return with_retries(cancel)

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from promisekeeper.organisation.permissions import is_admin, is_sales
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.lines import (
     QuoteLine,
@@ -60,9 +59,6 @@ def deal_quote_save(
             deal=locked,
             payload={"lines": [list(row) for row in canonical_lines(lines)]},
         )
-        if locked.holds.filter(active=True).exists():
-            # A held deal is part of the firm plan: its new lines change capacity.
-            ledger_bump()
     if wanted_date is not None and locked.wanted_date != wanted_date:
         locked.wanted_date = wanted_date
         locked.full_clean()

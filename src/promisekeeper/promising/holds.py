@@ -7,7 +7,6 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from promisekeeper.organisation.services import ledger_bump
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.locks import ledger_lock, with_retries
 from promisekeeper.promising.permissions import User, require_seller
@@ -52,7 +51,6 @@ def hold_place(*, user: User, deal: Deal, days: int = 7) -> Hold:
                 deal=locked,
                 payload={"hold": hold.pk, "days": days, "expires_at": hold.expires_at.isoformat()},
             )
-            ledger_bump()
             return hold
 
     return with_retries(place)
@@ -82,7 +80,6 @@ def holds_expire(*, now: datetime.datetime) -> int:
                     deal=deal,
                     payload={"hold": hold.pk, "expired_at": hold.expires_at.isoformat()},
                 )
-            ledger_bump()
             return len(expired)
 
     return with_retries(expire)

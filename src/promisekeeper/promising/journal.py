@@ -23,6 +23,7 @@ from promisekeeper.sales.models import (
 def reservation_change_record(
     *,
     snapshot: Snapshot,
+    first_version: int,
     version: int,
     project: DeliveryProject,
     engine_project: Project,
@@ -30,10 +31,11 @@ def reservation_change_record(
     deal: Deal,
     replaced: str,
 ) -> None:
-    """Journal the project's new hours at ``version`` and, once the transaction commits (the
+    """Journal the project's new hours at versions ``first_version``..``version`` and, once the transaction commits (the
     lock released), put the next snapshot in this process's cache: the same replay every
     other process makes."""
     change = ReservationChange(
+        first_version=first_version,
         version=version,
         project=project,
         deal=deal,

@@ -1,6 +1,5 @@
 from django.contrib import admin
 
-from promisekeeper.organisation.admin import LedgerBumpingAdmin
 from promisekeeper.sales.models import (
     AuditEvent,
     CapacityReservation,
@@ -29,7 +28,7 @@ class DealLineInline(admin.TabularInline):
 
 
 @admin.register(Deal)
-class DealAdmin(LedgerBumpingAdmin):
+class DealAdmin(admin.ModelAdmin):
     list_display = ["name", "customer", "stage", "wanted_date", "win_probability", "owner"]
     list_filter = ["stage"]
     search_fields = ["name", "customer__name"]
@@ -38,7 +37,7 @@ class DealAdmin(LedgerBumpingAdmin):
 
 
 @admin.register(DealLine)
-class DealLineAdmin(LedgerBumpingAdmin):
+class DealLineAdmin(admin.ModelAdmin):
     list_display = ["deal", "offering", "product", "quantity"]
     raw_id_fields = ["deal"]
 
@@ -67,7 +66,7 @@ class AuditEventAdmin(ImmutableAdmin):
 
 
 @admin.register(Hold)
-class HoldAdmin(LedgerBumpingAdmin):
+class HoldAdmin(admin.ModelAdmin):
     list_display = ["deal", "expires_at", "active", "created_by"]
     list_filter = ["active"]
     raw_id_fields = ["deal"]

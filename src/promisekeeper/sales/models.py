@@ -382,14 +382,21 @@ class ProductAvailability(models.Model):
 
 
 class ReservationChange(models.Model):
-    """The ledger version at which one project's reservations were written (commit, re-date).
+    """The ledger versions one project's reservations were written at (commit, re-date).
 
-    Other processes replay these onto the snapshot they have instead of re-planning the whole
-    portfolio: when every version since theirs is a row here, the change is exactly "this
-    project now holds these reservations" (and ``replaced`` no longer plans).
+    Every write to a table the plan reads bumps the ledger (database triggers), so one commit
+    moves it from ``first_version - 1`` to ``version``. Other processes replay these onto the
+    snapshot they have instead of re-planning the whole portfolio: when the versions since
+    theirs are exactly covered by rows here, the change is exactly "this project now holds
+    these reservations" (and ``replaced`` no longer plans).
     """
 
-    version = models.BigIntegerField(unique=True)
+    first_version = models.BigIntegerField(
+        help_text="The first ledger version the commit's writes reached (the locked one + 1)."
+    )
+    version = models.BigIntegerField(
+        unique=True, help_text="The last ledger version the commit's writes reached."
+    )
     project = models.ForeignKey(
         "delivery.Project",
         null=True,
@@ -414,6 +421,10 @@ class ReservationChange(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(version__gt=0), name="reservation_change_version_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_version__gt=0, first_version__lte=models.F("version")),
+                name="reservation_change_versions_ordered",
             ),
         ]
 
