@@ -4,7 +4,12 @@ from django.contrib import admin
 from django.db import transaction
 from django.db.models import Model, QuerySet
 
-from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from promisekeeper.organisation.models import (
+    CompanyClosure,
+    Ledger,
+    OrganisationSettings,
+    PeriodicJobRun,
+)
 from promisekeeper.organisation.services import ledger_bump
 
 
@@ -47,3 +52,20 @@ class CompanyClosureAdmin(LedgerBumpingAdmin):
 class LedgerAdmin(admin.ModelAdmin):
     list_display = ["version", "updated_at"]
     readonly_fields = ["version", "updated_at"]
+
+
+@admin.register(PeriodicJobRun)
+class PeriodicJobRunAdmin(admin.ModelAdmin):
+    """What the scheduler enqueued, to look at only: a run row is the claim on its slot."""
+
+    list_display = ["job", "slot", "task_result_id", "enqueued_at"]
+    list_filter = ["job"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return False
