@@ -7,6 +7,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django_tasks import TaskResultStatus, task
@@ -16,6 +17,8 @@ from promisekeeper.organisation.jobs import (
     DailyAt,
     Every,
     PeriodicJob,
+    periodic_job,
+    periodic_jobs,
     periodic_jobs_enqueue_due,
 )
 from promisekeeper.organisation.models import PeriodicJobRun
@@ -70,6 +73,13 @@ def test_a_daily_slot_begins_at_the_local_time_of_day():
 def test_a_schedule_or_job_that_cannot_work_is_refused(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_second_job_under_a_registered_name_is_refused():
+    registered = periodic_jobs()[0]
+    with pytest.raises(ImproperlyConfigured, match=registered.name):
+        periodic_job(name=registered.name, schedule=DailyAt(datetime.time(7)))(probe_task)
+    assert periodic_jobs()[0] == registered
 
 
 @pytest.mark.django_db
