@@ -16,7 +16,8 @@ install-test: $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 
 ## Create the venv, migrate SQLite, seed the demo company, print the accounts and serve
-## http://127.0.0.1:8000 (Ctrl+C stops it).
+## http://127.0.0.1:8000 with a db_worker and the scheduler running the periodic jobs
+## (Ctrl+C stops all three).
 demo: install
 	PROMISEKEEPER_DEV=1 $(BIN)/promisekeeper demo
 

@@ -61,7 +61,9 @@ def test_a_page_reads_the_users_roles_once(client, django_assert_max_num_queries
 def test_a_role_taken_away_is_gone_on_the_next_request(client):
     user = _staff_in("operations")
     client.force_login(user)
-    assert reverse("promising:exceptions") in client.get(reverse("catalog:offerings")).content.decode()
+    assert (
+        reverse("promising:exceptions") in client.get(reverse("catalog:offerings")).content.decode()
+    )
     user.groups.clear()
     response = client.get(reverse("catalog:offerings"))
     assert response.status_code == 200

@@ -10,8 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from promisekeeper.promising.holds import hold_place
+from promisekeeper.promising.tasks import holds_expire_task, holds_warn_expiring_task
 from promisekeeper.sales.models import Hold, Notification
-from promisekeeper.sales.tasks import holds_expire_task, holds_warn_expiring_task
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,14 @@
-from django.contrib import admin
+from typing import Any
 
-from promisekeeper.organisation.models import CompanyClosure, Ledger, OrganisationSettings
+from django.contrib import admin
+from django.db.models import Model
+
+from promisekeeper.organisation.models import (
+    CompanyClosure,
+    Ledger,
+    OrganisationSettings,
+    PeriodicJobRun,
+)
 
 
 @admin.register(OrganisationSettings)
@@ -18,3 +26,20 @@ class CompanyClosureAdmin(admin.ModelAdmin):
 class LedgerAdmin(admin.ModelAdmin):
     list_display = ["version", "updated_at"]
     readonly_fields = ["version", "updated_at"]
+
+
+@admin.register(PeriodicJobRun)
+class PeriodicJobRunAdmin(admin.ModelAdmin):
+    """What the scheduler enqueued, to look at only: a run row is the claim on its slot."""
+
+    list_display = ["job", "slot", "task_result_id", "enqueued_at"]
+    list_filter = ["job"]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Model | None = None) -> bool:
+        return False

@@ -114,3 +114,25 @@ class Ledger(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger v{self.version}"
+
+
+class PeriodicJobRun(models.Model):
+    """One slot of a periodic job that a scheduler enqueued (``promisekeeper.organisation.jobs``).
+
+    The unique (job, slot) pair is what makes running two schedulers safe: whichever inserts
+    the row first enqueues the task, in the same transaction; the other's insert fails.
+    """
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField(help_text="When the slot began (UTC).")
+    task_result_id = models.CharField(max_length=64, help_text="The enqueued django-tasks result.")
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-slot", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="periodic_job_run_once_per_slot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} at {self.slot:%Y-%m-%d %H:%M}"

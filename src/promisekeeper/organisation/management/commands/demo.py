@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from typing import IO, Any, cast
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from honcho.manager import Manager
 from rich.console import Console
 from rich.table import Table
 
@@ -11,7 +16,10 @@ from promisekeeper.organisation.demo import DEMO_ACCOUNTS, demo_company_create, 
 
 
 class Command(BaseCommand):
-    help = "Migrate, create the demo company if the database is empty, and serve it locally."
+    help = (
+        "Migrate, create the demo company if the database is empty, and serve it locally with "
+        "a background worker and the scheduler of periodic jobs."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=1)
@@ -34,5 +42,40 @@ class Command(BaseCommand):
         console.print(table)
         if options["no_serve"]:
             return
-        console.print(f"Open http://{options['addrport']}/ (Ctrl+C stops the server).")
-        call_command("runserver", options["addrport"], use_reloader=False)
+        console.print(
+            f"Open http://{options['addrport']}/ (the web server, a background worker and the "
+            "scheduler run until Ctrl+C)."
+        )
+        returncode = _serve(options["addrport"])
+        if returncode not in _CLEAN_EXITS:
+            raise CommandError(
+                f"A demo process exited with code {returncode}, so the others were stopped too."
+            )
+
+
+# A process that finished by itself, or honcho's codes for SIGINT (Ctrl+C) and SIGTERM.
+_CLEAN_EXITS = {0, 130, 143}
+
+
+def _serve(addrport: str) -> int:
+    """Run the web server, a db_worker and the scheduler until Ctrl+C or one of them exits,
+    then stop the others; returns honcho's exit code.
+
+    honcho starts each in its own session, so Ctrl+C reaches only this process, which then
+    stops every child once. runserver is a child too: when it fails to bind it leaves with
+    os._exit, which would skip any clean-up written around it in this process.
+    """
+    promisekeeper = [sys.executable, "-m", "promisekeeper"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # honcho reads lines from pipes
+    manager = Manager()
+    for name, command in (
+        ("web", ["runserver", addrport, "--noreload"]),
+        ("worker", ["db_worker", "--no-reload"]),
+        ("scheduler", ["scheduler"]),
+    ):
+        # honcho runs a shell line; exec makes the command the process it signals and waits for.
+        manager.add_process(name, "exec " + shlex.join([*promisekeeper, *command]), env=env)
+    # The children open their own connections; none should share this process's.
+    connections.close_all()
+    manager.loop()
+    return int(manager.returncode)
