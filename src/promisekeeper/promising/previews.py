@@ -50,10 +50,15 @@ class AffectedPromise:
 
     @property
     def days_later(self) -> int | None:
-        """Working-calendar days the finish moves (negative: earlier); None if unschedulable."""
+        """Calendar days the finish moves (negative: earlier); None if unschedulable."""
         if self.finish_before is None or self.finish_after is None:
             return None
         return (self.finish_after - self.finish_before).days
+
+    @property
+    def days_moved(self) -> int:
+        """How many days the finish moves, either way (0 if it cannot be scheduled)."""
+        return abs(self.days_later or 0)
 
 
 Planning = Callable[[], None]
