@@ -15,7 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/", api.urls),
     path("sales/", include("promisekeeper.promising.urls")),
-    path("people/", include("promisekeeper.people.urls")),
+    path("people/", include("promisekeeper.insights.people_urls")),
     path("catalog/", include("promisekeeper.catalog.urls")),
     path("delivery/", include("promisekeeper.delivery.urls")),
     path("", include("promisekeeper.insights.urls")),

@@ -70,7 +70,9 @@ def test_time_off_preview_lists_affected_promises_without_saving(client, world, 
     affected = {a.name: a for a in response.context["affected"]}
     assert set(affected) == {"Tight", "Easy"}
     assert affected["Easy"].finish_after > affected["Easy"].finish_before
-    assert "This change moves 2 promised projects" in response.content.decode()
+    page = response.content.decode()
+    assert "This change moves 2 promised projects" in page
+    assert f"({affected['Easy'].days_moved} days later)" in page
     assert not TimeOff.objects.exists()
     assert ledger_version_get() == version
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.people.models import Person, Team
 from promisekeeper.promising.cache import portfolio_snapshot
-from promisekeeper.promising.snapshot import Snapshot, snapshot_build
+from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
 
 HORIZON_WEEKS = 12
@@ -968,93 +967,6 @@ def deal_list(
     descending = sort.startswith("-")
     column = DEAL_SORTS.get(sort.lstrip("-"), "created_at")
     return list(queryset.order_by(f"-{column}" if descending else column, "pk"))
-
-
-# --------------------------------------------------------------------------- what-if
-
-
-@dataclass(frozen=True)
-class AffectedPromise:
-    pk: int
-    name: str
-    promised: datetime.date | None
-    finish_before: datetime.date | None
-    finish_after: datetime.date | None
-    status_before: str
-    status_after: str
-
-    @property
-    def url(self) -> str:
-        return f"/delivery/projects/{self.pk}/"
-
-    @property
-    def becomes_late(self) -> bool:
-        return self.status_before == "on_time" and self.status_after in ("late", "unscheduled")
-
-
-class _Rollback(Exception):
-    pass
-
-
-def what_if_affected_promises(*, change: Callable[[], object]) -> list[AffectedPromise]:
-    """Run ``change`` (a capacity write) in a transaction that is rolled back, re-plan, and
-    list the promised projects whose planned finish moves.
-
-    Planning on the changed database through the snapshot builder (uncached) shows exactly what
-    saving would do, without this module building engine objects itself.
-    """
-    before = portfolio_snapshot()
-    after: Snapshot | None = None
-    try:
-        with transaction.atomic():
-            change()
-            after = snapshot_build(today=before.today, ledger_version=-1)
-            raise _Rollback
-    except _Rollback:
-        pass
-    assert after is not None
-    affected = []
-    names = {}
-    for engine_id, ref in before.projects.items():
-        if ref.kind != "project":
-            continue
-        old = before.firm_plan.projects.get(engine_id)
-        new = after.firm_plan.projects.get(engine_id)
-        if old is None or new is None or old.promised_day is None:
-            continue
-        if old.finish_day == new.finish_day and old.status == new.status:
-            continue
-        names[ref.pk] = ref
-        affected.append(
-            AffectedPromise(
-                pk=ref.pk,
-                name="",
-                promised=before.date_of(old.promised_day),
-                finish_before=None
-                if old.finish_day is None
-                else before.date_of(max(0, old.finish_day - 1)),
-                finish_after=None
-                if new.finish_day is None
-                else after.date_of(max(0, new.finish_day - 1)),
-                status_before=str(old.status.value),
-                status_after=str(new.status.value),
-            )
-        )
-    project_names = dict(Project.objects.filter(pk__in=names).values_list("pk", "name"))
-    affected = [
-        AffectedPromise(
-            a.pk,
-            project_names.get(a.pk, ""),
-            a.promised,
-            a.finish_before,
-            a.finish_after,
-            a.status_before,
-            a.status_after,
-        )
-        for a in affected
-    ]
-    affected.sort(key=lambda a: (not a.becomes_late, a.promised or datetime.date.max))
-    return affected
 
 
 def deal_owner_options() -> list[tuple[str, str]]:

@@ -11,11 +11,17 @@ from django.db import transaction
 from promisekeeper.people.models import Person, Role, Skill, TimeOff
 
 
+def person_build(*, name: str, email: str, start_date: datetime.date, **fields: Any) -> Person:
+    """A validated person, not saved: what ``person_create`` would save (previews plan it)."""
+    person = Person(name=name, email=email, start_date=start_date, **fields)
+    person.full_clean()
+    return person
+
+
 @transaction.atomic
 def person_create(*, name: str, email: str, start_date: datetime.date, **fields: Any) -> Person:
     """Create a validated person."""
-    person = Person(name=name, email=email, start_date=start_date, **fields)
-    person.full_clean()
+    person = person_build(name=name, email=email, start_date=start_date, **fields)
     person.save()
     return person
 
@@ -32,6 +38,28 @@ def skill_set(*, person: Person, role: Role, efficiency: Decimal) -> Skill:
     return skill
 
 
+def time_off_build(
+    *,
+    person: Person,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    kind: str = TimeOff.Kind.VACATION,
+    status: str = TimeOff.Status.APPROVED,
+    hours_per_day: Decimal | None = None,
+) -> TimeOff:
+    """A validated time-off entry, not saved: what ``time_off_create`` would book."""
+    time_off = TimeOff(
+        person=person,
+        start_date=start_date,
+        end_date=end_date,
+        kind=kind,
+        status=status,
+        hours_per_day=hours_per_day,
+    )
+    time_off.full_clean()
+    return time_off
+
+
 @transaction.atomic
 def time_off_create(
     *,
@@ -43,7 +71,7 @@ def time_off_create(
     hours_per_day: Decimal | None = None,
 ) -> TimeOff:
     """Book time off; validated, bumps the ledger."""
-    time_off = TimeOff(
+    time_off = time_off_build(
         person=person,
         start_date=start_date,
         end_date=end_date,
@@ -51,7 +79,6 @@ def time_off_create(
         status=status,
         hours_per_day=hours_per_day,
     )
-    time_off.full_clean()
     time_off.save()
     return time_off
 

@@ -28,6 +28,7 @@ from promisekeeper.engine.promise import free_grid
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import Role
+from promisekeeper.people.models import TimeOff as DbTimeOff
 from promisekeeper.promising.plan_edits import (
     CommittedProject,
     Pinned,
@@ -110,7 +111,7 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
     memo: Memo = {}
     firm, tentative, refs, valid_until = _projects(calendar, memo)
     instance = Instance(calendar, roles, people, (*firm, *tentative))
-    pinned = _pinned_allocations(instance, refs, people_map)
+    pinned = pinned_allocations(instance, refs, people_map)
     firm_plan = firm_plan_build(replace(instance, projects=instance.projects[: len(firm)]), pinned)
     return Snapshot(
         ledger_version=ledger_version,
@@ -148,7 +149,6 @@ def calendar_build(*, org: OrganisationSettings | None, today: datetime.date) ->
 
 
 def _people(calendar: Calendar) -> tuple[tuple[Person, ...], dict[str, int]]:
-    today = calendar.start
     rows = (
         DbPerson.objects.filter(_active_in_horizon(calendar))
         .prefetch_related("skills__role", "time_off")
@@ -159,27 +159,38 @@ def _people(calendar: Calendar) -> tuple[tuple[Person, ...], dict[str, int]]:
         skills = {skill.role.name: float(skill.efficiency) for skill in row.skills.all()}
         if not skills:
             continue
-        off = tuple(
-            TimeOff(
-                (t.start_date - today).days,
-                (t.end_date - today).days + 1,
-                None if t.hours_per_day is None else float(t.hours_per_day),
-            )
-            for t in row.time_off.all()
-            if t.end_date >= today
-        )
-        people.append(
-            Person(
-                person_engine_id(row.pk),
-                skills,
-                weekly_hours=tuple(float(h) for h in row.weekly_hours),
-                start_day=max(0, (row.start_date - today).days),
-                end_day=None if row.end_date is None else max(0, (row.end_date - today).days + 1),
-                delivery_share=float(row.delivery_share),
-                time_off=off,
-            )
-        )
+        off = row.time_off.all()
+        people.append(person_to_engine(row, skills=skills, time_off=off, today=calendar.start))
     return tuple(people), {p.id: int(p.id.removeprefix("person-")) for p in people}
+
+
+def person_to_engine(
+    row: DbPerson,
+    *,
+    skills: dict[str, float],
+    time_off: Iterable[DbTimeOff],
+    today: datetime.date,
+    engine_id: str | None = None,
+) -> Person:
+    """A person row (saved or not) as the engine's person; time off that ended is dropped."""
+    return Person(
+        engine_id or person_engine_id(row.pk),
+        skills,
+        weekly_hours=tuple(float(h) for h in row.weekly_hours),
+        start_day=max(0, (row.start_date - today).days),
+        end_day=None if row.end_date is None else max(0, (row.end_date - today).days + 1),
+        delivery_share=float(row.delivery_share),
+        time_off=tuple(time_off_to_engine(t, today=today) for t in time_off if t.end_date >= today),
+    )
+
+
+def time_off_to_engine(row: DbTimeOff, *, today: datetime.date) -> TimeOff:
+    """A time-off row (saved or not) as engine days: its last day is included."""
+    return TimeOff(
+        (row.start_date - today).days,
+        (row.end_date - today).days + 1,
+        None if row.hours_per_day is None else float(row.hours_per_day),
+    )
 
 
 def _active_in_horizon(calendar: Calendar) -> Q:
@@ -235,10 +246,11 @@ def _deals_without_project(
             yield deal, ProjectState.TENTATIVE, None
 
 
-def _pinned_allocations(
+def pinned_allocations(
     instance: Instance, refs: dict[str, ProjectRef], people_map: dict[str, int]
 ) -> Pinned:
-    """Reserved hours of open delivery projects, as allocations keyed by project index."""
+    """Reserved hours of open delivery projects in ``instance``, as allocations keyed by
+    project index (what ``firm_plan_build`` pins)."""
     index_of_pk = {
         ref.pk: k
         for k, project in enumerate(instance.projects)

@@ -1,4 +1,7 @@
-"""People and capacity: skills matrix, a person's week and time off, and what-if previews."""
+"""People and capacity: skills matrix, a person's week and time off, and what-if previews.
+
+They live above the promising app (not in ``people``) because they show planned work and
+preview a change's effect on promises."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
-from promisekeeper.insights.selectors import person_work_blocks, what_if_affected_promises
+from promisekeeper.insights.selectors import person_work_blocks
 from promisekeeper.organisation.permissions import is_operations
 from promisekeeper.people.forms import PersonForm, TimeOffForm
 from promisekeeper.people.models import Person, Role, Team, TimeOff
@@ -26,7 +29,14 @@ from promisekeeper.people.selectors import (
     person_detail_get,
     person_list,
 )
-from promisekeeper.people.services import person_hire, time_off_create, time_off_update
+from promisekeeper.people.services import (
+    person_build,
+    person_hire,
+    time_off_build,
+    time_off_create,
+    time_off_update,
+)
+from promisekeeper.promising.previews import AffectedPromise, hire_preview, time_off_preview
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -100,22 +110,22 @@ def _person_or_404(pk: int) -> Person:
 
 
 def _preview_or_save(
-    request: HtmxHttpRequest, *, change: Callable[[], object], saved: str
-) -> tuple[bool, list[object] | None]:
-    """Preview shows the promises the change would move; save runs it for real."""
-    if request.POST.get("action") == "save":
-        try:
-            change()
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-            return False, None
-        messages.success(request, saved)
-        return True, None
+    request: HtmxHttpRequest,
+    *,
+    preview: Callable[[], list[AffectedPromise]],
+    change: Callable[[], object],
+    saved: str,
+) -> tuple[bool, list[AffectedPromise] | None]:
+    """Preview shows the promises the change would move (writing nothing); save runs it."""
     try:
-        return False, list(what_if_affected_promises(change=change))
+        if request.POST.get("action") != "save":
+            return False, preview()
+        change()
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return False, None
+    messages.success(request, saved)
+    return True, None
 
 
 @login_required
@@ -139,13 +149,20 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "hours_per_day": data["hours_per_day"],
             }
 
+            def preview() -> list[AffectedPromise]:
+                changed = time_off_build(person=person, **fields)
+                return time_off_preview(time_off=changed, replaces=editing)
+
             def change() -> object:
                 if editing is not None:
                     return time_off_update(time_off=editing, **fields)
                 return time_off_create(person=person, **fields)
 
             done, affected = _preview_or_save(
-                request, change=change, saved="Time off saved; the plan has been updated."
+                request,
+                preview=preview,
+                change=change,
+                saved="Time off saved; the plan has been updated.",
             )
             if done:
                 return _go(request, reverse("people:person_detail", args=[pk]))
@@ -177,19 +194,25 @@ def person_new(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         created: list[Person] = []
+        person_fields = {
+            "name": data["name"],
+            "email": data["email"],
+            "start_date": data["start_date"],
+            **form.person_fields(),
+        }
+        skills = [(data["role"], data["efficiency"])]
+
+        def preview() -> list[AffectedPromise]:
+            return hire_preview(person=person_build(**person_fields), skills=skills)
 
         def change() -> Person:
-            person = person_hire(
-                name=data["name"],
-                email=data["email"],
-                start_date=data["start_date"],
-                skills=[(data["role"], data["efficiency"])],
-                **form.person_fields(),
-            )
+            person = person_hire(skills=skills, **person_fields)
             created.append(person)
             return person
 
-        done, affected = _preview_or_save(request, change=change, saved="Person added.")
+        done, affected = _preview_or_save(
+            request, preview=preview, change=change, saved="Person added."
+        )
         if done:
             return _go(request, reverse("people:person_detail", args=[created[0].pk]))
     template = "people/person_new.html#person-form" if request.htmx else "people/person_new.html"

@@ -1,6 +1,8 @@
+"""The people pages (under ``people/``); they live here because they show planned work."""
+
 from django.urls import path
 
-from promisekeeper.people import views
+from promisekeeper.insights import people_views as views
 
 app_name = "people"
 
