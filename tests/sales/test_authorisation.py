@@ -131,7 +131,7 @@ def test_page_status_per_persona(client, shop, people, action, persona, expected
     if action == "exception_decide":
         pending = exception_request(user=owner, deal=deal, requested_date=nth_working_day(3))
         url = url.format(request=pending.pk)
-        data = {"x%d-decision" % pending.pk: "decline", "x%d-comment" % pending.pk: "No room"}
+        data = {f"x{pending.pk}-decision": "decline", f"x{pending.pk}-comment": "No room"}
     if action == "sheet_get":
         url = url.format(promise=_promise(shop, deal, owner).pk)
     if persona != "anonymous":
