@@ -390,14 +390,11 @@ def test_commit_too_early_is_refused_with_the_earliest_date(client, shop, sales_
     page = response.content.decode()
     assert response.status_code == 409
     assert "Promise date:" in page and "the earliest date now is" in page
-    assert Promise.objects.count() == 0
-    # Only the draft deal with its lines was saved, and the page says so; no capacity was taken.
-    draft = Deal.objects.get()
-    assert f'The quote was saved as deal “<a href="/sales/deals/{draft.pk}/">' in page
-    assert counts()["Promise"] == before["Promise"] and counts()["Hold"] == before["Hold"]
+    # The deal drafted for the customer went with the refused commit: nothing was written.
+    assert counts() == before
 
 
-def test_customer_quote_whose_capacity_was_just_taken_keeps_one_draft_deal_and_links_it(
+def test_customer_quote_whose_capacity_was_just_taken_leaves_no_draft_deal(
     client, shop, sales_rep, other_rep
 ):
     wanted = nth_working_day(6)
@@ -424,44 +421,37 @@ def test_customer_quote_whose_capacity_was_just_taken_keeps_one_draft_deal_and_l
     assert client.post(QUOTE, rival_commit).status_code == 302
 
     client.force_login(sales_rep)
+    before = counts()
     response = client.post(QUOTE, data)
     page = response.content.decode()
     assert response.status_code == 409
-    draft = Deal.objects.get(customer=shop.customer)
-    assert draft.owner == sales_rep and draft.stage == Deal.Stage.PROPOSAL
     assert f"{wanted:%d %b %Y} cannot be promised any more" in page
     assert "the earliest date now is" in page
-    assert (
-        f'The quote was saved as deal “<a href="/sales/deals/{draft.pk}/">{draft.name}</a>”' in page
-    )
-    assert f'<option value="{draft.pk}" selected>' in page
-    assert response.context["form"]["deal"].value() == str(draft.pk)
-    assert not Promise.objects.filter(deal=draft).exists()
+    assert counts() == before
+    assert not Deal.objects.filter(customer=shop.customer).exists()
+    assert response.context["form"]["customer"].value() == str(shop.customer.pk)
 
-    again = client.post(QUOTE, data)
-    assert again.status_code == 409 and f'href="/sales/deals/{draft.pk}/"' in again.content.decode()
-    assert Deal.objects.filter(customer=shop.customer).count() == 1
+    # The same form submitted twice is refused twice and still leaves no deal.
+    assert client.post(QUOTE, data).status_code == 409
+    assert counts() == before
 
-    # The re-rendered form names the deal: a new token commits on it, never on a second draft.
+    # Committing the earliest date from the same form drafts the deal and keeps it.
     earliest = response.context["answer"].promise_date
     assert earliest is not None and earliest > wanted
-    refused = client.post(QUOTE, {**data, "deal": str(draft.pk), "idempotency_key": uuid.uuid4()})
-    assert refused.status_code == 409
-    assert Deal.objects.filter(customer=shop.customer).count() == 1
-    retry = quote_data(
-        shop,
-        deal=str(draft.pk),
-        wanted=earliest,
-        action="commit",
-        promised_date=earliest.isoformat(),
-    )
+    retry = {**data, "wanted_date": earliest.isoformat(), "promised_date": earliest.isoformat()}
     committed = client.post(QUOTE, retry)
+    draft = Deal.objects.get(customer=shop.customer)
     assert committed.status_code == 302 and committed["Location"] == f"/sales/deals/{draft.pk}/"
+    assert draft.owner == sales_rep and draft.stage == Deal.Stage.WON
+    assert Promise.objects.get(deal=draft).promised_date == earliest
+    actions = list(draft.audit_events.order_by("pk").values_list("action", flat=True))
+    assert actions.count(AuditEvent.Action.DEAL_CREATED) == 1
+
+    # A retried commit (same form, same key) finds the same deal and replays the promise.
+    replayed = client.post(QUOTE, retry)
+    assert replayed.status_code == 302 and replayed["Location"] == f"/sales/deals/{draft.pk}/"
     assert Deal.objects.filter(customer=shop.customer).count() == 1
-    promise = Promise.objects.get(deal=draft)
-    assert promise.promised_date == earliest
-    draft.refresh_from_db()
-    assert draft.stage == Deal.Stage.WON
+    assert Promise.objects.filter(deal=draft).count() == 1
 
 
 def test_exception_request_from_quote_notifies_operations(

@@ -1,7 +1,8 @@
 """The sales API: quote, hold, commit (idempotent), exceptions and a deal's history.
 
 Thin: every endpoint parses, calls the same service the web pages call, and maps its
-errors: QuoteInputError -> 400 {"field", "message"}, PermissionDenied -> 403,
+errors: QuoteInputError -> 400 {"field", "message"}, a refused promising.permissions rule
+(PermissionDenied) -> 403 {"detail": the rule's reason},
 IdempotencyConflict -> 422; an unknown deal or request in the body is a 400 naming it.
 Nothing is written when an error is returned.
 """
@@ -16,7 +17,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 
-from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule
 from promisekeeper.promising.commit import promise_commit
@@ -25,6 +25,7 @@ from promisekeeper.promising.exceptions import exception_decide, exception_reque
 from promisekeeper.promising.holds import hold_place
 from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.permissions import may_view_deal
 from promisekeeper.promising.quote import quote_check
 from promisekeeper.sales.models import Customer, Deal, ExceptionRequest
 from promisekeeper.sales.selectors import deal_history
@@ -353,11 +354,12 @@ def exception_decision(request: HttpRequest, request_id: int, body: DecisionIn) 
 )
 def deal_history_list(request: HttpRequest, deal_id: int) -> Any:
     """Every audit event of a deal, oldest first."""
-    if not (is_sales(request.user) or is_operations(request.user)):
-        return Status(403, DetailOut(detail="Only sales and operations can read deal history."))
     deal = Deal.objects.filter(pk=deal_id).first() if deal_id <= MAX_ID else None
     if deal is None:
         return Status(404, DetailOut(detail="No such deal."))
+    allowed = may_view_deal(request.user, deal)
+    if not allowed:
+        return Status(403, DetailOut(detail=allowed.refusal or "Not allowed."))
     return [
         EventOut(
             id=event.pk,

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import replace
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import ProjectState
-from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.promising.approvals import approval_covers
 from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
 from promisekeeper.promising.commit import locked_snapshot
@@ -19,7 +17,7 @@ from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.idempotency import idempotency_key_check, promise_replayed
 from promisekeeper.promising.lines import check_date
 from promisekeeper.promising.locks import BookingLocks, booking_locks, ledger_lock, with_retries
-from promisekeeper.promising.permissions import User, require_seller
+from promisekeeper.promising.permissions import User, may_cancel, may_redate
 from promisekeeper.promising.quote import quote_compute
 from promisekeeper.promising.reservations import capacity_release
 from promisekeeper.promising.stock import stock_release, stock_short_on
@@ -40,7 +38,7 @@ def promise_reschedule(
 ) -> CommitResult:
     """Change a committed deal's date: its remaining work is re-placed and re-checked under the
     lock like a new commit; a new immutable promise supersedes the old one; its hours move."""
-    require_seller(user, deal)
+    may_redate(user, deal).require()
     idempotency_key_check(idempotency_key)
     if not reason.strip():
         raise QuoteInputError("reason", "say why the date changes")
@@ -132,10 +130,7 @@ def redate_check(
 def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
     """Cancel a promised deal: its project stops, its hours and units are released (F() in
     (person, day) and product order), the promise row stays as history, one audit event."""
-    if not (is_operations(user) or (is_sales(user) and deal.owner_id in (None, user.pk))):
-        if not user.is_authenticated:
-            raise PermissionDenied("Sign in first.")
-        raise PermissionDenied("Only the deal's salesperson or operations can cancel a promise.")
+    may_cancel(user, deal).require()
     if not reason.strip():
         raise QuoteInputError("reason", "say why the promise is cancelled")
 

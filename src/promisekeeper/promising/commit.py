@@ -25,7 +25,7 @@ from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.idempotency import idempotency_key_check, promise_replayed
 from promisekeeper.promising.lines import QuoteLine, ResolvedLine, check_date
 from promisekeeper.promising.locks import BookingLocks, booking_locks, with_retries
-from promisekeeper.promising.permissions import User, require_seller
+from promisekeeper.promising.permissions import User, may_commit
 from promisekeeper.promising.quote import (
     Evaluation,
     lines_on_snapshot,
@@ -102,7 +102,7 @@ def commit_prepare(
 ) -> PreparedCommit | CommitResult:
     """The first half of ``promise_commit``: validate, replay a retried request (its result),
     and quote the lines now, outside the locks."""
-    require_seller(user, deal)
+    may_commit(user, deal).require()
     idempotency_key_check(idempotency_key)
     replayed = promise_replayed(idempotency_key, request_fingerprint)
     if replayed is not None:

@@ -6,21 +6,21 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from promisekeeper.engine.model import EffortPhase
 from promisekeeper.engine.options import overtime_option
 from promisekeeper.engine.promise import can_deliver_by
-from promisekeeper.organisation.permissions import (
-    is_operations,
-)
 from promisekeeper.promising.cache import portfolio_snapshot
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.lines import QuoteLine, check_date, resolve_lines
 from promisekeeper.promising.locks import ledger_lock, with_retries
-from promisekeeper.promising.permissions import User, require_seller
+from promisekeeper.promising.permissions import (
+    User,
+    may_decide_exception,
+    may_request_exception,
+)
 from promisekeeper.promising.quote import quote_compute
 from promisekeeper.sales.models import (
     AuditEvent,
@@ -34,7 +34,7 @@ def exception_request(
     *, user: User, deal: Deal, requested_date: datetime.date, scope_note: str = ""
 ) -> ExceptionRequest:
     """Sales asks operations to allow a date the engine would not promise."""
-    require_seller(user, deal)
+    may_request_exception(user, deal).require()
     check_date(requested_date, "requested_date", required=True)
     if deal.stage in (Deal.Stage.WON, Deal.Stage.LOST):
         raise QuoteInputError("deal", f"is already {deal.get_stage_display().lower()}")
@@ -76,10 +76,7 @@ def exception_decide(
     allow_reshuffle: bool = False,
 ) -> ExceptionRequest:
     """Operations approves (re-checked, impact recorded), proposes another date, or declines."""
-    if not user.is_authenticated or not is_operations(user):
-        raise PermissionDenied("Only operations decides exception requests.")
-    if request.requested_by_id == user.pk:
-        raise PermissionDenied("Nobody decides their own exception request.")
+    may_decide_exception(user, request).require()
     if decision not in DECISIONS:
         raise QuoteInputError("decision", f"must be one of {', '.join(DECISIONS)}")
     if decision == "propose":

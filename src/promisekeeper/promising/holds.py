@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.locks import ledger_lock, with_retries
-from promisekeeper.promising.permissions import User, require_seller
+from promisekeeper.promising.permissions import User, may_hold
 from promisekeeper.sales.models import (
     AuditEvent,
     Deal,
@@ -23,7 +23,7 @@ HOLD_MAX_DAYS = 30
 
 def hold_place(*, user: User, deal: Deal, days: int = 7) -> Hold:
     """Keep capacity for the deal's lines for ``days`` days (it plans as HELD until then)."""
-    require_seller(user, deal)
+    may_hold(user, deal).require()
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= HOLD_MAX_DAYS:
         raise QuoteInputError("days", f"must be between 1 and {HOLD_MAX_DAYS}")
     if deal.stage in (Deal.Stage.WON, Deal.Stage.LOST):

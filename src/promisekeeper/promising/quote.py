@@ -40,7 +40,7 @@ from promisekeeper.promising.holds import holds_expire
 from promisekeeper.promising.lines import QuoteLine, ResolvedLine, check_date, resolve_lines
 from promisekeeper.promising.load import role_load
 from promisekeeper.promising.options import quote_options
-from promisekeeper.promising.permissions import User, require_quoter
+from promisekeeper.promising.permissions import User, may_quote
 from promisekeeper.promising.plan_edits import plan_without
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.promising.stock import stock_line
@@ -65,7 +65,7 @@ def quote_check(
     wanted_date: datetime.date | None,
 ) -> QuoteAnswer:
     """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
-    require_quoter(user)
+    may_quote(user).require()
     resolved, answer_on = lines_on_snapshot(lines)
     check_date(wanted_date, "wanted_date")
     return quote_compute(

@@ -7,6 +7,7 @@ only the named partial when htmx asks (``request.htmx``).
 from __future__ import annotations
 
 import datetime
+import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,17 +17,16 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from promisekeeper.organisation.permissions import can_quote, is_operations, is_sales
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.commit import promise_commit
-from promisekeeper.promising.drafts import deal_quote_save
+from promisekeeper.promising.drafts import deal_draft_discard, deal_draft_keep, deal_quote_save
 from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
 from promisekeeper.promising.exceptions import exception_decide, exception_request
 from promisekeeper.promising.forms import (
@@ -48,6 +48,18 @@ from promisekeeper.promising.inbox import (
 )
 from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.promising.pdf import promise_sheet_pdf
+from promisekeeper.promising.permissions import (
+    Decision,
+    may_commit,
+    may_decide_exception,
+    may_hold,
+    may_quote,
+    may_request_exception,
+    may_save_quote,
+    may_view_deal,
+    may_view_inbox,
+    may_view_promise,
+)
 from promisekeeper.promising.quote import quote_check
 from promisekeeper.promising.sheet import promise_sheet_build
 from promisekeeper.sales.models import Deal, ExceptionRequest, Promise
@@ -64,15 +76,49 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _require_sales(request: HtmxHttpRequest) -> None:
-    if not is_sales(request.user):
-        raise PermissionDenied("Only sales may quote and promise.")
+def refusals_shown(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A refused rule (PermissionDenied) becomes a 403 page that says why."""
+
+    @functools.wraps(view)
+    def wrapped(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDenied as exc:
+            reason = str(exc) or "You may not do this."
+            return render(request, "promising/refused.html", {"reason": reason}, status=403)
+
+    return wrapped
 
 
-def require_quoter(request: HtmxHttpRequest) -> None:
-    """Sales and operations may ask "can we promise?"; only sales act on the answer."""
-    if not can_quote(request.user):
-        raise PermissionDenied("Only sales and operations may ask for a quote.")
+@dataclass(frozen=True)
+class QuoteActions:
+    """Which of hold, commit and exception the user may take on the quoted deal."""
+
+    hold: bool
+    commit: bool
+    exception: bool
+
+    @classmethod
+    def for_user(cls, request: HtmxHttpRequest, deal: Deal | None) -> QuoteActions:
+        """The rules for ``deal``; for a customer-only quote, the rule for drafting a deal."""
+        user = request.user
+        if deal is None:
+            drafting = bool(may_save_quote(user, None))
+            return cls(drafting, drafting, drafting)
+        return cls(
+            bool(may_hold(user, deal)),
+            bool(may_commit(user, deal)),
+            bool(may_request_exception(user, deal)),
+        )
+
+    def rule(self, request: HtmxHttpRequest, action: str, deal: Deal | None) -> Decision:
+        """The rule that decides ``action`` (one of ACTIONS) on ``deal``."""
+        user = request.user
+        if deal is None:
+            return may_save_quote(user, None)
+        return {"hold": may_hold, "commit": may_commit, "exception": may_request_exception}[action](
+            user, deal
+        )
 
 
 @dataclass(frozen=True)
@@ -87,13 +133,12 @@ def _quote_context(
     form: QuoteForm,
     answer: QuoteAnswer | None,
     *,
-    can_act: bool,
+    actions: QuoteActions,
     hold_form: HoldForm | None = None,
     commit_form: CommitForm | None = None,
     exception_form: ExceptionRequestForm | None = None,
-    saved_deal: Deal | None = None,
 ) -> dict[str, Any]:
-    """The quote page's context; ``can_act`` shows hold, commit and exception (sales only)."""
+    """The quote page's context; ``actions`` says which buttons the rules allow."""
     promise_date = answer.promise_date if answer else None
     wanted = form.cleaned_data.get("wanted_date") if hasattr(form, "cleaned_data") else None
     default_date = wanted if answer and answer.can_promise and wanted else promise_date
@@ -101,8 +146,10 @@ def _quote_context(
     typed = form.data if form.is_bound else {}
     return {
         "form": form,
-        "can_act": can_act,
-        "saved_deal": saved_deal,
+        "can_hold": actions.hold,
+        "can_commit": actions.commit,
+        "can_request_exception": actions.exception,
+        "can_act": actions.hold or actions.commit or actions.exception,
         "rows": form.rows or [LineRow(item="", quantity="1")],
         "choices": item_choices,  # called by the template only where the rows are drawn
         "answer": answer,
@@ -150,21 +197,22 @@ def _ask(request: HtmxHttpRequest, form: QuoteForm) -> QuoteAnswer | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@refusals_shown
 def quote(request: HtmxHttpRequest) -> HttpResponse:
     """Ask "can we promise this?"; hold, commit or request an exception from the answer.
 
     GET shows an empty quote (or the deal named by ``?deal=`` with its answer); POST asks,
     edits the line rows or acts on the answer. htmx gets the answer (or the line rows and
     the answer) as a partial; a plain POST gets the whole page, so no JavaScript is needed.
-    Operations may ask too; holding, committing and requesting an exception are for sales.
+    Operations may ask too; the rules decide who may hold, commit or request an exception.
     """
-    require_quoter(request)
-    can_act = is_sales(request.user)
+    may_quote(request.user).require()
     if request.method == "GET":
         deal_pk = request.GET.get("deal", "")
         if not deal_pk.isdigit():
+            actions = QuoteActions.for_user(request, None)
             return render(
-                request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None, can_act=can_act)
+                request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None, actions=actions)
             )
         deal = get_object_or_404(Deal, pk=int(deal_pk))
         data = QuoteForm.data_for_deal(deal)
@@ -173,14 +221,16 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
         return render(
             request,
             QUOTE_TEMPLATE,
-            _quote_context(form, _ask(request, form), can_act=can_act),
+            _quote_context(form, _ask(request, form), actions=QuoteActions.for_user(request, deal)),
         )
 
     action = request.POST.get("action") or "ask"
-    if action in ACTIONS and not can_act:
-        raise PermissionDenied("Only sales may hold, commit or request an exception.")
     form = QuoteForm(request.POST)
     form.set_rows(request.POST)
+    quoted = form.cleaned_data.get("deal") if form.is_valid() else None
+    actions = QuoteActions.for_user(request, quoted)
+    if action in ACTIONS:
+        actions.rule(request, action, quoted).require()
     if request.htmx and action in ACTIONS:
         # Hold, commit and exception are plain form posts that redirect; htmx only asks.
         action = "ask"
@@ -193,12 +243,12 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
 
     answer = _ask(request, form)
     if action in ACTIONS and answer is not None:
-        outcome = _act(request, action, form, answer)
+        outcome = _act(request, action, form, answer, actions)
         if isinstance(outcome, HttpResponseRedirect):
             return outcome
         page = outcome
     else:
-        page = QuotePage(_quote_context(form, answer, can_act=can_act))
+        page = QuotePage(_quote_context(form, answer, actions=actions))
     if request.htmx:
         partial = "answer" if action == "ask" else "workspace"
         return render(request, f"{QUOTE_TEMPLATE}#{partial}", page.context, status=page.status)
@@ -206,13 +256,17 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _act(
-    request: HtmxHttpRequest, action: str, form: QuoteForm, answer: QuoteAnswer
+    request: HtmxHttpRequest,
+    action: str,
+    form: QuoteForm,
+    answer: QuoteAnswer,
+    actions: QuoteActions,
 ) -> HttpResponseRedirect | QuotePage:
     """Hold, commit or request an exception; a redirect on success, the page again on error.
 
-    A quote that names only a customer is first saved as a draft deal. That deal stays when
-    the action is then refused (it is the salesperson's record of the quote), so the page says
-    so and from then on quotes that deal instead of drafting another.
+    A quote that names only a customer drafts a deal to act on. The draft is kept only when
+    the action succeeds; refused (a commit that comes back "taken", say) it is discarded, so
+    the page asks again for the customer and nothing is left behind.
     """
     hold_form = HoldForm(request.POST) if action == "hold" else None
     commit_form = CommitForm(request.POST) if action == "commit" else None
@@ -220,21 +274,27 @@ def _act(
     drafted: Deal | None = None
 
     def again(message: str = "", status: int = HTTPStatus.OK) -> QuotePage:
-        shown = _form_for_deal(request.POST, drafted) if drafted is not None else form
+        if drafted is not None:
+            deal_draft_discard(user=request.user, deal=drafted)
         if message:
-            shown.add_error(None, message)
+            form.add_error(None, message)
         return QuotePage(
             _quote_context(
-                shown,
+                form,
                 answer,
-                can_act=True,
+                actions=actions,
                 hold_form=hold_form,
                 commit_form=commit_form,
                 exception_form=exception_form,
-                saved_deal=drafted,
             ),
             status,
         )
+
+    def done(deal: Deal, message: str) -> HttpResponseRedirect:
+        if drafted is not None:
+            deal_draft_keep(user=request.user, deal=drafted)
+        messages.success(request, message)
+        return redirect("promising:deal", pk=deal.pk)
 
     chosen = hold_form or commit_form or exception_form
     assert chosen is not None
@@ -248,8 +308,7 @@ def _act(
             hold = hold_place(
                 user=request.user, deal=deal, days=hold_form.cleaned_data["hold_days"]
             )
-            messages.success(request, f"Held until {hold.expires_at:%d %b %Y %H:%M}.")
-            return redirect("promising:deal", pk=deal.pk)
+            return done(deal, f"Held until {hold.expires_at:%d %b %Y %H:%M}.")
         if exception_form is not None:
             exception_request(
                 user=request.user,
@@ -257,10 +316,7 @@ def _act(
                 requested_date=exception_form.cleaned_data["requested_date"],
                 scope_note=exception_form.cleaned_data["scope_note"],
             )
-            messages.success(request, "Exception request sent to operations.")
-            return redirect("promising:deal", pk=deal.pk)
-    except PermissionDenied as exc:
-        return again(str(exc))
+            return done(deal, "Exception request sent to operations.")
     except QuoteInputError as exc:
         return again(_field_message(exc))
     assert commit_form is not None
@@ -274,17 +330,8 @@ def _act(
         key=str(commit_form.cleaned_data["idempotency_key"]),
         exception=None,
         on_error=lambda message: again(message, HTTPStatus.CONFLICT),
+        on_done=done,
     )
-
-
-def _form_for_deal(posted: QueryDict, deal: Deal) -> QuoteForm:
-    """The posted quote bound to ``deal``, so asking or acting again reuses that deal."""
-    data = posted.copy()
-    data["deal"] = str(deal.pk)
-    bound = QuoteForm(data)
-    bound.set_rows(data)
-    bound.is_valid()
-    return bound
 
 
 def _field_message(exc: QuoteInputError) -> str:
@@ -324,6 +371,7 @@ def _commit(
     key: str,
     exception: ExceptionRequest | None,
     on_error: Callable[[str], Any],
+    on_done: Callable[[Deal, str], HttpResponseRedirect] | None = None,
 ) -> Any:
     """Commit once per idempotency key; a retry or double click gets the same promise back."""
     try:
@@ -343,8 +391,6 @@ def _commit(
         )
     except IdempotencyConflict:
         return on_error("Commit: this form was already used for a different promise; ask again.")
-    except PermissionDenied as exc:
-        return on_error(str(exc))
     except QuoteInputError as exc:
         return on_error(_field_message(exc))
     if result.status == "taken" or result.promise is None:
@@ -355,17 +401,20 @@ def _commit(
             f"Promise date: {promised_date:%d %b %Y} cannot be promised any more "
             f"({result.reason or 'the capacity is taken'}); the earliest date now is {earliest}."
         )
-    messages.success(request, f"Promised {result.promise.promised_date:%d %b %Y}.")
+    promised = f"Promised {result.promise.promised_date:%d %b %Y}."
+    if on_done is not None:
+        return on_done(deal, promised)
+    messages.success(request, promised)
     return redirect("promising:deal", pk=deal.pk)
 
 
 @login_required
 @require_GET
+@refusals_shown
 def deal_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A deal's lines, hold, promises, exception requests and full audit history."""
-    if not (is_sales(request.user) or is_operations(request.user)):
-        raise PermissionDenied
     deal = get_object_or_404(Deal.objects.select_related("customer", "owner"), pk=pk)
+    may_view_deal(request.user, deal).require()
     return render(request, "promising/deal.html", _deal_context(request, deal))
 
 
@@ -379,7 +428,7 @@ def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") 
         "promise": promise_latest(deal=deal),
         "exceptions": exceptions,
         "history": deal_history(deal=deal),
-        "can_commit": is_sales(request.user),
+        "can_commit": bool(may_commit(request.user, deal)),
         "commit_key": uuid.uuid4(),
         "commit_error": commit_error,
     }
@@ -387,10 +436,11 @@ def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") 
 
 @login_required
 @require_POST
+@refusals_shown
 def deal_commit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Commit the deal's lines at a date operations approved (or proposed) for it."""
-    _require_sales(request)
     deal = get_object_or_404(Deal, pk=pk)
+    may_commit(request.user, deal).require()
     form = DealCommitForm(request.POST)
 
     def again(message: str) -> HttpResponse:
@@ -433,11 +483,6 @@ def _form_errors(form: Any) -> str:
     return "; ".join(f"{label(name)}: {' '.join(errors)}" for name, errors in form.errors.items())
 
 
-def _require_operations(request: HtmxHttpRequest) -> None:
-    if not is_operations(request.user):
-        raise PermissionDenied("Only operations decide exception requests.")
-
-
 def _inbox_context(
     request: HtmxHttpRequest, forms: dict[int, ExceptionDecisionForm] | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -460,21 +505,24 @@ def _inbox_context(
 
 @login_required
 @require_GET
+@refusals_shown
 def exception_inbox(request: HtmxHttpRequest) -> HttpResponse:
     """Operations' pending exception requests with the engine's view of each."""
-    _require_operations(request)
+    may_view_inbox(request.user).require()
     return render(request, "promising/exceptions.html", _inbox_context(request))
 
 
 @login_required
 @require_POST
+@refusals_shown
 def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Approve (optionally with overtime or a reshuffle), propose another date, or decline."""
-    _require_operations(request)
+    may_view_inbox(request.user).require()
     item = get_object_or_404(ExceptionRequest.objects.select_related("deal"), pk=pk)
     form = ExceptionDecisionForm(request.POST, prefix=f"x{item.pk}")
-    error, status = "", 400
-    if form.is_valid():
+    allowed = may_decide_exception(request.user, item)
+    error, status = (allowed.refusal, 403) if allowed.refusal else ("", 400)
+    if allowed and form.is_valid():
         data = form.cleaned_data
         overtime = data.get("overtime_percent")
         try:
@@ -522,18 +570,19 @@ def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _promise_for_viewer(request: HtmxHttpRequest, pk: int) -> Promise:
-    if not (is_sales(request.user) or is_operations(request.user)):
-        raise PermissionDenied
-    return get_object_or_404(
+    promise = get_object_or_404(
         Promise.objects.select_related(
             "deal__customer", "deal__owner", "created_by", "approval__decided_by"
         ),
         pk=pk,
     )
+    may_view_promise(request.user, promise).require()
+    return promise
 
 
 @login_required
 @require_GET
+@refusals_shown
 def promise_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The printable customer promise sheet."""
     promise = _promise_for_viewer(request, pk)
@@ -544,6 +593,7 @@ def promise_sheet(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@refusals_shown
 def promise_sheet_pdf_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     promise = _promise_for_viewer(request, pk)
     sheet = promise_sheet_build(promise=promise)
