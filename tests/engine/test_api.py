@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import os
+import re
 import subprocess
 import sys
 import types
@@ -15,6 +16,7 @@ import pytest
 import promisekeeper
 from promisekeeper import engine
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "engine.md"
 RESEARCH = ("rcpsp", "exact", "psplib", "taskjuggler", "synthetic")
 PUBLIC_MODULES = (
     "atp",
@@ -81,6 +83,21 @@ def test_every_public_name_has_a_docstring_of_its_own() -> None:
         if not doc or doc.startswith(f"{name}("):  # a dataclass's generated signature
             undocumented.append(name)
     assert undocumented == []
+
+
+def test_every_public_name_is_on_the_engine_page() -> None:
+    page = DOCS.read_text()
+    assert [name for name in engine.__all__ if not re.search(rf"\b{name}\b", page)] == []
+
+
+def test_the_engine_page_examples_run() -> None:
+    page = DOCS.read_text()
+    blocks = re.findall(r"```pycon\n(.*?)```", page, re.S)
+    assert len(blocks) >= 8
+    test = doctest.DocTestParser().get_doctest("\n".join(blocks), {}, "engine.md", str(DOCS), 0)
+    runner = doctest.DocTestRunner()
+    runner.run(test, out=lambda text: pytest.fail(text, pytrace=False))
+    assert runner.summarize(verbose=False).attempted > 30
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
