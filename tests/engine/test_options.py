@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +22,9 @@ from promisekeeper.engine.model import (
 )
 from promisekeeper.engine.options import (
     DEFAULT_HIRE_NOTICE_DAYS,
+    Option,
     OptionKind,
+    OptionOutcome,
     hire_option,
     largest_scope,
     options,
@@ -31,6 +35,8 @@ from promisekeeper.engine.options import (
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import earliest_finish
 from promisekeeper.engine.schedule import default_order, schedule_in_order
+
+from .strategies import instance_and_new_project
 
 MONDAY = date(2027, 1, 4)
 ROLES = ("developer", "tester")
@@ -339,3 +345,158 @@ def test_a_context_grown_by_one_person_matches_one_built_from_scratch() -> None:
         assert np.array_equal(mine.efficiency, theirs.efficiency)
         assert np.array_equal(mine.primary, theirs.primary)
     assert len(ctx.instance.people) == 2 and ctx.capacity.shape[0] == 2  # unchanged
+
+
+# --- options as data: each outcome, its fields, and the sentence made from them --------------
+
+
+def _slack_plan() -> Plan:
+    return make_plan(
+        projects=(Project("a", (EffortPhase("x", "developer", 40.0),), promised_day=30),)
+    )
+
+
+def _tight_plan() -> Plan:
+    return make_plan(
+        projects=(Project("a", (EffortPhase("x", "developer", 40.0),), promised_day=4),)
+    )
+
+
+SENTENCES: list[tuple[Callable[[], Option], OptionOutcome, str]] = [
+    (
+        lambda: largest_scope(make_plan(), build(80.0, per_unit=8.0, quantity=10), 11),
+        OptionOutcome.FULL_SCOPE_FITS,
+        "the full quantity (10) finishes by day 11",
+    ),
+    (
+        lambda: largest_scope(make_plan(), build(80.0, quantity=10), 2),
+        OptionOutcome.NOT_SCALABLE,
+        "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)",
+    ),
+    (
+        lambda: largest_scope(make_plan(), build(80.0, per_unit=8.0, quantity=1), 2),
+        OptionOutcome.CANNOT_SHRINK,
+        "the quantity (1) cannot shrink to a smaller whole number",
+    ),
+    (
+        lambda: largest_scope(make_plan(), build(80.0, per_unit=4.0, quantity=10), 2),
+        OptionOutcome.ONE_UNIT_LATE,
+        "even 1 unit has its last work day on day 7, after day 2",
+    ),
+    (
+        lambda: largest_scope(make_plan(), build(80.0, per_unit=8.0, quantity=10), 9),
+        OptionOutcome.SCOPE_REDUCED,
+        "8 of 10 units has its last work day on day 9",
+    ),
+    (
+        lambda: overtime_option(make_plan(), build(48.0), 4),
+        OptionOutcome.OVERTIME,
+        "with 20% overtime for developer the project has its last work day on day 4, "
+        "using 8 overtime hours",
+    ),
+    (
+        lambda: hire_option(make_plan(), Project("new", ()), 4),
+        OptionOutcome.NO_ROLE,
+        "the project needs no role, so a hire cannot help",
+    ),
+    (
+        lambda: hire_option(make_plan(), build(80.0, max_people=2), 6, hire_day=0),
+        OptionOutcome.HIRE,
+        "with one more developer (40 h/week) from day 0 the project has its last work day "
+        "on day 4; the hire works 40 hours on it",
+    ),
+    (
+        lambda: reshuffle_option(_slack_plan(), build(40.0), 4),
+        OptionOutcome.MOVES,
+        "re-planning unstarted work moves a +7 days; every kept promise stays kept",
+    ),
+    (
+        lambda: reshuffle_option(make_plan(), build(40.0), 4),
+        OptionOutcome.NOTHING_MOVES,
+        "the project has its last work day on day 4 without moving any other project",
+    ),
+    (
+        lambda: reshuffle_option(_tight_plan(), build(40.0), 4),
+        OptionOutcome.BREAKS_PROMISES,
+        "no re-ordering of unstarted work keeps every existing promise",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "outcome", "sentence"), SENTENCES)
+def test_each_outcome_has_its_sentence(
+    make: Callable[[], Option], outcome: OptionOutcome, sentence: str
+) -> None:
+    option = make()
+    assert option.outcome is outcome
+    assert option.detail == option.describe() == sentence
+
+
+def test_every_outcome_has_a_sentence_the_engine_reaches() -> None:
+    assert {outcome for _, outcome, _ in SENTENCES} == set(OptionOutcome)
+
+
+def test_a_sentence_writes_its_days_the_caller_s_way() -> None:
+    hire = hire_option(make_plan(), build(80.0, max_people=2), 6, hire_day=7)
+    dated = hire.describe(lambda day: (MONDAY + timedelta(days=day)).isoformat())
+    assert dated == (
+        "with one more developer (40 h/week) from 2027-01-11 the project has its last work day "
+        "on 2027-01-13; the hire works 16 hours on it"
+    )
+    scope = largest_scope(make_plan(), build(80.0, per_unit=4.0, quantity=10), 2)
+    assert scope.describe(lambda day: f"<{day}>") == (
+        "even 1 unit has its last work day on <7>, after <2>"
+    )
+
+
+def test_an_option_carries_the_day_it_was_checked_against_and_its_last_work_day() -> None:
+    option = largest_scope(make_plan(), build(80.0, per_unit=8.0, quantity=10), 9)
+    assert (option.by_day, option.finish_day, option.last_work_day) == (9, 10, 9)
+    assert (option.quantity, option.full_quantity) == (8.0, 10.0)
+    assert overtime_option(make_plan(horizon_days=5), build(400.0), 4).last_work_day is None
+
+
+def test_overtime_names_its_share_roles_and_people() -> None:
+    people = (ANA, Person("tom", {"tester": 1.0}), Person("bo", {"developer": 1.0}))
+    project = Project(
+        "new",
+        (
+            EffortPhase("build", "developer", 96.0, max_people=2),
+            EffortPhase("test", "tester", 48.0, predecessors=(Dependency("build"),)),
+        ),
+    )
+    option = overtime_option(make_plan(people), project, by_day=20, share=0.25)
+    assert option.overtime_share == 0.25
+    assert option.overtime_roles == ("developer", "tester")
+    # 96 h at 10 h a day each: ana 2 h beyond her 8 on five days, bo on four
+    assert option.overtime_hours == (("developer", 18.0), ("tester", 8.0))
+    assert option.overtime_people == (("ana", 10.0), ("tom", 8.0), ("bo", 8.0))
+    assert option.overtime_total_hours == 26.0
+
+
+def test_a_hire_names_its_weekly_hours() -> None:
+    part_time = (4.0, 4.0, 4.0, 4.0, 4.0, 0.0, 0.0)
+    people = (Person("ana", {"developer": 1.0}, weekly_hours=part_time),)
+    option = hire_option(make_plan(people), build(80.0, max_people=2), by_day=4, hire_day=0)
+    assert option.hire_weekly_hours == 20.0
+
+
+def test_an_option_built_without_a_field_its_outcome_needs_names_it() -> None:
+    option = Option(OptionKind.HIRE, True, 5, OptionOutcome.HIRE, 6, hire_role="developer")
+    with pytest.raises(InvalidInput) as error:
+        option.describe()
+    assert error.value.field == "hire_weekly_hours"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance_and_new_project(), st.integers(0, 149), st.sampled_from([0.1, 0.5]))
+def test_overtime_by_person_and_by_role_add_up_to_the_same_hours(
+    pair: tuple[Instance, Project], by_day: int, share: float
+) -> None:
+    instance, new = pair
+    plan = schedule_in_order(instance, default_order(instance))
+    option = overtime_option(plan, new, by_day, share=share)
+    by_person = sum(hours for _, hours in option.overtime_people)
+    assert by_person == pytest.approx(option.overtime_total_hours, abs=1e-5)
+    assert {person for person, _ in option.overtime_people} <= {p.id for p in instance.people}
+    assert re.search(r"\bday -?\d", option.describe(lambda day: "<day>")) is None

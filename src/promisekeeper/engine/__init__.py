@@ -1,7 +1,133 @@
 """The capacity and promise engine: plain data in, plain data out, no Django.
 
-Public entry points live in submodules: ``model`` (input), ``plan`` (output),
-``schedule`` (plan a portfolio), ``promise`` (earliest finish, can-deliver-by),
-``confidence``, ``options``, ``atp`` (stock), ``exact`` (CP-SAT), ``rcpsp``,
-``check`` (independent plan checker), ``io`` (JSON), ``psplib``, ``synthetic``.
+The public API is what ``__all__`` lists; docs/engine.md describes it with examples.
+Three entry points share their module's name and are reached through it, because
+existing code imports those modules from the package (``from promisekeeper.engine
+import schedule``): ``schedule.schedule`` plans a portfolio, ``confidence.confidence``
+runs the Monte Carlo finish-date quantiles and ``options.options`` lists alternatives
+for a missed date. Every other name is importable from here directly.
+
+The engine's own modules import each other by their full module path, never through
+this package, so importing it cannot start an import cycle.
 """
+
+from promisekeeper.engine import confidence, options, schedule
+from promisekeeper.engine.atp import ATP, available_to_promise
+from promisekeeper.engine.check import Violation, check_plan
+from promisekeeper.engine.confidence import ConfidenceAnswer, ConfidenceLevel, confidence_reanchored
+from promisekeeper.engine.edits import (
+    Booked,
+    pin_projects,
+    pinned_result,
+    plan_without,
+    schedule_after,
+    schedule_pinned,
+)
+from promisekeeper.engine.errors import EngineError, InvalidInput
+from promisekeeper.engine.model import (
+    Calendar,
+    Dependency,
+    EffortPhase,
+    FixedPhase,
+    Instance,
+    Person,
+    Phase,
+    Project,
+    ProjectState,
+    TimeOff,
+    validate_instance,
+)
+from promisekeeper.engine.options import (
+    Option,
+    OptionKind,
+    OptionOutcome,
+    OptionsAnswer,
+    hire_option,
+    largest_scope,
+    overtime_option,
+    overtime_placement,
+    reshuffle_option,
+    with_quantity,
+)
+from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, ProjectStatus
+from promisekeeper.engine.promise import (
+    AnswerStatus,
+    Bottleneck,
+    DeliveryAnswer,
+    Move,
+    PromiseAnswer,
+    can_deliver_by,
+    earliest_finish,
+    placement_fits,
+)
+from promisekeeper.engine.schedule import default_order, schedule_in_order
+from promisekeeper.engine.verdict import Binding, Verdict, promise_verdict
+
+__all__ = [
+    # input model
+    "Calendar",
+    "Dependency",
+    "EffortPhase",
+    "FixedPhase",
+    "Instance",
+    "Person",
+    "Phase",
+    "Project",
+    "ProjectState",
+    "TimeOff",
+    "validate_instance",
+    # plans
+    "Allocations",
+    "PhaseTiming",
+    "Plan",
+    "ProjectResult",
+    "ProjectStatus",
+    "schedule",
+    "default_order",
+    "schedule_in_order",
+    # promise queries
+    "AnswerStatus",
+    "Bottleneck",
+    "DeliveryAnswer",
+    "Move",
+    "PromiseAnswer",
+    "can_deliver_by",
+    "earliest_finish",
+    "placement_fits",
+    # confidence and the verdict
+    "confidence",
+    "ConfidenceAnswer",
+    "ConfidenceLevel",
+    "confidence_reanchored",
+    "Binding",
+    "Verdict",
+    "promise_verdict",
+    # options
+    "options",
+    "Option",
+    "OptionKind",
+    "OptionOutcome",
+    "OptionsAnswer",
+    "hire_option",
+    "largest_scope",
+    "overtime_option",
+    "overtime_placement",
+    "reshuffle_option",
+    "with_quantity",
+    # plan edits
+    "Booked",
+    "pin_projects",
+    "pinned_result",
+    "plan_without",
+    "schedule_after",
+    "schedule_pinned",
+    # stock
+    "ATP",
+    "available_to_promise",
+    # checking plans
+    "Violation",
+    "check_plan",
+    # errors
+    "EngineError",
+    "InvalidInput",
+]

@@ -50,6 +50,7 @@ True
 from __future__ import annotations
 
 import bisect
+import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -72,6 +73,31 @@ DISTRIBUTIONS = ("triangular", "pert")
 
 _EPS = 1e-9
 _FAIL = np.iinfo(np.int64).max // 4
+
+
+class ConfidenceLevel(enum.StrEnum):
+    """How sure an organisation wants to be of the dates it promises.
+
+    The value names the quantile of the finish-day distribution a promise may not
+    come before (``P80``: at least 80% of the draws have finished by then).
+
+    Examples
+    --------
+    >>> ConfidenceLevel("P80").quantile
+    0.8
+    """
+
+    P50 = "P50"
+    P80 = "P80"
+    P95 = "P95"
+
+    @property
+    def quantile(self) -> float:
+        """The share of draws that must have finished: 0.5, 0.8 or 0.95."""
+        return _QUANTILE_OF_LEVEL[self]
+
+
+_QUANTILE_OF_LEVEL = {ConfidenceLevel.P50: 0.5, ConfidenceLevel.P80: 0.8, ConfidenceLevel.P95: 0.95}
 
 
 @dataclass(frozen=True, slots=True)

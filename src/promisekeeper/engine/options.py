@@ -7,6 +7,11 @@ project with the engine on a modified copy of the plan's free capacity (or,
 for a reshuffle, by re-planning), never estimated. The plan itself is never
 changed.
 
+Each :class:`Option` is data: its kind, its outcome (which case of the kind it
+is), the days, and the role, hours, people or moved projects that apply. Its
+English sentence is made from those fields (:meth:`Option.describe`, with the
+caller's way of writing a day), so nobody needs to read numbers back out of text.
+
 Examples
 --------
 >>> from datetime import date
@@ -29,7 +34,9 @@ Examples
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -49,6 +56,8 @@ from promisekeeper.engine.promise import (
     plan_context,
 )
 
+T = TypeVar("T")
+
 DEFAULT_HIRE_NOTICE_DAYS = 30
 """A hire joins this many days after day 0 unless ``hire_day`` says otherwise."""
 
@@ -62,9 +71,46 @@ class OptionKind(enum.StrEnum):
     RESHUFFLE = "reshuffle"
 
 
+class OptionOutcome(enum.StrEnum):
+    """Which case of its kind an option is: what :meth:`Option.describe` says about it."""
+
+    FULL_SCOPE_FITS = "full_scope_fits"
+    """``smaller_scope``: the full quantity already finishes by the wanted day."""
+    NOT_SCALABLE = "not_scalable"
+    """``smaller_scope``: no phase's effort scales with quantity."""
+    CANNOT_SHRINK = "cannot_shrink"
+    """``smaller_scope``: the quantity has no smaller whole number of at least 1."""
+    ONE_UNIT_LATE = "one_unit_late"
+    """``smaller_scope``: even one unit misses the wanted day."""
+    SCOPE_REDUCED = "scope_reduced"
+    """``smaller_scope``: ``quantity`` of ``full_quantity`` units is the most that makes it."""
+    OVERTIME = "overtime"
+    """``overtime``: the finish with overtime for the project's roles."""
+    NO_ROLE = "no_role"
+    """``hire``: the project needs no role, so there is nobody to hire."""
+    HIRE = "hire"
+    """``hire``: the finish with one more person of ``hire_role``."""
+    MOVES = "moves"
+    """``reshuffle``: re-planning unstarted work makes the day and moves ``moves``."""
+    NOTHING_MOVES = "nothing_moves"
+    """``reshuffle``: the day is made without moving any other project."""
+    BREAKS_PROMISES = "breaks_promises"
+    """``reshuffle``: every re-ordering of unstarted work that was tried breaks a kept promise."""
+
+
+def day_index(day: int) -> str:
+    """The engine's own wording of a day: ``"day 12"`` (see :meth:`Option.describe`)."""
+    return f"day {day}"
+
+
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One alternative, re-checked by the engine.
+    """One alternative, re-checked by the engine, as data.
+
+    Days are day indices; ``finish_day`` is exclusive like
+    :attr:`~promisekeeper.engine.promise.PromiseAnswer.finish_day`, the other days
+    are inclusive. Fields that do not apply to the option's kind are ``None`` or
+    empty. :meth:`describe` puts an option into one English sentence.
 
     Attributes
     ----------
@@ -75,30 +121,125 @@ class Option:
         or before ``by_day``).
     finish_day
         Exclusive finish day under this alternative (``None``: beyond the horizon).
-    detail
-        One sentence for people.
+    outcome
+        Which case of its kind the option is.
+    by_day
+        The wanted last work day the option was checked against.
     quantity
         ``smaller_scope``: the quantity checked (the largest that fits, or 1
         when not even that fits).
+    full_quantity
+        ``smaller_scope``: the project's own quantity.
+    overtime_share
+        ``overtime``: the extra hours allowed, as a share of regular capacity.
+    overtime_roles
+        ``overtime``: the roles allowed overtime (the project's roles, sorted).
     overtime_hours
         ``overtime``: ``(role, hours)`` worked beyond the regular free hours.
+    overtime_people
+        ``overtime``: ``(person id, hours)`` worked beyond their regular free
+        hours, in the order of the instance's people.
     hire_role, hire_day, hire_hours
         ``hire``: the role hired, the day the person starts and the hours they
         work on the new project.
+    hire_weekly_hours
+        ``hire``: the hire's contracted hours per week.
     moves
-        ``reshuffle``: projects whose finish day changes.
+        ``reshuffle``: projects whose finish day changes, with their old and new
+        finish days.
     """
 
     kind: OptionKind
     feasible: bool
     finish_day: int | None
-    detail: str
+    outcome: OptionOutcome
+    by_day: int
     quantity: float | None = None
+    full_quantity: float | None = None
+    overtime_share: float | None = None
+    overtime_roles: tuple[str, ...] = ()
     overtime_hours: tuple[tuple[str, float], ...] = ()
+    overtime_people: tuple[tuple[str, float], ...] = ()
     hire_role: str | None = None
     hire_day: int | None = None
     hire_hours: float | None = None
+    hire_weekly_hours: float | None = None
     moves: tuple[Move, ...] = ()
+
+    @property
+    def last_work_day(self) -> int | None:
+        """The last day of work under this alternative (``None``: beyond the horizon)."""
+        return None if self.finish_day is None else self.finish_day - 1
+
+    @property
+    def overtime_total_hours(self) -> float:
+        """``overtime``: all hours worked beyond the regular free hours (0 otherwise)."""
+        return float(sum(hours for _, hours in self.overtime_hours))
+
+    @property
+    def detail(self) -> str:
+        """One sentence for people, days written as ``day N`` (:meth:`describe`)."""
+        return self.describe()
+
+    def describe(self, day: Callable[[int], str] = day_index) -> str:
+        """The option in one English sentence, built from its fields.
+
+        Parameters
+        ----------
+        day
+            How to write a day index (default :func:`day_index`, ``"day 12"``); an
+            adapter passes one that writes the date.
+
+        Examples
+        --------
+        >>> from datetime import date, timedelta
+        >>> option = Option(OptionKind.SMALLER_SCOPE, True, 4, OptionOutcome.SCOPE_REDUCED, 3,
+        ...                 quantity=2.0, full_quantity=5.0)
+        >>> option.describe()
+        '2 of 5 units has its last work day on day 3'
+        >>> option.describe(lambda d: f"{date(2027, 1, 4) + timedelta(d):%a %d %b}")
+        '2 of 5 units has its last work day on Thu 07 Jan'
+        """
+        ends = _ends(self.finish_day, day)
+        match self.outcome:
+            case OptionOutcome.FULL_SCOPE_FITS:
+                full = _given(self.full_quantity, "full_quantity")
+                return f"the full quantity ({full:g}) finishes by {day(self.by_day)}"
+            case OptionOutcome.NOT_SCALABLE:
+                return "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)"
+            case OptionOutcome.CANNOT_SHRINK:
+                full = _given(self.full_quantity, "full_quantity")
+                return f"the quantity ({full:g}) cannot shrink to a smaller whole number"
+            case OptionOutcome.ONE_UNIT_LATE:
+                return f"even 1 unit {ends}, after {day(self.by_day)}"
+            case OptionOutcome.SCOPE_REDUCED:
+                quantity = _given(self.quantity, "quantity")
+                full = _given(self.full_quantity, "full_quantity")
+                return f"{quantity:.0f} of {full:g} units {ends}"
+            case OptionOutcome.OVERTIME:
+                share = _given(self.overtime_share, "overtime_share")
+                roles = ", ".join(self.overtime_roles) or "nobody"
+                return (
+                    f"with {share:.0%} overtime for {roles} the project {ends}, "
+                    f"using {self.overtime_total_hours:g} overtime hours"
+                )
+            case OptionOutcome.NO_ROLE:
+                return "the project needs no role, so a hire cannot help"
+            case OptionOutcome.HIRE:
+                weekly = _given(self.hire_weekly_hours, "hire_weekly_hours")
+                start = day(_given(self.hire_day, "hire_day"))
+                hours = _given(self.hire_hours, "hire_hours")
+                return (
+                    f"with one more {self.hire_role} ({weekly:g} h/week) from {start} "
+                    f"the project {ends}; the hire works {hours:g} hours on it"
+                )
+            case OptionOutcome.MOVES:
+                moved = ", ".join(f"{m.project_id} {m.shift_days:+d} days" for m in self.moves)
+                return f"re-planning unstarted work moves {moved}; every kept promise stays kept"
+            case OptionOutcome.NOTHING_MOVES:
+                return f"the project {ends} without moving any other project"
+            case OptionOutcome.BREAKS_PROMISES:
+                return "no re-ordering of unstarted work keeps every existing promise"
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,40 +400,32 @@ def largest_scope(
     (True, 3.0, 3)
     """
     _check_by_day(plan, by_day)
+
+    def scope(
+        feasible: bool, finish: int | None, outcome: OptionOutcome, quantity: float | None
+    ) -> Option:
+        return Option(
+            OptionKind.SMALLER_SCOPE,
+            feasible,
+            finish,
+            outcome,
+            by_day,
+            quantity=quantity,
+            full_quantity=float(project.quantity),
+        )
+
     full_finish = (full if full is not None else earliest_finish(plan, project)).finish_day
     if _meets(full_finish, by_day):
-        return Option(
-            OptionKind.SMALLER_SCOPE,
-            True,
-            full_finish,
-            f"the full quantity ({project.quantity:g}) finishes by day {by_day}",
-            quantity=float(project.quantity),
-        )
+        return scope(True, full_finish, OptionOutcome.FULL_SCOPE_FITS, float(project.quantity))
     top = int(np.ceil(project.quantity)) - 1
     if not any(isinstance(p, EffortPhase) and p.per_unit_hours > 0 for p in project.phases):
-        return Option(
-            OptionKind.SMALLER_SCOPE,
-            False,
-            full_finish,
-            "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)",
-        )
+        return scope(False, full_finish, OptionOutcome.NOT_SCALABLE, None)
     if top < 1:
-        return Option(
-            OptionKind.SMALLER_SCOPE,
-            False,
-            full_finish,
-            f"the quantity ({project.quantity:g}) cannot shrink to a smaller whole number",
-        )
+        return scope(False, full_finish, OptionOutcome.CANNOT_SHRINK, None)
     ctx = plan_context(plan)
     smallest = _finish(project, _place(ctx, plan, with_quantity(project, 1)))
     if not _meets(smallest, by_day):
-        return Option(
-            OptionKind.SMALLER_SCOPE,
-            False,
-            smallest,
-            f"even 1 unit {_ends(smallest)}, after day {by_day}",
-            quantity=1.0,
-        )
+        return scope(False, smallest, OptionOutcome.ONE_UNIT_LATE, 1.0)
     lo, lo_finish, hi = 1, smallest, top
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -301,13 +434,7 @@ def largest_scope(
             lo, lo_finish = mid, finish
         else:
             hi = mid - 1
-    return Option(
-        OptionKind.SMALLER_SCOPE,
-        True,
-        lo_finish,
-        f"{lo} of {project.quantity:g} units {_ends(lo_finish)}",
-        quantity=float(lo),
-    )
+    return scope(True, lo_finish, OptionOutcome.SCOPE_REDUCED, float(lo))
 
 
 def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float = 0.2) -> Option:
@@ -336,17 +463,18 @@ def overtime_option(plan: Plan, project: Project, by_day: int, *, share: float =
     """
     _check_by_day(plan, by_day)
     placed, before = overtime_placement(plan, project, share=share)
-    roles = project_roles(project)
     finish = _finish(project, placed)
-    used = _overtime_by_role(plan_context(plan), before, project, placed)
-    total = sum(hours for _, hours in used)
+    by_role, by_person = _overtime_split(plan_context(plan), before, project, placed)
     return Option(
         OptionKind.OVERTIME,
         _meets(finish, by_day),
         finish,
-        f"with {share:.0%} overtime for {', '.join(sorted(roles)) or 'nobody'} the project "
-        f"{_ends(finish)}, using {total:g} overtime hours",
-        overtime_hours=used,
+        OptionOutcome.OVERTIME,
+        by_day,
+        overtime_share=share,
+        overtime_roles=tuple(sorted(project_roles(project))),
+        overtime_hours=by_role,
+        overtime_people=by_person,
     )
 
 
@@ -417,12 +545,7 @@ def hire_option(
     role = baseline.bottleneck.role if baseline.bottleneck is not None else ""
     role = role or _busiest_role(project)
     if not role:
-        return Option(
-            OptionKind.HIRE,
-            False,
-            baseline.finish_day,
-            "the project needs no role, so a hire cannot help",
-        )
+        return Option(OptionKind.HIRE, False, baseline.finish_day, OptionOutcome.NO_ROLE, by_day)
     instance = plan.instance
     hire = _new_person(plan, role, hire_day)
     ctx = plan_context(plan)
@@ -435,11 +558,12 @@ def hire_option(
         OptionKind.HIRE,
         _meets(finish, by_day),
         finish,
-        f"with one more {role} ({sum(hire.weekly_hours):g} h/week) from day {hire_day} "
-        f"the project {_ends(finish)}; the hire works {hours:g} hours on it",
+        OptionOutcome.HIRE,
+        by_day,
         hire_role=role,
         hire_day=hire_day,
         hire_hours=round(hours, 6),
+        hire_weekly_hours=float(sum(hire.weekly_hours)),
     )
 
 
@@ -469,17 +593,17 @@ def reshuffle_option(plan: Plan, project: Project, by_day: int) -> Option:
     _check_by_day(plan, by_day)
     answer = can_deliver_by(plan, project, by_day, allow_reshuffle=True)
     if answer.feasible and answer.moves:
-        moved = ", ".join(f"{m.project_id} {m.shift_days:+d} days" for m in answer.moves)
-        detail = f"re-planning unstarted work moves {moved}; every kept promise stays kept"
+        outcome = OptionOutcome.MOVES
     elif answer.feasible:
-        detail = f"the project {_ends(answer.finish_day)} without moving any other project"
+        outcome = OptionOutcome.NOTHING_MOVES
     else:
-        detail = answer.reason or "re-planning unstarted work does not make the date"
+        outcome = OptionOutcome.BREAKS_PROMISES
     return Option(
         OptionKind.RESHUFFLE,
         answer.feasible,
         answer.finish_day,
-        detail,
+        outcome,
+        by_day,
         moves=answer.moves,
     )
 
@@ -510,10 +634,17 @@ def _meets(finish_day: int | None, by_day: int) -> bool:
     return finish_day is not None and finish_day - 1 <= by_day
 
 
-def _ends(finish_day: int | None) -> str:
+def _ends(finish_day: int | None, day: Callable[[int], str]) -> str:
     if finish_day is None:
         return "does not finish inside the horizon"
-    return f"has its last work day on day {finish_day - 1}"
+    return f"has its last work day on {day(finish_day - 1)}"
+
+
+def _given(value: T | None, name: str) -> T:
+    """A field the option's outcome needs (an option built by hand may lack it)."""
+    if value is None:
+        raise InvalidInput(name, "must be set for this outcome")
+    return value
 
 
 def _place(ctx: Context, plan: Plan, project: Project) -> Placement:
@@ -557,13 +688,14 @@ def _new_person(plan: Plan, role: str, hire_day: int) -> Person:
     )
 
 
-def _overtime_by_role(
+def _overtime_split(
     ctx: Context, regular: np.ndarray, project: Project, placed: Placement
-) -> tuple[tuple[str, float], ...]:
-    """Hours booked beyond ``regular`` free hours, attributed to roles pro rata."""
+) -> tuple[tuple[tuple[str, float], ...], tuple[tuple[str, float], ...]]:
+    """Hours booked beyond ``regular`` free hours, attributed to roles pro rata, and the
+    same hours by person."""
     allocations = placed.allocations
     if len(allocations) == 0:
-        return ()
+        return (), ()
     cells = allocations.person.astype(np.int64) * regular.shape[1] + allocations.day
     unique, inverse = np.unique(cells, return_inverse=True)
     total = np.bincount(inverse, weights=allocations.hours)
@@ -573,6 +705,7 @@ def _overtime_by_role(
     )
     over = share * excess[inverse]
     by_role: dict[str, float] = {}
+    by_person: dict[int, float] = {}
     for person, phase_index, hours in zip(
         allocations.person.tolist(), allocations.phase.tolist(), over.tolist(), strict=True
     ):
@@ -580,7 +713,12 @@ def _overtime_by_role(
             continue
         role = _role_of(ctx, project.phases[phase_index], person)
         by_role[role] = by_role.get(role, 0.0) + hours
-    return tuple((role, round(hours, 6)) for role, hours in sorted(by_role.items()))
+        by_person[person] = by_person.get(person, 0.0) + hours
+    people = ctx.instance.people
+    return (
+        tuple((role, round(hours, 6)) for role, hours in sorted(by_role.items())),
+        tuple((people[row].id, round(hours, 6)) for row, hours in sorted(by_person.items())),
+    )
 
 
 def _role_of(ctx: Context, phase: Phase, person: int) -> str:

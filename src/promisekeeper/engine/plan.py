@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import SupportsFloat
 
 import numpy as np
 
@@ -89,6 +91,36 @@ class Allocations:
             project=self.project[mask],
             phase=self.phase[mask],
             hours=self.hours[mask],
+        )
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[tuple[int, int, int, SupportsFloat]], *, project: int = 0
+    ) -> Allocations:
+        """Allocations of one project from ``(person, day, phase, hours)`` rows.
+
+        Parameters
+        ----------
+        rows
+            Person row, day index, phase index and hours (anything ``float()`` takes,
+            such as a ``Decimal``) of each allocation.
+        project
+            The project index every row gets.
+
+        Examples
+        --------
+        >>> from decimal import Decimal
+        >>> booked = Allocations.from_rows([(0, 3, 1, Decimal("2.5"))], project=4)
+        >>> booked.project.tolist(), booked.day.tolist(), booked.hours.tolist()
+        ([4], [3], [2.5])
+        """
+        listed = [(int(p), int(d), int(j), float(h)) for p, d, j, h in rows]
+        return cls(
+            person=np.array([r[0] for r in listed], dtype=np.int32),
+            day=np.array([r[1] for r in listed], dtype=np.int32),
+            project=np.full(len(listed), project, dtype=np.int32),
+            phase=np.array([r[2] for r in listed], dtype=np.int32),
+            hours=np.array([r[3] for r in listed], dtype=np.float64),
         )
 
     @classmethod
