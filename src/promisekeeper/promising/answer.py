@@ -41,6 +41,7 @@ class QuoteOption:
     feasible: bool
     finish_date: datetime.date | None
     detail: str
+    outcome: str = ""
     quantity: float | None = None
     overtime_hours: tuple[tuple[str, float], ...] = ()
     hire_role: str | None = None

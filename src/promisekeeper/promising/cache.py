@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.io import project_from_dict
+from promisekeeper.engine.plan import Allocations
 from promisekeeper.organisation.models import Ledger
 from promisekeeper.organisation.selectors import ledger_version_get
-from promisekeeper.promising.plan_edits import CommittedProject, allocations_of_rows
+from promisekeeper.promising.plan_edits import CommittedProject
 from promisekeeper.promising.snapshot import Snapshot, snapshot_build, snapshot_with_commits
 from promisekeeper.promising.to_engine import ProjectRef
 from promisekeeper.sales.models import (
@@ -232,7 +233,7 @@ def _committed_from_payload(
     return CommittedProject(
         project,
         ProjectRef("project", change.project_id),
-        allocations_of_rows(0, rows),
+        Allocations.from_rows(rows),
         (change.replaced, project.id),
         change.deal_id,
     )

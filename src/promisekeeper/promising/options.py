@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from promisekeeper.engine.options import options as engine_options
@@ -16,6 +15,8 @@ RESHUFFLE_MAX_PROJECTS = 300
 
 
 def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[QuoteOption, ...]:
+    """The engine's options for finishing by ``by_day``, as data with dates (its sentence is
+    built from the same data, with dates instead of day indices)."""
     plan = core.plan
     assert core.project is not None and core.engine is not None
     answer = engine_options(
@@ -33,7 +34,8 @@ def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[Quo
                 kind=option.kind.value,
                 feasible=option.feasible,
                 finish_date=finish_date(snapshot, option.finish_day),
-                detail=_dated(snapshot, option.detail),
+                detail=option.describe(lambda day: f"{snapshot.date_of(day):%a %d %b %Y}"),
+                outcome=option.outcome.value,
                 quantity=option.quantity,
                 overtime_hours=tuple(option.overtime_hours),
                 hire_role=option.hire_role,
@@ -50,12 +52,3 @@ def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[Quo
             )
         )
     return tuple(found)
-
-
-def _dated(snapshot: Snapshot, text: str) -> str:
-    """The engine speaks in day indices; people read dates."""
-    return re.sub(
-        r"\bday (\d+)\b",
-        lambda m: f"{snapshot.date_of(int(m.group(1))):%a %d %b %Y}",
-        text,
-    )

@@ -12,13 +12,20 @@ from typing import Any
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project as DeliveryProject
-from promisekeeper.engine.confidence import ConfidenceAnswer, confidence, confidence_reanchored
+from promisekeeper.engine.confidence import (
+    ConfidenceAnswer,
+    ConfidenceLevel,
+    confidence,
+    confidence_reanchored,
+)
+from promisekeeper.engine.edits import plan_without
 from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.plan import Plan
 from promisekeeper.engine.promise import (
     earliest_finish,
     placement_fits,
 )
+from promisekeeper.engine.verdict import promise_verdict
 from promisekeeper.organisation.models import QuoteConfidence
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.promising.answer import (
@@ -41,7 +48,6 @@ from promisekeeper.promising.lines import QuoteLine, ResolvedLine, check_date, r
 from promisekeeper.promising.load import role_load
 from promisekeeper.promising.options import quote_options
 from promisekeeper.promising.permissions import User, may_quote
-from promisekeeper.promising.plan_edits import plan_without
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.promising.stock import stock_line
 from promisekeeper.promising.to_engine import (
@@ -93,9 +99,6 @@ def lines_on_snapshot(lines: Sequence[Any]) -> tuple[list[ResolvedLine], Callabl
 QUOTE_SAMPLES = 1000
 
 
-QUANTILE = {QuoteConfidence.P50: 0.5, QuoteConfidence.P80: 0.8, QuoteConfidence.P95: 0.95}
-
-
 def deal_project_pk(deal_pk: int) -> int | None:
     """The pk of the deal's delivery project (its held or promised work), if it has one."""
     return DeliveryProject.objects.filter(deal_id=deal_pk).values_list("pk", flat=True).first()
@@ -138,7 +141,6 @@ class QuoteCore:
     replaces: str | None
     engine: ConfidenceAnswer | None
     dates: dict[str, datetime.date | None]
-    capacity_date: datetime.date | None
     beyond_horizon_share: float
     bottleneck: Bottleneck | None
     load: tuple[LoadWeek, ...]
@@ -306,7 +308,6 @@ def _core_compute(
             replaces=replaces,
             engine=None,
             dates=dict.fromkeys(("earliest", "p50", "p80", "p95")),
-            capacity_date=snapshot.today,
             beyond_horizon_share=0.0,
             bottleneck=None,
             load=(),
@@ -332,13 +333,10 @@ def _core_of(
     """Dates at the confidence level, bottleneck and (``with_load``) the bottleneck role's
     week-by-week load from the engine's run."""
     deterministic = engine.deterministic
-    quantile_day = engine.quantile(QUANTILE[QuoteConfidence(level)])
-    notes: tuple[str, ...] = ()
-    if quantile_day is None or deterministic.finish_day is None:
-        capacity_date = None
-        notes = ("the work does not fit inside the planning horizon at this confidence",)
-    else:
-        capacity_date = finish_date(snapshot, max(quantile_day, deterministic.finish_day))
+    fits = promise_verdict(engine, ConfidenceLevel(level)).work_fits_horizon
+    notes = (
+        () if fits else ("the work does not fit inside the planning horizon at this confidence",)
+    )
     bottleneck: Bottleneck | None = None
     load: tuple[LoadWeek, ...] = ()
     if deterministic.bottleneck is not None:
@@ -362,7 +360,6 @@ def _core_of(
             "p80": finish_date(snapshot, engine.p80_day),
             "p95": finish_date(snapshot, engine.p95_day),
         },
-        capacity_date=capacity_date,
         beyond_horizon_share=engine.beyond_horizon_share,
         bottleneck=bottleneck,
         load=load,
@@ -387,22 +384,23 @@ def _evaluate(
     by_day = None
     if wanted_date is not None and 0 <= (wanted_date - today).days < horizon:
         by_day = (wanted_date - today).days
-    capacity_date = core.capacity_date
-    if core.project is not None:
-        late = capacity_date is None or (wanted_date is not None and wanted_date < capacity_date)
-        if with_options and late and by_day is not None:
-            found_options = quote_options(snapshot, core, by_day)
     stock = tuple(stock_line(snapshot, r, wanted_date) for r in lines if r.product is not None)
-    promise_date = capacity_date
-    for line in stock:
-        if line.earliest_date is None:
-            promise_date = None
-            notes.append(f"{line.sku}: not enough stock inside the planning horizon")
-        elif promise_date is not None:
-            promise_date = max(promise_date, line.earliest_date)
-    can_promise = None
-    if wanted_date is not None:
-        can_promise = promise_date is not None and wanted_date >= promise_date
+    # The engine decides: the promise date at the confidence level, and whether it is met.
+    verdict = promise_verdict(
+        core.engine,
+        ConfidenceLevel(level),
+        stock_days=[
+            None if s.earliest_date is None else (s.earliest_date - today).days for s in stock
+        ],
+        requested_day=None if wanted_date is None else (wanted_date - today).days,
+    )
+    if with_options and verdict.work_late and by_day is not None:
+        found_options = quote_options(snapshot, core, by_day)
+    notes.extend(
+        f"{stock[k].sku}: not enough stock inside the planning horizon" for k in verdict.short_stock
+    )
+    promise_date = None if verdict.promise_day is None else snapshot.date_of(verdict.promise_day)
+    can_promise = verdict.requested_day_met
     answer = QuoteAnswer(
         ledger_version=snapshot.ledger_version,
         today=today,

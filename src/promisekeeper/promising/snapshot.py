@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 import holidays
-import numpy as np
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
+from promisekeeper.engine.edits import Booked, pin_projects, schedule_after
 from promisekeeper.engine.model import (
     Calendar,
     Instance,
@@ -24,22 +24,13 @@ from promisekeeper.engine.model import (
     TimeOff,
 )
 from promisekeeper.engine.plan import Allocations, Plan
-from promisekeeper.engine.promise import free_grid
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import Role
 from promisekeeper.people.models import TimeOff as DbTimeOff
-from promisekeeper.promising.plan_edits import (
-    CommittedProject,
-    Pinned,
-    allocations_of_rows,
-    firm_plan_build,
-    pinned_result,
-    pipeline_plan,
-    plan_without,
-)
+from promisekeeper.promising.plan_edits import CommittedProject, Pinned, firm_plan_build
 from promisekeeper.promising.to_engine import (
-    _STATE_OF_STATUS,
+    STATE_OF_STATUS,
     Memo,
     ProjectRef,
     deal_engine_id,
@@ -85,7 +76,7 @@ class Snapshot:
                 if firm_count == len(self.instance.projects):
                     self._pipeline.append(self.firm_plan)
                 else:
-                    self._pipeline.append(pipeline_plan(self.instance, self.firm_plan, firm_count))
+                    self._pipeline.append(schedule_after(self.firm_plan, self.instance))
         return self._pipeline[0]
 
     def day_of(self, when: datetime.date) -> int:
@@ -208,7 +199,7 @@ def _projects(
         "sop_phase__predecessors__predecessor"
     )
     projects = (
-        DeliveryProject.objects.filter(status__in=list(_STATE_OF_STATUS))
+        DeliveryProject.objects.filter(status__in=list(STATE_OF_STATUS))
         .prefetch_related(Prefetch("phases", queryset=phase_rows))
         .order_by("pk")
     )
@@ -275,7 +266,7 @@ def pinned_allocations(
         phase = phase_index[k].get(phase_key)
         if 0 <= d < horizon and person is not None and phase is not None:
             columns[k].append((person, d, phase, float(hours)))
-    return {k: allocations_of_rows(k, rows_) for k, rows_ in columns.items()}
+    return {k: Allocations.from_rows(rows_, project=k) for k, rows_ in columns.items()}
 
 
 def snapshot_with_commits(
@@ -290,38 +281,11 @@ def snapshot_with_commits(
         gone.update(r for r in c.replaces if r)
         if c.deal_pk is not None:
             gone.add(deal_engine_id(c.deal_pk))
-    firm = snapshot.firm_plan
-    for engine_id in sorted(gone & set(firm.projects)):
-        firm = plan_without(firm, engine_id)
-    firm_count = len(firm.instance.projects)
+    firm_plan = pin_projects(
+        snapshot.firm_plan, [Booked(c.project, c.allocations) for c in commits], removing=gone
+    )
+    firm_instance = firm_plan.instance
     kept = list(latest.values())
-    pinned = [
-        Allocations(
-            person=c.allocations.person.astype(np.int32),
-            day=c.allocations.day.astype(np.int32),
-            project=np.full(len(c.allocations), firm_count + k, dtype=np.int32),
-            phase=c.allocations.phase.astype(np.int32),
-            hours=c.allocations.hours.astype(np.float64),
-        )
-        for k, c in enumerate(kept)
-    ]
-    free = free_grid(firm)
-    for alloc in pinned:
-        np.subtract.at(free, (alloc.person, alloc.day), alloc.hours)
-    np.maximum(free, 0.0, out=free)
-    firm_instance = replace(
-        firm.instance, projects=(*firm.instance.projects, *(c.project for c in kept))
-    )
-    results = dict(firm.projects)
-    for c, alloc in zip(kept, pinned, strict=True):
-        results[c.project.id] = pinned_result(c.project, alloc)
-    firm_plan = Plan(
-        firm_instance,
-        firm.capacity,
-        free,
-        Allocations.concat([firm.allocations, *pinned]),
-        results,
-    )
     tentative = tuple(
         p
         for p in snapshot.instance.projects[len(snapshot.firm_plan.instance.projects) :]

@@ -29,7 +29,7 @@ T = TypeVar("T")
 DEFAULT_MAX_HOURS_PER_DAY = 8.0
 
 
-_STATE_OF_STATUS: dict[str, ProjectState] = {
+STATE_OF_STATUS: dict[str, ProjectState] = {
     DeliveryProject.Status.IN_DELIVERY: ProjectState.IN_DELIVERY,
     DeliveryProject.Status.COMMITTED: ProjectState.COMMITTED,
     DeliveryProject.Status.HELD: ProjectState.HELD,
@@ -138,7 +138,7 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
         release_day=day_index(calendar, row.release_date) or 0,
         promised_day=day_index(calendar, row.promised_date),
         priority=row.priority,
-        state=_STATE_OF_STATUS[row.status],
+        state=STATE_OF_STATUS[row.status],
         quantity=float(row.quantity),
         name=row.name,
     )
