@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import UniqueConstraint
 
 from promisekeeper.catalog.models import SopDependency, SopPhase, SopPhaseCrew
 from promisekeeper.catalog.selectors import sop_version_is_used, sop_version_latest
@@ -27,21 +28,46 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _violates(factory, **fields) -> None:
-    with pytest.raises(IntegrityError), transaction.atomic():
+def _violates(constraint: str, factory, **fields) -> None:
+    """Creating the row fails on exactly ``constraint`` (SQLite names a unique constraint by
+    its columns, so those stand in for its name there)."""
+    model = factory._meta.model
+    with pytest.raises(IntegrityError) as failed, transaction.atomic():
         factory(**fields)
+    assert _names_constraint(str(failed.value), model, constraint), str(failed.value)
+
+
+def _names_constraint(message: str, model, name: str) -> bool:
+    if name in message:
+        return True
+    unique = next((c for c in model._meta.constraints if c.name == name), None)
+    if not isinstance(unique, UniqueConstraint):
+        return False
+    columns = [model._meta.get_field(f).column for f in unique.fields]
+    return ", ".join(f"{model._meta.db_table}.{c}" for c in columns) in message
 
 
 def test_effort_range_must_be_ordered_low_likely_high():
-    _violates(SopPhaseFactory, effort_low=Decimal(20), effort_likely=Decimal(10))
+    _violates(
+        "sop_phase_effort_ordered",
+        SopPhaseFactory,
+        effort_low=Decimal(20),
+        effort_likely=Decimal(10),
+    )
 
 
 def test_effort_phase_needs_a_role():
-    _violates(SopPhaseFactory, role=None)
+    _violates("sop_phase_effort_needs_role", SopPhaseFactory, role=None)
 
 
 def test_fixed_phase_needs_days():
-    _violates(SopPhaseFactory, kind=SopPhase.Kind.FIXED, role=None, fixed_days=0)
+    _violates(
+        "sop_phase_fixed_needs_days",
+        SopPhaseFactory,
+        kind=SopPhase.Kind.FIXED,
+        role=None,
+        fixed_days=0,
+    )
 
 
 def test_fixed_phase_with_days_and_no_role_is_allowed():
@@ -50,17 +76,17 @@ def test_fixed_phase_with_days_and_no_role_is_allowed():
 
 def test_sop_version_numbers_are_unique_per_offering():
     sop = SopVersionFactory()
-    _violates(SopVersionFactory, offering=sop.offering, version=1)
+    _violates("sop_version_unique", SopVersionFactory, offering=sop.offering, version=1)
 
 
 def test_phase_cannot_depend_on_itself():
     phase = SopPhaseFactory()
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="sop_dependency_not_self"), transaction.atomic():
         SopDependency.objects.create(phase=phase, predecessor=phase)
 
 
 def test_stock_cannot_go_negative():
-    _violates(ProductFactory, stock_on_hand=-1)
+    _violates("product_stock_gte_0", ProductFactory, stock_on_hand=-1)
 
 
 def test_incoming_supply_needs_positive_quantity():
