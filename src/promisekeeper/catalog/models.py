@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -48,6 +49,14 @@ class SopVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offering} v{self.version}"
+
+
+class EffortRange(NamedTuple):
+    """A phase's hours at low, likely and high."""
+
+    low: Decimal
+    likely: Decimal
+    high: Decimal
 
 
 class SopPhase(models.Model):
@@ -115,6 +124,16 @@ class SopPhase(models.Model):
                 name="sop_phase_max_hours_per_day_range",
             ),
         ]
+
+    def effort_for(self, quantity: int | Decimal) -> EffortRange:
+        """Hours of this phase for ``quantity`` units: its fixed effort plus its per-unit
+        effort times the quantity, at low, likely and high (the one place this is worked out)."""
+        units = Decimal(quantity)
+        return EffortRange(
+            low=self.effort_low + self.effort_per_unit_low * units,
+            likely=self.effort_likely + self.effort_per_unit_likely * units,
+            high=self.effort_high + self.effort_per_unit_high * units,
+        )
 
     def __str__(self) -> str:
         return f"{self.sop_version}: {self.name}"

@@ -50,7 +50,7 @@ def project_create(
             order=phase.order,
             kind=phase.kind,
             role=phase.role,
-            effort_estimated_hours=phase.effort_likely + phase.effort_per_unit_likely * quantity,
+            effort_estimated_hours=phase.effort_for(quantity).likely,
             fixed_days=phase.fixed_days,
             crew=[{"role": crew.role.name, "count": crew.count} for crew in phase.crew.all()],
             hours_per_day=phase.hours_per_day,

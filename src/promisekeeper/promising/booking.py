@@ -338,7 +338,7 @@ def _phase_row(
         order=order,
         kind=phase.kind,
         role=phase.role,
-        effort_estimated_hours=phase.effort_likely + phase.effort_per_unit_likely * quantity,
+        effort_estimated_hours=phase.effort_for(quantity).likely,
         fixed_days=phase.fixed_days,
         crew=[{"role": c.role.name, "count": c.count} for c in phase.crew.all()] if fixed else [],
         hours_per_day=phase.hours_per_day,

@@ -111,12 +111,10 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
             continue
         likely = as_float(phase.effort_estimated_hours) * remaining
         low, high = likely, likely
-        if sop is not None and sop.effort_likely + sop.effort_per_unit_likely * row.quantity > 0:
-            planned = float(sop.effort_likely + sop.effort_per_unit_likely * row.quantity)
-            low = likely * float(sop.effort_low + sop.effort_per_unit_low * row.quantity) / planned
-            high = (
-                likely * float(sop.effort_high + sop.effort_per_unit_high * row.quantity) / planned
-            )
+        planned = sop.effort_for(row.quantity) if sop is not None else None
+        if planned is not None and planned.likely > 0:
+            low = likely * float(planned.low) / float(planned.likely)
+            high = likely * float(planned.high) / float(planned.likely)
         phases.append(
             EffortPhase(
                 phase.key,
@@ -183,18 +181,17 @@ def sop_phases(
                 )
             )
             continue
-        per_unit = as_float(row.effort_per_unit_likely) * quantity
+        effort = row.effort_for(quantity)
         phases.append(
             EffortPhase(
                 key_of[row.pk],
                 row.role.name if row.role else "",
-                as_float(row.effort_likely) + per_unit,
+                float(effort.likely),
                 max_people=int(row.max_people),
                 max_hours_per_day=as_float(row.max_hours_per_day, DEFAULT_MAX_HOURS_PER_DAY),
                 predecessors=predecessors,
-                effort_low=as_float(row.effort_low) + as_float(row.effort_per_unit_low) * quantity,
-                effort_high=as_float(row.effort_high)
-                + as_float(row.effort_per_unit_high) * quantity,
+                effort_low=float(effort.low),
+                effort_high=float(effort.high),
                 per_unit_hours=as_float(row.effort_per_unit_likely),
                 name=row.name,
             )
