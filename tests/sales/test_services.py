@@ -19,7 +19,6 @@ from promisekeeper.promising.cache import (
     plan_cache_stats,
     portfolio_snapshot,
     snapshot_cache_put,
-    snapshot_catch_up,
 )
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule
 from promisekeeper.promising.commit import commit_prepare, commit_prepared, promise_commit
@@ -28,6 +27,7 @@ from promisekeeper.promising.exceptions import exception_decide, exception_reque
 from promisekeeper.promising.holds import hold_place, holds_expire, holds_warn_expiring
 from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.integrity import person_day_overcommitted
+from promisekeeper.promising.journal import snapshot_catch_up
 from promisekeeper.promising.lines import QuoteLine, resolve_lines
 from promisekeeper.promising.quote import quote_check, quote_compute
 from promisekeeper.promising.snapshot import snapshot_build

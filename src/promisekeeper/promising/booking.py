@@ -25,6 +25,7 @@ from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.plan import Allocations
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.cache import snapshot_cache_put
 from promisekeeper.promising.journal import reservation_change_record
 from promisekeeper.promising.lines import ResolvedLine, deal_lines_set
 from promisekeeper.promising.locks import LockedDeal
@@ -35,7 +36,7 @@ from promisekeeper.promising.reservations import (
     clean_fields,
     reservations_move,
 )
-from promisekeeper.promising.snapshot import Snapshot
+from promisekeeper.promising.snapshot import Snapshot, snapshot_with_commits
 from promisekeeper.promising.stock import stock_reserve
 from promisekeeper.promising.to_engine import project_engine_id, sop_phase_rows
 from promisekeeper.sales.models import Deal, ExceptionRequest, Hold, Promise, ReservationChange
@@ -273,7 +274,7 @@ def _journal(
     if project is None or booked is None or booking.work is None:
         ReservationChange.objects.create(first_version=first_version, version=version, deal=deal)
         return
-    reservation_change_record(
+    committed = reservation_change_record(
         snapshot=booking.snapshot,
         first_version=first_version,
         version=version,
@@ -288,6 +289,16 @@ def _journal(
         deal=deal,
         replaced=booking.replaces,
     )
+    snapshot = booking.snapshot
+
+    def cache_following() -> None:
+        # After the commit, so outside the lock: this process keeps the replay every other
+        # process makes (a failure here only costs a later replay).
+        snapshot_cache_put(
+            snapshot_with_commits(snapshot, ledger_version=version, commits=[committed])
+        )
+
+    transaction.on_commit(cache_following, robust=True)
 
 
 def _project_create(booking: Booking, user: AuthUser) -> DeliveryProject:

@@ -1,16 +1,19 @@
-"""The reservation journal: what other processes replay to catch their plan up with a commit."""
+"""The reservation journal: each booking records its hours for the ledger versions it moved
+through, and every other process replays those records onto the snapshot it has instead of
+rebuilding the portfolio."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from django.db import transaction
-
 from promisekeeper.delivery.models import Project as DeliveryProject
-from promisekeeper.engine.io import project_to_dict
+from promisekeeper.engine.errors import InvalidInput
+from promisekeeper.engine.io import project_from_dict, project_to_dict
 from promisekeeper.engine.model import Project
-from promisekeeper.promising.cache import snapshot_cache_put
+from promisekeeper.engine.plan import Allocations
 from promisekeeper.promising.plan_edits import BookedRow, CommittedProject, booked_allocations
 from promisekeeper.promising.snapshot import Snapshot, snapshot_with_commits
 from promisekeeper.promising.to_engine import ProjectRef
@@ -30,10 +33,10 @@ def reservation_change_record(
     booked: list[BookedRow],
     deal: Deal,
     replaced: str,
-) -> None:
-    """Journal the project's new hours at versions ``first_version``..``version`` and, once the transaction commits (the
-    lock released), put the next snapshot in this process's cache: the same replay every
-    other process makes."""
+) -> CommittedProject:
+    """Journal the project's new hours for ledger versions ``first_version``..``version``
+    (every bump the booking's transaction made); returns the commit as other processes will
+    replay it."""
     change = ReservationChange(
         first_version=first_version,
         version=version,
@@ -43,21 +46,13 @@ def reservation_change_record(
         payload=reservation_change_payload(snapshot, engine_project, booked),
     )
     change.save()
-    committed = CommittedProject(
+    return CommittedProject(
         engine_project,
         ProjectRef("project", project.pk),
         booked_allocations(booked),
         (change.replaced, engine_project.id),
         deal.pk,
     )
-
-    def cache_following() -> None:
-        # After the commit, so outside the lock; a failure here only costs a later replay.
-        snapshot_cache_put(
-            snapshot_with_commits(snapshot, ledger_version=version, commits=[committed])
-        )
-
-    transaction.on_commit(cache_following, robust=True)
 
 
 def reservation_change_payload(
@@ -74,3 +69,72 @@ def reservation_change_payload(
             for person, day, phase, h in booked
         ],
     }
+
+
+def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
+    """``snapshot`` brought to ``version`` by replaying reservation changes; None if it can't be.
+
+    It can when the ledger versions since the snapshot's are exactly tiled by
+    ReservationChange ranges (commits or re-dates somewhere else, each moving the ledger from
+    ``first_version - 1`` to ``version``); any other capacity write bumped a version no row
+    covers and needs a full rebuild. One query reads all the changes, whose payloads carry
+    the project and its booked hours.
+    """
+    changes = _changes_between(snapshot.ledger_version, version)
+    following = snapshot.ledger_version + 1
+    for change in changes:
+        if change.first_version != following:
+            return None
+        following = change.version + 1
+    if following != version + 1:
+        return None
+    commits = []
+    row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
+    for change in changes:
+        if change.project_id is None:
+            continue  # products only: stock is read live, the plan is unchanged
+        committed = _committed_from_payload(snapshot, change, row_of_person)
+        if committed is None:
+            return None
+        commits.append(committed)
+    if not commits:
+        return replace(snapshot, ledger_version=version, built_in_seconds=0.0)
+    return snapshot_with_commits(snapshot, ledger_version=version, commits=commits)
+
+
+def _changes_between(after: int, through: int) -> list[ReservationChange]:
+    """The reservation changes wholly within ledger versions ``after`` < v <= ``through``,
+    in order."""
+    return list(
+        ReservationChange.objects.filter(first_version__gt=after, version__lte=through)
+        .only("first_version", "version", "project_id", "deal_id", "replaced", "payload")
+        .order_by("version")
+    )
+
+
+def _committed_from_payload(
+    snapshot: Snapshot, change: ReservationChange, row_of_person: dict[int, int]
+) -> CommittedProject | None:
+    payload = change.payload or {}
+    if "project" not in payload or change.project_id is None:
+        return None  # (the check on project_id narrows its type)
+    calendar = snapshot.instance.calendar
+    try:
+        project = project_from_dict(payload["project"], calendar, snapshot.instance.roles)
+    except InvalidInput:
+        return None  # planned on another day or against other roles: rebuild
+    rows = []
+    for person_pk, day, phase, hours in payload["reserved"]:
+        person = row_of_person.get(person_pk)
+        if person is None or not 0 <= phase < len(project.phases):
+            return None
+        d = (datetime.date.fromisoformat(day) - snapshot.today).days
+        if 0 <= d < calendar.horizon_days:
+            rows.append((person, d, phase, float(hours)))
+    return CommittedProject(
+        project,
+        ProjectRef("project", change.project_id),
+        Allocations.from_rows(rows),
+        (change.replaced, project.id),
+        change.deal_id,
+    )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import holidays
 from django.db.models import Prefetch, Q
@@ -60,6 +62,14 @@ class Snapshot:
     built_in_seconds: float = 0.0
     valid_until: datetime.datetime | None = None
     memo: Memo = field(default_factory=dict, repr=False, compare=False)
+    answers: OrderedDict[tuple[Any, ...], Any] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
+    """Answers computed on this very snapshot (see ``cache.answer_cached``); a new snapshot,
+    replayed or rebuilt, starts with none."""
+    answers_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
     _pipeline: list[Plan] = field(default_factory=list, repr=False, compare=False)
     _pipeline_lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False
