@@ -227,6 +227,13 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
     action = request.POST.get("action") or "ask"
     form = QuoteForm(request.POST)
     form.set_rows(request.POST)
+    # Line edits first: validating the form (to find the deal) caches its errors.
+    if action == "add_line":
+        form.rows.append(LineRow(item="", quantity="1"))
+    elif action.startswith("remove-") and action[7:].isdigit():
+        index = int(action[7:])
+        if 0 <= index < len(form.rows):
+            del form.rows[index]
     quoted = form.cleaned_data.get("deal") if form.is_valid() else None
     actions = QuoteActions.for_user(request, quoted)
     if action in ACTIONS:
@@ -234,12 +241,6 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and action in ACTIONS:
         # Hold, commit and exception are plain form posts that redirect; htmx only asks.
         action = "ask"
-    if action == "add_line":
-        form.rows.append(LineRow(item="", quantity="1"))
-    elif action.startswith("remove-") and action[7:].isdigit():
-        index = int(action[7:])
-        if 0 <= index < len(form.rows):
-            del form.rows[index]
 
     answer = _ask(request, form)
     if action in ACTIONS and answer is not None:
