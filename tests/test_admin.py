@@ -4,7 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from promisekeeper.organisation.demo import demo_company_create
+from promisekeeper.demo.seed import demo_company_create
 
 pytestmark = pytest.mark.django_db
 

@@ -94,6 +94,9 @@ INSTALLED_APPS = [
     "promisekeeper.delivery",
     "promisekeeper.promising",
     "promisekeeper.insights",
+    # Before api: demo has no models, and organisation gives the groups their permissions
+    # after post_migrate reaches the last app, which must be one with models.
+    "promisekeeper.demo",
     "promisekeeper.api",
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from promisekeeper.delivery.models import Project
-from promisekeeper.organisation.demo import demo_company_create
+from promisekeeper.demo.seed import demo_company_create
 from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.people.models import Person
 from promisekeeper.promising.cache import portfolio_snapshot

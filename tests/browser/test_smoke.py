@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from promisekeeper.organisation.demo import demo_company_create
+from promisekeeper.demo.seed import demo_company_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

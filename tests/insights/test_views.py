@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from promisekeeper.delivery.models import ProjectAssignment, ThankYouNote
+from promisekeeper.demo.seed import demo_company_create
 from promisekeeper.insights import charts
-from promisekeeper.organisation.demo import demo_company_create
 from promisekeeper.organisation.permissions import is_admin, is_operations, is_sales
 from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
 from tests import factories

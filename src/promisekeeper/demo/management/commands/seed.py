@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from promisekeeper.organisation.demo import SIZES, DemoDataExists, demo_company_create
+from promisekeeper.demo.seed import SIZES, DemoDataExists, demo_company_create
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from honcho.manager import Manager
 from rich.console import Console
 from rich.table import Table
 
-from promisekeeper.organisation.demo import DEMO_ACCOUNTS, demo_company_create, demo_company_exists
+from promisekeeper.demo.seed import DEMO_ACCOUNTS, demo_company_create, demo_company_exists
 
 
 class Command(BaseCommand):

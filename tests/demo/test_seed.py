@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from promisekeeper.catalog.models import SopVersion
 from promisekeeper.delivery.models import Project, ProjectPhase
-from promisekeeper.organisation.demo import DemoDataExists, demo_company_create
+from promisekeeper.demo.seed import DemoDataExists, demo_company_create
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.people.models import Person, Skill, TimeOff
