@@ -39,7 +39,14 @@ from promisekeeper.promising.reservations import (
 from promisekeeper.promising.snapshot import Snapshot, snapshot_with_commits
 from promisekeeper.promising.stock import stock_reserve
 from promisekeeper.promising.to_engine import project_engine_id, sop_phase_rows
-from promisekeeper.sales.models import Deal, ExceptionRequest, Hold, Promise, ReservationChange
+from promisekeeper.sales.models import (
+    AuditEvent,
+    Deal,
+    ExceptionRequest,
+    Hold,
+    Promise,
+    ReservationChange,
+)
 from promisekeeper.sales.services import audit_event_record, notification_send
 
 
@@ -111,16 +118,20 @@ class CommitResult:
 
 def book(booking: Booking, *, user: AuthUser, key: str, fingerprint: str) -> Promise:
     """Write ``booking`` (inside the transaction that holds its locks); returns the promise."""
-    promise = _promise_create(booking, user=user, key=key, fingerprint=fingerprint)
+    # The answer as plain data once: the promise's evidence and the audit event both keep it.
+    record = booking.answer.to_dict(omit=("load", "options"))
+    promise = _promise_create(booking, record, user=user, key=key, fingerprint=fingerprint)
     if booking.redate is None:
         project, booked = _book_new_work(booking, promise, user)
     else:
         project, booked = _book_redate(booking, booking.redate, promise)
     audit_event_record(
         actor=user,
-        action="promise.committed" if booking.redate is None else "promise.date_changed",
+        action=AuditEvent.Action.PROMISE_COMMITTED
+        if booking.redate is None
+        else AuditEvent.Action.PROMISE_DATE_CHANGED,
         deal=booking.deal.deal,
-        payload=_audit_payload(booking, promise),
+        payload=_audit_payload(booking, promise, record),
     )
     # The triggers bumped the ledger once per write (per row on SQLite) from the locked
     # version; the journal row, itself no bump, covers every version this booking reached.
@@ -139,9 +150,8 @@ def book(booking: Booking, *, user: AuthUser, key: str, fingerprint: str) -> Pro
     return promise
 
 
-def promise_evidence(answer: QuoteAnswer) -> dict[str, Any]:
-    """What a promise keeps of the answer it was made on."""
-    data = answer.to_dict(omit=("load", "options"))
+def promise_evidence(data: dict[str, Any]) -> dict[str, Any]:
+    """What a promise keeps of the answer it was made on (``QuoteAnswer.to_dict``)."""
     return {
         "ledger_version": data["ledger_version"],
         "promise_date": data["promise_date"],
@@ -154,9 +164,11 @@ def promise_evidence(answer: QuoteAnswer) -> dict[str, Any]:
     }
 
 
-def _promise_create(booking: Booking, *, user: AuthUser, key: str, fingerprint: str) -> Promise:
+def _promise_create(
+    booking: Booking, record: dict[str, Any], *, user: AuthUser, key: str, fingerprint: str
+) -> Promise:
     answer = booking.answer
-    evidence = promise_evidence(answer)
+    evidence = promise_evidence(record)
     if booking.applied:
         evidence["approval_applied"] = booking.applied
     if booking.redate is not None:
@@ -239,7 +251,7 @@ def _book_redate(
     return project, booked
 
 
-def _audit_payload(booking: Booking, promise: Promise) -> dict[str, Any]:
+def _audit_payload(booking: Booking, promise: Promise, record: dict[str, Any]) -> dict[str, Any]:
     if booking.redate is not None:
         previous = booking.redate.previous
         return {
@@ -254,7 +266,7 @@ def _audit_payload(booking: Booking, promise: Promise) -> dict[str, Any]:
         "promised_date": booking.promised_date.isoformat(),
         "exception": booking.approval.pk if booking.approval else None,
         "approval_applied": booking.applied,
-        "quote": booking.answer.to_dict(omit=("load", "options")),
+        "quote": record,
     }
 
 

@@ -49,6 +49,8 @@ class PlanCacheStats:
     rechecks_full: int = 0
 
 
+_COUNTERS = frozenset(f.name for f in fields(PlanCacheStats))
+
 Key = tuple[int, datetime.date, str]
 
 
@@ -184,7 +186,7 @@ def plan_cache_stats() -> PlanCacheStats:
 
 def stats_count(name: str) -> None:
     """Count one event of the kind ``name`` (a ``PlanCacheStats`` field)."""
-    if name not in {f.name for f in fields(PlanCacheStats)}:
+    if name not in _COUNTERS:
         raise ValueError(f"no plan cache counter {name!r}")
     plan_cache.count(name)
 
