@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 
+from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule
 from promisekeeper.promising.commit import promise_commit
@@ -106,7 +107,7 @@ class CancelIn(Schema):
 
 class CancelOut(Schema):
     deal_id: int
-    project_id: int
+    project_id: int | None = Field(None, description="None for a promise of products only.")
     status: str
 
 
@@ -301,7 +302,11 @@ def deal_cancel(request: HttpRequest, deal_id: int, body: CancelIn) -> Any:
         deal = _deal(deal_id if deal_id <= MAX_ID else -1, "deal_id")
         assert deal is not None
         project = promise_cancel(user=request.user, deal=deal, reason=body.reason)
-        return CancelOut(deal_id=deal.pk, project_id=project.pk, status=project.status)
+        return CancelOut(
+            deal_id=deal.pk,
+            project_id=project.pk if project else None,
+            status=DeliveryProject.Status.CANCELLED,
+        )
 
     return _mapped(run)
 

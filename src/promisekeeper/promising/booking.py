@@ -72,9 +72,10 @@ class Work:
 
 @dataclass(frozen=True)
 class Redate:
-    """A re-date: the promised project whose hours move, the promise it supersedes, why."""
+    """A re-date: the promised project whose hours move (None: products only), the promise
+    it supersedes, why."""
 
-    project: DeliveryProject
+    project: DeliveryProject | None
     previous: Promise
     reason: str
 
@@ -230,10 +231,15 @@ def _book_new_work(
 
 def _book_redate(
     booking: Booking, redate: Redate, promise: Promise
-) -> tuple[DeliveryProject, list[BookedRow]]:
-    """The project's hours move to the new placement; its units follow the new promise."""
-    assert booking.work is not None
+) -> tuple[DeliveryProject | None, list[BookedRow] | None]:
+    """The project's hours move to the new placement; its units follow the new promise (and
+    so are due on its date)."""
+    StockReservation.objects.filter(deal=booking.deal.deal, promise__isnull=False).update(
+        promise=promise
+    )
     project = redate.project
+    if project is None or booking.work is None:  # products only
+        return None, None
     capacity_release(project=project)
     booked = capacity_reserve(
         promise=promise,
@@ -241,9 +247,6 @@ def _book_redate(
         phases=booking.work.project.phases,
         allocations=booking.work.allocations,
         snapshot=booking.snapshot,
-    )
-    StockReservation.objects.filter(deal=booking.deal.deal, promise__isnull=False).update(
-        promise=promise
     )
     project.promised_date = booking.promised_date
     project.full_clean()

@@ -1,13 +1,16 @@
 """Changing a promise after it is made: re-date it (checked, then booked like a commit) or
-cancel it (its hours and units are given back)."""
+cancel it (its hours and units are given back). A promise of stock products only has no
+delivery project: its units alone move or are given back."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import replace
+from decimal import Decimal
 
 from django.db import transaction
 
+from promisekeeper.catalog.models import StockReservation
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import ProjectState
 from promisekeeper.promising.approvals import approval_covers
@@ -20,9 +23,10 @@ from promisekeeper.promising.locks import BookingLocks, booking_locks, ledger_lo
 from promisekeeper.promising.permissions import User, may_cancel, may_redate
 from promisekeeper.promising.quote import quote_compute
 from promisekeeper.promising.reservations import capacity_release
-from promisekeeper.promising.stock import stock_release, stock_short_on
+from promisekeeper.promising.snapshot import Snapshot
+from promisekeeper.promising.stock import deal_stock_lines, stock_release, stock_short_on
 from promisekeeper.promising.to_engine import delivery_project_to_engine
-from promisekeeper.sales.models import AuditEvent, Deal, ExceptionRequest
+from promisekeeper.sales.models import AuditEvent, Deal, ExceptionRequest, Promise
 from promisekeeper.sales.services import audit_event_record
 
 
@@ -50,7 +54,11 @@ def promise_reschedule(
 
     def attempt() -> CommitResult:
         with transaction.atomic(durable=True):
-            locks = booking_locks(product_ids=(), deal_pk=deal.pk)
+            # Its units are checked again on the new date: their products are locked too.
+            products = StockReservation.objects.filter(deal=deal, promise__isnull=False)
+            locks = booking_locks(
+                product_ids=products.values_list("product_id", flat=True), deal_pk=deal.pk
+            )
             replayed = promise_replayed(idempotency_key, request_fingerprint)
             if replayed is not None:
                 return replayed
@@ -86,9 +94,18 @@ def redate_check(
         .first()
     )
     previous = deal.promises.order_by("-created_at", "-pk").first()
-    if project is None or previous is None:
+    if previous is None or (project is None and not promised_products_only(deal)):
         raise QuoteInputError("deal", "has no committed promise to re-date")
     snapshot = locked_snapshot(locks)
+    if project is None:
+        return _redate_products_check(
+            locks=locks,
+            snapshot=snapshot,
+            promised_date=promised_date,
+            previous=previous,
+            approval=approval,
+            reason=reason,
+        )
     engine_project = replace(
         delivery_project_to_engine(project, snapshot.instance.calendar),
         id=f"redate-{project.pk}",
@@ -127,14 +144,56 @@ def redate_check(
     )
 
 
-def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
-    """Cancel a promised deal: its project stops, its hours and units are released (F() in
-    (person, day) and product order), the promise row stays as history, one audit event."""
+def _redate_products_check(
+    *,
+    locks: BookingLocks,
+    snapshot: Snapshot,
+    promised_date: datetime.date,
+    previous: Promise,
+    approval: ExceptionRequest | None,
+    reason: str,
+) -> Taken | Booking:
+    """A promise of products only: its units must all be there on ``promised_date`` (counted
+    without its own reservations); there is no work to place."""
+    deal = locks.deal.deal
+    short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
+    if short is not None:
+        return Taken(*short)
+    answer = quote_compute(
+        snapshot=snapshot, deal=deal, lines=[], wanted_date=promised_date, with_options=False
+    ).answer
+    stock = deal_stock_lines(deal=deal, when=promised_date, snapshot=snapshot)
+    return Booking(
+        snapshot=snapshot,
+        deal=locks.deal,
+        promised_date=promised_date,
+        answer=replace(answer, stock=stock),
+        work=None,
+        approval=approval,
+        redate=Redate(None, previous, reason),
+    )
+
+
+def promised_products_only(deal: Deal) -> bool:
+    """Whether ``deal`` is a live promise of stock products only: won, promised, holding
+    promised units, and without a delivery project."""
+    return (
+        deal.stage == Deal.Stage.WON
+        and deal.promises.exists()
+        and not DeliveryProject.objects.filter(deal=deal).exists()
+        and StockReservation.objects.filter(deal=deal, promise__isnull=False).exists()
+    )
+
+
+def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject | None:
+    """Cancel a promised deal: its project (if it has work) stops, its hours and units are
+    released (F() in (person, day) and product order), the promise row stays as history, one
+    audit event. Returns the cancelled project, None for a promise of products only."""
     may_cancel(user, deal).require()
     if not reason.strip():
         raise QuoteInputError("reason", "say why the promise is cancelled")
 
-    def cancel() -> DeliveryProject:
+    def cancel() -> DeliveryProject | None:
         with transaction.atomic(durable=True):
             ledger_lock()
             locked = Deal.objects.select_for_update().get(pk=deal.pk)
@@ -149,13 +208,15 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
                 )
                 .first()
             )
-            if project is None:
+            if project is None and not promised_products_only(locked):
                 raise QuoteInputError("deal", "has no promised work to cancel")
-            released = capacity_release(project=project)
+            released = Decimal(0)
+            if project is not None:
+                released = capacity_release(project=project)
+                project.status = DeliveryProject.Status.CANCELLED
+                project.full_clean()
+                project.save(update_fields=["status"])
             units = stock_release(deal=locked)
-            project.status = DeliveryProject.Status.CANCELLED
-            project.full_clean()
-            project.save(update_fields=["status"])
             locked.stage = Deal.Stage.LOST
             locked.save(update_fields=["stage"])
             audit_event_record(
@@ -163,7 +224,7 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject:
                 action=AuditEvent.Action.PROMISE_CANCELLED,
                 deal=locked,
                 payload={
-                    "project": project.pk,
+                    "project": project.pk if project else None,
                     "reason": reason,
                     "hours_released": str(released),
                     "units_released": units,

@@ -53,27 +53,54 @@ def stock_reserve(
         )
 
 
-def stock_short_on(
-    *, deal: Deal, when: datetime.date, snapshot: Snapshot
-) -> tuple[str, datetime.date | None] | None:
-    """Why the deal's reserved units cannot all be there on ``when`` (and the earliest date
-    they can), or None when they can: the check a re-dated promise makes for its stock."""
+def deal_promised_units(deal: Deal) -> dict[int, int]:
+    """The units promised on ``deal``, per product id."""
     wanted: dict[int, int] = defaultdict(int)
     for product_id, quantity in StockReservation.objects.filter(
         deal=deal, promise__isnull=False
     ).values_list("product_id", "quantity"):
         wanted[product_id] += quantity
+    return dict(wanted)
+
+
+def deal_stock_lines(
+    *, deal: Deal, when: datetime.date, snapshot: Snapshot
+) -> tuple[StockLine, ...]:
+    """The deal's promised units as stock lines on ``when``, counted without the deal's own
+    reservations (what a re-date of its promise asks of the stock)."""
+    wanted = deal_promised_units(deal)
     horizon = snapshot.instance.calendar.horizon_days
+    lines = []
     for product in Product.objects.filter(pk__in=list(wanted)).order_by("pk"):
         atp = product_atp(product=product, today=snapshot.today, horizon=horizon, without_deal=deal)
-        if atp.available_on((when - snapshot.today).days) < wanted[product.pk]:
-            earliest = atp.earliest_day(wanted[product.pk])
-            earliest_date = None if earliest is None else snapshot.date_of(earliest)
+        earliest = atp.earliest_day(wanted[product.pk])
+        lines.append(
+            StockLine(
+                product_id=product.pk,
+                sku=product.sku,
+                name=product.name,
+                quantity=wanted[product.pk],
+                available_on_wanted_date=atp.available_on((when - snapshot.today).days),
+                earliest_date=None if earliest is None else snapshot.date_of(earliest),
+            )
+        )
+    return tuple(lines)
+
+
+def stock_short_on(
+    *, deal: Deal, when: datetime.date, snapshot: Snapshot
+) -> tuple[str, datetime.date | None] | None:
+    """Why the deal's reserved units cannot all be there on ``when`` (and the earliest date
+    they can), or None when they can: the check a re-dated promise makes for its stock."""
+    for line in deal_stock_lines(deal=deal, when=when, snapshot=snapshot):
+        if (line.available_on_wanted_date or 0) < line.quantity:
             return (
-                f"not enough {product.sku} on {when:%Y-%m-%d}; the earliest date for its "
-                f"{wanted[product.pk]} units is "
-                + (f"{earliest_date:%Y-%m-%d}" if earliest_date else "beyond the horizon"),
-                earliest_date,
+                f"not enough {line.sku} on {when:%Y-%m-%d}; the earliest date for its "
+                f"{line.quantity} units is "
+                + (
+                    f"{line.earliest_date:%Y-%m-%d}" if line.earliest_date else "beyond the horizon"
+                ),
+                line.earliest_date,
             )
     return None
 
