@@ -41,7 +41,13 @@ from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import Instance, Project, validate_instance
 from promisekeeper.engine.placement import Context
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, project_result
-from promisekeeper.engine.promise import free_grid, plan_context
+from promisekeeper.engine.promise import (
+    AnswerStatus,
+    PromiseAnswer,
+    earliest_finish,
+    free_grid,
+    plan_context,
+)
 from promisekeeper.engine.schedule import default_order, schedule, schedule_in_order
 
 
@@ -348,6 +354,107 @@ def pin_projects(plan: Plan, booked: Sequence[Booked], *, removing: Collection[s
     return Plan(
         extended, base.capacity, free, Allocations.concat([base.allocations, *pins]), results
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Displaced:
+    """A pinned project whose hours a capacity cut took away, and where it goes now.
+
+    ``hours`` is what it held on person-days that no longer have them; ``answer`` is its
+    new placement (:func:`~promisekeeper.engine.promise.earliest_finish`), ``kept`` whether
+    that still finishes by its promised day.
+    """
+
+    project: Project
+    hours: float
+    answer: PromiseAnswer
+
+    @property
+    def kept(self) -> bool:
+        return self.answer.status is AnswerStatus.FEASIBLE
+
+
+def replace_displaced(
+    plan: Plan,
+    pinned: Collection[str],
+    *,
+    allowance: np.ndarray | None = None,
+    tolerance: float = 1e-3,
+) -> tuple[Plan, tuple[Displaced, ...]]:
+    """Place again the pinned projects whose hours exceed the plan's capacity.
+
+    A capacity cut (time off, a shorter week) can leave booked hours on a person-day that
+    no longer has them. Each pinned project holding such hours is taken out whole
+    (:func:`plan_without`) and placed again at its earliest on what is left free, the one
+    promised first first, then pinned to its new hours. Nothing else moves.
+
+    Parameters
+    ----------
+    plan
+        A plan on the cut capacity, with the pinned projects' booked hours (as
+        :func:`schedule_pinned` or :func:`pin_projects` build it); it is not changed.
+    pinned
+        Ids of the projects whose allocations are booked hours.
+    allowance
+        Extra hours per person-day the booked hours may use (approved overtime), the
+        plan's capacity shape; none by default.
+    tolerance
+        Hours a person-day may be over before its projects are displaced (rounding).
+
+    Returns
+    -------
+    tuple
+        The plan with the displaced projects pinned to their new hours (appended), and
+        the displaced projects in the order they were placed again.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import (
+    ...     Calendar, EffortPhase, Instance, Person, Project, TimeOff
+    ... )
+    >>> ana = Person("ana", {"developer": 1.0}, time_off=(TimeOff(1, 2),))  # Tuesday off
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=30),
+    ...     roles=("developer",),
+    ...     people=(ana,),
+    ...     projects=(Project("p", (EffortPhase("build", "developer", 16.0),), promised_day=4),),
+    ... )
+    >>> booked = Allocations.from_rows([(0, 0, 0, 8.0), (0, 1, 0, 8.0)])  # Monday and Tuesday
+    >>> plan, moved = replace_displaced(schedule_pinned(instance, {0: booked}), {"p"})
+    >>> [(d.project.id, d.hours, d.kept) for d in moved]
+    [('p', 8.0, True)]
+    >>> plan.allocations.day.tolist(), plan.projects["p"].finish_day
+    ([0, 2], 3)
+    """
+    ids = [p.id for p in plan.instance.projects]
+    held = np.isin(plan.allocations.project, [k for k, pid in enumerate(ids) if pid in pinned])
+    alloc = plan.allocations.where(held)
+    load = np.zeros_like(plan.capacity)
+    np.add.at(load, (alloc.person, alloc.day), alloc.hours)
+    limit = plan.capacity if allowance is None else plan.capacity + allowance
+    over = load > limit + tolerance
+    on_over = over[alloc.person, alloc.day]
+    lost: dict[int, float] = {}
+    for k, hours in zip(
+        alloc.project[on_over].tolist(), alloc.hours[on_over].tolist(), strict=True
+    ):
+        lost[k] = lost.get(k, 0.0) + hours
+    order = sorted(lost, key=lambda k: (_promised(plan.instance.projects[k]), ids[k]))
+    base = plan
+    for k in order:
+        base = plan_without(base, ids[k])
+    moved = []
+    for k in order:
+        project = plan.instance.projects[k]
+        answer = earliest_finish(base, project)
+        base = pin_projects(base, [Booked(project, answer.allocations)])
+        moved.append(Displaced(project, lost[k], answer))
+    return base, tuple(moved)
+
+
+def _promised(project: Project) -> int:
+    return project.promised_day if project.promised_day is not None else 1 << 30
 
 
 def _pin(instance: Instance, k: int, alloc: Allocations, where: str) -> Allocations:

@@ -33,8 +33,12 @@ from promisekeeper.people.services import (
     person_build,
     person_hire,
     time_off_build,
-    time_off_create,
-    time_off_update,
+)
+from promisekeeper.promising.capacity_cuts import (
+    CutConsequence,
+    CutNotConfirmed,
+    time_off_cut_preview,
+    time_off_save,
 )
 from promisekeeper.promising.previews import AffectedPromise, hire_preview, time_off_preview
 
@@ -135,6 +139,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     editing = _time_off_of(person, request.POST.get("time_off") or request.GET.get("edit"))
     form = TimeOffForm(initial=_time_off_initial(editing))
     affected = None
+    cut: list[CutConsequence] = []
     if request.method == "POST":
         if not is_operations(request.user):
             raise PermissionDenied("Only operations can change capacity.")
@@ -151,12 +156,24 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
             def preview() -> list[AffectedPromise]:
                 changed = time_off_build(person=person, **fields)
+                cut.extend(time_off_cut_preview(time_off=changed, replaces=editing))
                 return time_off_preview(time_off=changed, replaces=editing)
 
             def change() -> object:
-                if editing is not None:
-                    return time_off_update(time_off=editing, **fields)
-                return time_off_create(person=person, **fields)
+                try:
+                    return time_off_save(
+                        user=request.user,
+                        person=person,
+                        fields=fields,
+                        editing=editing,
+                        confirmed=request.POST.get("confirm") == "on",
+                    )
+                except CutNotConfirmed as refused:
+                    cut.extend(refused.consequences)
+                    raise ValidationError(
+                        "This change takes reserved hours away: check what moves and what "
+                        "breaks below, tick Confirm and save again."
+                    ) from None
 
             done, affected = _preview_or_save(
                 request,
@@ -177,6 +194,7 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "editing": editing,
         "feed_token": exports.calendar_token(kind="person", pk=person.pk),
         "affected": affected,
+        "cut": cut,
         "can_edit": is_operations(request.user),
         "today": today,
     }

@@ -74,6 +74,13 @@ def time_off_preview(
     """The promises that ``time_off`` (an unsaved or edited row; ``replaces`` is the saved
     entry it would overwrite) would move. Reads only; writes nothing."""
     snapshot = portfolio_snapshot()
+    return _preview(snapshot, time_off_people(snapshot, time_off, replaces), planning)
+
+
+def time_off_people(
+    snapshot: Snapshot, time_off: DbTimeOff, replaces: DbTimeOff | None = None
+) -> tuple[Person, ...]:
+    """The snapshot's people with ``time_off`` booked (instead of ``replaces``), in memory."""
     today = snapshot.today
     engine_id = person_engine_id(time_off.person_id)
     removed = None if replaces is None else time_off_to_engine(replaces, today=today)
@@ -86,8 +93,7 @@ def time_off_preview(
             kept.append(time_off_to_engine(time_off, today=today))
         return replace(person, time_off=tuple(kept))
 
-    people = tuple(changed(p) if p.id == engine_id else p for p in snapshot.instance.people)
-    return _preview(snapshot, people, planning)
+    return tuple(changed(p) if p.id == engine_id else p for p in snapshot.instance.people)
 
 
 def hire_preview(

@@ -222,6 +222,8 @@ class AuditEvent(models.Model):
         PROMISE_COMMITTED = "promise.committed", "Promise made"
         PROMISE_DATE_CHANGED = "promise.date_changed", "Promise re-dated"
         PROMISE_CANCELLED = "promise.cancelled", "Promise cancelled"
+        PROMISE_REPLANNED = "promise.replanned", "Promise re-planned after a capacity cut"
+        PROMISE_STOCK_SHORT = "promise.stock_short", "Promised units no longer in stock"
         EXCEPTION_REQUESTED = "exception.requested", "Exception requested"
         EXCEPTION_APPROVED = "exception.approved", "Exception approved"
         EXCEPTION_PROPOSED = "exception.proposed", "Another date proposed"

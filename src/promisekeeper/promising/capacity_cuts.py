@@ -1,0 +1,240 @@
+"""Capacity cut under promises: time off booked over reserved hours.
+
+The engine places the displaced work again (``engine.edits.replace_displaced``): each
+promised project holding hours a person-day no longer has is placed at its earliest on what
+is left, before its promised date where the hours fit. Under the ledger lock, the new hours
+are booked for the same promise (``reservations.reservations_move``), and every promise
+that cannot be kept is flagged to its owner and to operations in the same transaction. The
+page first shows what moves and what breaks, and saves only once that is confirmed.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from promisekeeper.engine.edits import Displaced, replace_displaced
+from promisekeeper.engine.plan import Plan
+from promisekeeper.organisation.permissions import is_operations
+from promisekeeper.organisation.selectors import ledger_version_get
+from promisekeeper.people.models import Person as DbPerson
+from promisekeeper.people.models import TimeOff as DbTimeOff
+from promisekeeper.people.services import time_off_build, time_off_create, time_off_update
+from promisekeeper.promising.answer import finish_date
+from promisekeeper.promising.cache import portfolio_snapshot
+from promisekeeper.promising.locks import ledger_lock, with_retries
+from promisekeeper.promising.permissions import User
+from promisekeeper.promising.plan_edits import Pinned, firm_plan_build
+from promisekeeper.promising.previews import time_off_people
+from promisekeeper.promising.reservations import exact_hours, reservations_move
+from promisekeeper.promising.snapshot import Snapshot, pinned_allocations, snapshot_build
+from promisekeeper.sales.models import AuditEvent, Deal, PersonDayLoad
+from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
+
+
+@dataclass(frozen=True)
+class CutConsequence:
+    """A promised project a capacity cut displaces: the hours it loses where it holds them,
+    whether it still finishes by its promised date once placed again, and when it finishes."""
+
+    project_pk: int
+    name: str
+    promised: datetime.date | None
+    displaced_hours: float
+    kept: bool
+    finish_after: datetime.date | None
+
+
+class CutNotConfirmed(Exception):
+    """The change displaces reserved hours and was not confirmed (nothing was written)."""
+
+    def __init__(self, consequences: Sequence[CutConsequence]) -> None:
+        super().__init__("confirm the promises this change moves")
+        self.consequences = list(consequences)
+
+
+@dataclass(frozen=True)
+class TimeOffSaved:
+    """The time off as saved, and the promises it moved (kept or not)."""
+
+    time_off: DbTimeOff
+    consequences: list[CutConsequence]
+
+
+def time_off_cut_preview(
+    *, time_off: DbTimeOff, replaces: DbTimeOff | None = None
+) -> list[CutConsequence]:
+    """The promised projects whose reserved hours ``time_off`` (unsaved; ``replaces`` is
+    the entry it would overwrite) takes away, and where they would go. Reads only."""
+    snapshot = portfolio_snapshot()
+    firm = replace(
+        snapshot.firm_plan.instance, people=time_off_people(snapshot, time_off, replaces)
+    )
+    pinned = pinned_allocations(firm, snapshot.projects, snapshot.people)
+    # The snapshot's own firm planning, on the changed people: a pure function.
+    _, displaced = _displaced(snapshot, firm_plan_build(firm, pinned), pinned)
+    return [_consequence(snapshot, d) for d in displaced]
+
+
+def time_off_save(
+    *,
+    user: User,
+    person: DbPerson,
+    fields: dict[str, Any],
+    editing: DbTimeOff | None = None,
+    confirmed: bool = False,
+) -> TimeOffSaved:
+    """Book (or change) time off; reserved hours it takes away are placed again at once.
+
+    When it displaces reserved hours, ``confirmed`` must say the consequences were seen
+    (``CutNotConfirmed`` otherwise, nothing written); if under the lock it displaces more
+    than the preview showed, it is refused the same way.
+    """
+    if not is_operations(user):
+        raise PermissionDenied("Only operations can change capacity.")
+    previewed = time_off_cut_preview(
+        time_off=time_off_build(person=person, **fields), replaces=editing
+    )
+    if previewed and not confirmed:
+        raise CutNotConfirmed(previewed)
+
+    def attempt() -> TimeOffSaved:
+        with transaction.atomic(durable=True):
+            ledger_lock()
+            if editing is not None:
+                saved = time_off_update(time_off=editing, **fields)
+            else:
+                saved = time_off_create(person=person, **fields)
+            cause = f"time off of {person.name} ({saved.start_date:%Y-%m-%d} to {saved.end_date:%Y-%m-%d})"
+            consequences = capacity_cut_apply(user=user, cause=cause, people=[person.pk])
+            if not _covered(consequences, previewed):
+                raise CutNotConfirmed(consequences)  # rolls the save back
+            return TimeOffSaved(saved, consequences)
+
+    return with_retries(attempt)
+
+
+def capacity_cut_apply(*, user: User, cause: str, people: Sequence[int]) -> list[CutConsequence]:
+    """Under the ledger lock, after a capacity write: re-book the promised work the cut
+    displaced, let the load rows of ``people`` follow their new capacity, record each move
+    and flag each promise that cannot be kept (in this transaction, so the flags exist
+    exactly when the cut does)."""
+    # A full build under the lock: the capacity itself changed, and a cut is a rare
+    # operations action; no booking can slip in between the cut and the re-placement.
+    snapshot = snapshot_build(today=timezone.localdate(), ledger_version=ledger_version_get())
+    pinned = pinned_allocations(snapshot.firm_plan.instance, snapshot.projects, snapshot.people)
+    _, displaced = _displaced(snapshot, snapshot.firm_plan, pinned)
+    reservations_move(
+        {snapshot.projects[d.project.id].pk: (d.project, d.answer.allocations) for d in displaced},
+        snapshot,
+    )
+    _loads_follow_capacity(snapshot, people)
+    consequences = [_consequence(snapshot, d) for d in displaced]
+    for consequence in consequences:
+        _record(user, consequence, cause)
+    return consequences
+
+
+def _displaced(
+    snapshot: Snapshot, plan: Plan, pinned: Pinned
+) -> tuple[Plan, tuple[Displaced, ...]]:
+    ids = {plan.instance.projects[k].id for k in pinned}
+    return replace_displaced(plan, ids, allowance=_overtime_grid(snapshot, plan))
+
+
+def _overtime_grid(snapshot: Snapshot, plan: Plan) -> np.ndarray:
+    """Approved overtime per person-day (booked hours may use it), on the plan's grid."""
+    grid = np.zeros_like(plan.capacity)
+    row_of = {snapshot.people[p.id]: row for row, p in enumerate(plan.instance.people)}
+    horizon = grid.shape[1]
+    for person_id, day, hours in PersonDayLoad.objects.filter(
+        overtime_hours__gt=0, day__gte=snapshot.today
+    ).values_list("person_id", "day", "overtime_hours"):
+        d = (day - snapshot.today).days
+        if person_id in row_of and d < horizon:
+            grid[row_of[person_id], d] = float(hours)
+    return grid
+
+
+def _loads_follow_capacity(snapshot: Snapshot, people: Sequence[int]) -> None:
+    """The load rows of ``people`` from today carry the capacity they have now (their CHECK
+    then compares the reserved hours with it)."""
+    row_of = {snapshot.people[p.id]: row for row, p in enumerate(snapshot.instance.people)}
+    capacity = snapshot.firm_plan.capacity
+    changed = []
+    for load in PersonDayLoad.objects.filter(person_id__in=people, day__gte=snapshot.today):
+        d = (load.day - snapshot.today).days
+        if load.person_id not in row_of or d >= capacity.shape[1]:
+            continue
+        now = exact_hours(capacity[row_of[load.person_id], d])
+        if now != load.capacity_hours:
+            load.capacity_hours = now
+            changed.append(load)
+    PersonDayLoad.objects.bulk_update(changed, ["capacity_hours"])
+
+
+def _consequence(snapshot: Snapshot, displaced: Displaced) -> CutConsequence:
+    project = displaced.project
+    return CutConsequence(
+        project_pk=snapshot.projects[project.id].pk,
+        name=project.name,
+        promised=None if project.promised_day is None else snapshot.date_of(project.promised_day),
+        displaced_hours=round(displaced.hours, 3),
+        kept=displaced.kept,
+        finish_after=finish_date(snapshot, displaced.answer.finish_day),
+    )
+
+
+def _covered(now: Sequence[CutConsequence], previewed: Sequence[CutConsequence]) -> bool:
+    """Whether the consequences under the lock are no worse than those confirmed."""
+    seen = {c.project_pk for c in previewed}
+    broken = {c.project_pk for c in previewed if not c.kept}
+    return all(c.project_pk in seen and (c.kept or c.project_pk in broken) for c in now)
+
+
+def _record(user: User, consequence: CutConsequence, cause: str) -> None:
+    """The move in the audit trail; a promise that cannot be kept told to its owner and to
+    operations."""
+    deal = Deal.objects.filter(project__pk=consequence.project_pk).select_related("owner").first()
+    finish = consequence.finish_after
+    audit_event_record(
+        actor=user,  # type: ignore[arg-type]
+        action=AuditEvent.Action.PROMISE_REPLANNED,
+        deal=deal,
+        payload={
+            "project": consequence.project_pk,
+            "cause": cause,
+            "kept": consequence.kept,
+            "promised_date": consequence.promised.isoformat() if consequence.promised else None,
+            "finish_date": finish.isoformat() if finish else None,
+            "displaced_hours": str(Decimal(str(consequence.displaced_hours))),
+        },
+    )
+    if consequence.kept or deal is None:
+        return
+    text = cut_warning(consequence, cause)
+    operations_notify(deal, text)
+    if deal.owner is not None and not is_operations(deal.owner):
+        notification_send(deal.owner, deal, text)
+
+
+def cut_warning(consequence: CutConsequence, cause: str) -> str:
+    """What the owner and operations are told about a promise a cut breaks."""
+    promised = f"{consequence.promised:%Y-%m-%d}" if consequence.promised else "its date"
+    finish = (
+        f"{consequence.finish_after:%Y-%m-%d}"
+        if consequence.finish_after
+        else "beyond the planning horizon"
+    )
+    return (
+        f"{consequence.name}: the promise for {promised} cannot be kept after {cause}; "
+        f"the work now finishes {finish}. Re-date it with the customer or find capacity."
+    )
