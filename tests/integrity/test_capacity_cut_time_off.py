@@ -152,3 +152,26 @@ def test_a_day_off_without_reserved_hours_saves_without_a_confirm(
     assert response.status_code == 302
     assert TimeOff.objects.count() == 1
     assert not AuditEvent.objects.filter(action="promise.replanned").exists()
+
+
+def test_the_admin_books_time_off_over_reserved_hours_only_once_confirmed(
+    client, shop, sales_rep, ops_manager, superuser
+):
+    deal = _promise(shop, sales_rep, nth_working_day(5))
+    day_off = nth_working_day(2)
+    client.force_login(superuser)
+    body = {
+        "person": shop.person.pk,
+        "start_date": day_off.isoformat(),
+        "end_date": day_off.isoformat(),
+        "kind": "sick",
+        "status": "approved",
+    }
+    url = reverse("admin:people_timeoff_add")
+    refused = client.post(url, body)
+    assert refused.status_code == 200 and "cannot be kept" in refused.content.decode()
+    assert not TimeOff.objects.exists() and _hours_on(day_off) == Decimal(8)
+    assert client.post(url, {**body, "confirm": "on"}).status_code == 302
+    assert TimeOff.objects.get().start_date == day_off
+    assert _hours_on(day_off) == 0 and _load_within_capacity()
+    assert {n.user for n in Notification.objects.filter(deal=deal)} == {sales_rep, ops_manager}

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from promisekeeper.engine.edits import Displaced, replace_displaced
 from promisekeeper.engine.plan import Plan
-from promisekeeper.organisation.permissions import is_operations
+from promisekeeper.organisation.permissions import is_admin, is_operations
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import TimeOff as DbTimeOff
@@ -98,7 +98,7 @@ def time_off_save(
     (``CutNotConfirmed`` otherwise, nothing written); if under the lock it displaces more
     than the preview showed, it is refused the same way.
     """
-    if not is_operations(user):
+    if not (is_operations(user) or is_admin(user) or getattr(user, "is_superuser", False)):
         raise PermissionDenied("Only operations can change capacity.")
     previewed = time_off_cut_preview(
         time_off=time_off_build(person=person, **fields), replaces=editing
@@ -107,7 +107,8 @@ def time_off_save(
         raise CutNotConfirmed(previewed)
 
     def attempt() -> TimeOffSaved:
-        with transaction.atomic(durable=True):
+        # Not durable: the admin saves its form in a transaction of its own, which this joins.
+        with transaction.atomic():
             ledger_lock()
             if editing is not None:
                 saved = time_off_update(time_off=editing, **fields)
