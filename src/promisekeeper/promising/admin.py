@@ -82,7 +82,7 @@ class TimeOffForm(forms.ModelForm):
         person = cleaned.get("person") or getattr(self.instance, "person", None)
         if self.errors or person is None or cleaned.get("confirm"):
             return cleaned
-        fields = {name: cleaned.get(name) for name in TIME_OFF_FIELDS}
+        fields: dict[str, Any] = {name: cleaned.get(name) for name in TIME_OFF_FIELDS}
         saved = TimeOff.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         cut = time_off_cut_preview(time_off=time_off_build(person=person, **fields), replaces=saved)
         if cut:
