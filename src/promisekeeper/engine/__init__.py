@@ -17,9 +17,11 @@ from promisekeeper.engine.check import Violation, check_plan
 from promisekeeper.engine.confidence import ConfidenceAnswer, ConfidenceLevel, confidence_reanchored
 from promisekeeper.engine.edits import (
     Booked,
+    Displaced,
     pin_projects,
     pinned_result,
     plan_without,
+    replace_displaced,
     schedule_after,
     schedule_pinned,
 )
@@ -116,7 +118,9 @@ __all__ = [
     "with_quantity",
     # plan edits
     "Booked",
+    "Displaced",
     "pin_projects",
+    "replace_displaced",
     "pinned_result",
     "plan_without",
     "schedule_after",

@@ -161,13 +161,20 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
             def change() -> object:
                 try:
-                    return time_off_save(
+                    saved = time_off_save(
                         user=request.user,
                         person=person,
                         fields=fields,
                         editing=editing,
                         confirmed=request.POST.get("confirm") == "on",
                     )
+                    broken = [c.name for c in saved.consequences if not c.kept]
+                    if broken:
+                        messages.warning(
+                            request,
+                            f"Cannot be kept: {', '.join(broken)}; owners and operations told.",
+                        )
+                    return saved
                 except CutNotConfirmed as refused:
                     cut.extend(refused.consequences)
                     raise ValidationError(
