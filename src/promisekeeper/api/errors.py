@@ -47,19 +47,21 @@ def field_of(location: Sequence[Any]) -> str | None:
     return text or None
 
 
-def _answer(api: NinjaAPI, request: HttpRequest, status: int, message: str, field: str | None):
+def _answer(
+    api: NinjaAPI, request: HttpRequest, status: int, message: str, field: str | None
+) -> HttpResponse:
     return api.create_response(request, {"field": field, "message": message}, status=status)
 
 
 def error_handlers_install(api: NinjaAPI) -> None:
     """Answer validation, authentication, throttling and other HTTP errors as ApiError."""
 
-    def validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    def validation(request: HttpRequest, exc: Any) -> HttpResponse:
         first = exc.errors[0] if exc.errors else {}
         message = str(first.get("msg", "is not valid"))
         return _answer(api, request, 422, message, field_of(first.get("loc", ())))
 
-    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    def http_error(request: HttpRequest, exc: Any) -> HttpResponse:
         if isinstance(exc, AuthenticationError):
             return _answer(api, request, 401, UNAUTHORISED, None)
         if isinstance(exc, Throttled):
@@ -69,7 +71,7 @@ def error_handlers_install(api: NinjaAPI) -> None:
             return response
         return _answer(api, request, exc.status_code, str(exc), None)
 
-    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def not_found(request: HttpRequest, exc: Any) -> HttpResponse:
         return _answer(api, request, 404, "Not found.", None)
 
     api.add_exception_handler(ValidationError, validation)

@@ -70,7 +70,7 @@ def input_problem(request: HttpRequest) -> BadParameter | None:
     """The first parameter, header or JSON string a view must not see, or None."""
     try:
         pairs = list(_params(request))
-        if request.path_info.startswith(API_PREFIX) and "json" in request.content_type:
+        if request.path_info.startswith(API_PREFIX) and "json" in (request.content_type or ""):
             # Not JSON: the API answers that itself, in its error shape.
             with contextlib.suppress(ValueError):
                 pairs += list(_json_strings(json.loads(request.body or b"null")))
