@@ -49,6 +49,7 @@ def test_main_pages_have_no_console_errors_or_csp_violations(browser, live_serve
         "person": f"/people/{person.pk}/",
         "timeline": "/insights/timeline/",
         "heatmap": "/insights/heatmap/",
+        "api docs": "/api/docs",
     }
     violations: dict[str, list[str]] = {}
     for name, path in pages.items():

@@ -120,3 +120,15 @@ def test_the_schema_documents_every_error_status_in_the_one_shape(client):
                     if not ref.endswith("/ApiError"):
                         missing.append(f"{method.upper()} {path} {status} not ApiError")
     assert missing == []
+
+
+def test_the_schema_names_each_status_once(client):
+    """Swagger UI (js-yaml) refuses a schema whose JSON repeats a key, such as "422"."""
+    import json
+
+    def no_duplicates(pairs):
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    json.loads(client.get("/api/openapi.json").content, object_pairs_hook=no_duplicates)

@@ -88,7 +88,9 @@ def error_responses_document(schema: dict[str, Any]) -> dict[str, Any]:
     }
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            responses = operation.setdefault("responses", {})
+            # Ninja keys statuses by int; JSON would then hold "422" twice beside ours.
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            operation["responses"] = responses
             errors = dict(COMMON_ERRORS)
             if operation.get("security"):
                 errors["401"] = UNAUTHORISED
