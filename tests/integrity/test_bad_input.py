@@ -107,3 +107,10 @@ def test_a_nul_in_an_api_header_is_a_400_naming_it(client, shop, sales_rep, toke
     )
     assert response.status_code < 500
     assert response.status_code != 200
+
+
+def test_a_nul_in_the_session_cookie_is_a_400_not_a_database_error(client, shop):
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    response = client.get("/")
+    assert response.status_code == 400
+    assert "sessionid" in response.content.decode()

@@ -47,6 +47,7 @@ def _params(request: HttpRequest) -> Iterator[tuple[str, str]]:
     for name, values in (*request.GET.lists(), *request.POST.lists()):
         for value in values:
             yield name, value
+    yield from request.COOKIES.items()
     for name, value in request.META.items():
         if name.startswith("HTTP_") and isinstance(value, str):
             yield name[5:].replace("_", "-").title(), value
@@ -67,7 +68,7 @@ def _json_strings(data: Any, at: str = "") -> Iterator[tuple[str, str]]:
 
 
 def input_problem(request: HttpRequest) -> BadParameter | None:
-    """The first parameter, header or JSON string a view must not see, or None."""
+    """The first parameter, cookie, header or JSON string a view must not see, or None."""
     try:
         pairs = list(_params(request))
         if request.path_info.startswith(API_PREFIX) and "json" in (request.content_type or ""):
