@@ -132,3 +132,14 @@ def test_the_schema_names_each_status_once(client):
         return dict(pairs)
 
     json.loads(client.get("/api/openapi.json").content, object_pairs_hook=no_duplicates)
+
+
+def test_a_body_nested_too_deeply_is_a_400_not_a_crash(client, key):
+    response = client.post(
+        "/api/holds",
+        "[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 400
+    assert _error(response)["field"] == "body"

@@ -77,6 +77,8 @@ def input_problem(request: HttpRequest) -> BadParameter | None:
                 pairs += list(_json_strings(json.loads(request.body or b"null")))
     except RequestDataTooBig:
         return BadParameter("body", "is too large", status=413)
+    except RecursionError:
+        return BadParameter("body", "is nested too deeply")
     for name, value in pairs:
         if "\x00" in name or "\x00" in value:
             return BadParameter(name.replace("\x00", "\\0"), "must not contain a NUL character")
