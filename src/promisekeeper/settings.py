@@ -6,10 +6,12 @@ variable when its value cannot be used, so a typo fails at start-up rather than 
 
 from __future__ import annotations
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -83,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "django_htmx",
     "template_partials",
     "django_tasks",
@@ -103,12 +106,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "promisekeeper.organisation.input.InputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "promisekeeper.urls"
@@ -165,8 +172,46 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions in the database, not cached_db: the only cache here is each process's local
 # memory, so a logout in one gunicorn worker would leave the session alive in another's
-# cache. Django's default ModelBackend signs users in (AUTHENTICATION_BACKENDS unset).
+# cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+# django-axes counts failed logins in the database and refuses the next one, even with the
+# right password, after LOGIN_FAILURE_LIMIT failures for one username (from any address)
+# or from one address (for any username), for LOGIN_LOCKOUT_MINUTES; a success resets it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "promisekeeper.organisation.login.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "promisekeeper.organisation.login.client_address"
+# How many proxies in front append to X-Forwarded-For (0: trust only REMOTE_ADDR).
+PROXY_COUNT = env_int("PROXY_COUNT", 0)
+NINJA_NUM_PROXIES = PROXY_COUNT
+# API requests per bearer token (django-ninja's throttling, per process): "N/s|min|hour|day".
+API_TOKEN_RATE = env_str("API_TOKEN_RATE", "600/min")
+
+# Content-Security-Policy (django-csp): scripts, fonts and images only from our own static
+# files (htmx and plotly.js included): no inline or injected script, no framing, no plugins.
+# Styles alone also allow 'unsafe-inline': plotly.js writes its CSS rules and element styles
+# inline at run time (plotly/plotly.js#2355); our templates have none (a test checks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -39,7 +39,7 @@ PAGES: dict[str, tuple[int, ...]] = {
     "sheet_get":        (302, 403, 200, 200, 200, 200),
 }  # fmt: skip
 
-# The API answers the anonymous 401 and a refusal 403 {"detail": reason}.
+# The API answers the anonymous 401 and a refusal 403 {"field": null, "message": reason}.
 API: dict[str, tuple[int, ...]] = {
     #                    anon  none  A    B    ops  admin
     "quotes":           (401, 403, 200, 200, 200, 200),
@@ -193,4 +193,4 @@ def test_api_status_per_persona(client, shop, people, action, persona, expected)
     if expected in (401, 403):
         assert _written() == before
     if expected == 403:
-        assert response.json()["detail"]
+        assert response.json()["message"]

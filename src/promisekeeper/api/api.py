@@ -1,15 +1,41 @@
-"""The JSON API at /api/ (docs at /api/docs); feature routers are added by their apps."""
+"""The JSON API at /api/ (docs at /api/docs); feature routers are added by their apps.
+
+Every error is an ``ApiError`` ``{"field", "message"}`` (promisekeeper.api.errors), and
+each bearer token may send ``API_TOKEN_RATE`` requests (django-ninja's throttling).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 
 from promisekeeper.api.auth import TokenAuth
+from promisekeeper.api.errors import (
+    TokenRateThrottle,
+    error_handlers_install,
+    error_responses_document,
+)
 from promisekeeper.api.sales import router as sales_router
 from promisekeeper.organisation.selectors import ledger_version_get
 
-api = NinjaAPI(title="Promisekeeper API", version="1", docs_url="/docs", auth=TokenAuth())
+
+class PromisekeeperApi(NinjaAPI):
+    """NinjaAPI whose schema documents the common errors of every operation."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return error_responses_document(super().get_openapi_schema(*args, **kwargs))
+
+
+api = PromisekeeperApi(
+    title="Promisekeeper API",
+    version="1",
+    docs_url="/docs",
+    auth=TokenAuth(),
+    throttle=[TokenRateThrottle()],
+)
+error_handlers_install(api)
 api.add_router("/", sales_router)
 
 

@@ -25,7 +25,8 @@ class TokenAuth(HttpBearer):
             return None
         api_token_mark_used(token=api_token, now=timezone.now())
         request.user = api_token.user
-        return api_token.user
+        # request.auth is the token, so throttling counts per token (errors.TokenRateThrottle).
+        return api_token
 
 
 def api_token_mark_used(*, token: ApiToken, now: datetime.datetime) -> None:

@@ -1,8 +1,8 @@
 """The sales API: quote, hold, commit (idempotent), exceptions and a deal's history.
 
 Thin: every endpoint parses, calls the same service the web pages call, and maps its
-errors: QuoteInputError -> 400 {"field", "message"}, a refused promising.permissions rule
-(PermissionDenied) -> 403 {"detail": the rule's reason},
+errors, all as ApiError {"field", "message"}: QuoteInputError -> 400 naming the field, a
+refused promising.permissions rule (PermissionDenied) -> 403 with the rule's reason,
 IdempotencyConflict -> 422; an unknown deal or request in the body is a 400 naming it.
 Nothing is written when an error is returned.
 """
@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema, Status
 
+from promisekeeper.api.errors import ApiError
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule
@@ -34,15 +35,6 @@ from promisekeeper.sales.selectors import deal_history
 router = Router(tags=["sales"])
 
 MAX_ID = 2**53
-
-
-class ErrorOut(Schema):
-    field: str
-    message: str
-
-
-class DetailOut(Schema):
-    detail: str
 
 
 class LineIn(Schema):
@@ -146,18 +138,18 @@ class EventOut(Schema):
     payload: dict[str, Any]
 
 
-ERRORS: dict[int, Any] = {400: ErrorOut, 403: DetailOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {400: ApiError, 403: ApiError, 422: ApiError}
 
 
 def _mapped(call: Callable[[], Any]) -> Any:
     try:
         return call()
     except QuoteInputError as error:
-        return Status(400, ErrorOut(field=error.field, message=error.message))
+        return Status(400, ApiError(field=error.field, message=error.message))
     except PermissionDenied as error:
-        return Status(403, DetailOut(detail=str(error) or "Not allowed."))
+        return Status(403, ApiError(message=str(error) or "Not allowed."))
     except IdempotencyConflict as error:
-        return Status(422, ErrorOut(field="Idempotency-Key", message=str(error)))
+        return Status(422, ApiError(field="Idempotency-Key", message=str(error)))
 
 
 def _deal(deal_id: int | None, field: str = "deal_id") -> Deal | None:
@@ -330,13 +322,13 @@ def exception_create(request: HttpRequest, body: ExceptionIn) -> Any:
 
 
 @router.post(
-    "/exceptions/{request_id}/decision", response={200: ExceptionOut, 404: DetailOut, **ERRORS}
+    "/exceptions/{request_id}/decision", response={200: ExceptionOut, 404: ApiError, **ERRORS}
 )
 def exception_decision(request: HttpRequest, request_id: int, body: DecisionIn) -> Any:
     """Operations approves, proposes another date or declines."""
     found = ExceptionRequest.objects.filter(pk=request_id).first() if request_id <= MAX_ID else None
     if found is None:
-        return Status(404, DetailOut(detail="No such exception request."))
+        return Status(404, ApiError(message="No such exception request."))
 
     def run() -> Any:
         return ExceptionOut.from_orm(
@@ -355,16 +347,16 @@ def exception_decision(request: HttpRequest, request_id: int, body: DecisionIn) 
 
 
 @router.get(
-    "/deals/{deal_id}/history", response={200: list[EventOut], 403: DetailOut, 404: DetailOut}
+    "/deals/{deal_id}/history", response={200: list[EventOut], 403: ApiError, 404: ApiError}
 )
 def deal_history_list(request: HttpRequest, deal_id: int) -> Any:
     """Every audit event of a deal, oldest first."""
     deal = Deal.objects.filter(pk=deal_id).first() if deal_id <= MAX_ID else None
     if deal is None:
-        return Status(404, DetailOut(detail="No such deal."))
+        return Status(404, ApiError(message="No such deal."))
     allowed = may_view_deal(request.user, deal)
     if not allowed:
-        return Status(403, DetailOut(detail=allowed.refusal or "Not allowed."))
+        return Status(403, ApiError(message=allowed.refusal or "Not allowed."))
     return [
         EventOut(
             id=event.pk,

@@ -22,6 +22,7 @@ from promisekeeper.insights.selectors import (
     risk_reason,
     risk_threshold_days_get,
 )
+from promisekeeper.organisation.input import id_param
 from promisekeeper.sales.models import Customer
 
 
@@ -31,19 +32,15 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @login_required
 def projects(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "promised")
     rows = project_list(
         q=request.GET.get("q", "").strip(),
         status=request.GET.get("status", ""),
-        customer=_int(request.GET.get("customer")),
-        owner=_int(request.GET.get("owner")),
-        offering=_int(request.GET.get("offering")),
+        customer=id_param(request.GET.get("customer"), "customer"),
+        owner=id_param(request.GET.get("owner"), "owner"),
+        offering=id_param(request.GET.get("offering"), "offering"),
         sort=sort,
     )
     if request.GET.get("format") == "csv":

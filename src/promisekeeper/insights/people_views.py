@@ -21,6 +21,7 @@ from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
 from promisekeeper.insights.selectors import person_work_blocks
+from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import is_operations
 from promisekeeper.people.forms import PersonForm, TimeOffForm
 from promisekeeper.people.models import Person, Role, Team, TimeOff
@@ -49,16 +50,12 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @login_required
 def people(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     rows = person_list(
         q=request.GET.get("q", "").strip(),
-        team=_int(request.GET.get("team")),
+        team=id_param(request.GET.get("team"), "team"),
         role=request.GET.get("role", ""),
         sort=sort,
         on=timezone.localdate(),

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import charts, exports, selectors
+from promisekeeper.organisation.input import id_param
 from promisekeeper.sales.models import Deal
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -34,16 +35,12 @@ def plotly_js(request: HtmxHttpRequest) -> FileResponse:
     return response
 
 
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def _gantt_filters(request: HtmxHttpRequest) -> selectors.GanttFilters:
     return selectors.GanttFilters(
-        team=_int(request.GET.get("team")),
+        team=id_param(request.GET.get("team"), "team"),
         role=request.GET.get("role", "").strip(),
-        customer=_int(request.GET.get("customer")),
-        salesperson=_int(request.GET.get("salesperson")),
+        customer=id_param(request.GET.get("customer"), "customer"),
+        salesperson=id_param(request.GET.get("salesperson"), "salesperson"),
     )
 
 
@@ -124,7 +121,7 @@ def heatmap(request: HtmxHttpRequest) -> HttpResponse:
 def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     row_key = request.GET.get("row", "")
-    week = _int(request.GET.get("week"))
+    week = id_param(request.GET.get("week"), "week")
     if week is None or week >= len(facts.weeks):
         raise Http404("No such week.")
     projects = selectors.heatmap_cell_projects(facts=facts, row_key=row_key, week=week)
@@ -161,7 +158,7 @@ def deals(request: HtmxHttpRequest) -> HttpResponse:
     rows = selectors.deal_list(
         q=request.GET.get("q", "").strip(),
         stage=request.GET.get("stage", ""),
-        owner=_int(request.GET.get("owner")),
+        owner=id_param(request.GET.get("owner"), "owner"),
         sort=sort,
     )
     if request.GET.get("format") == "csv":

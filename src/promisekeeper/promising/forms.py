@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.choices import BaseChoiceIterator
 
 from promisekeeper.catalog.models import Offering, Product
+from promisekeeper.organisation.input import MAX_ID
 from promisekeeper.sales.models import Customer, Deal
 from promisekeeper.sales.selectors import OPEN_STAGES
 
@@ -67,7 +68,7 @@ def item_choices() -> list[tuple[str, Any]]:
 def _item_ref(item: str) -> tuple[str, int] | None:
     """``"offering:3"`` -> ``("offering", 3)``; None for anything that names no item."""
     kind, _, pk = item.partition(":")
-    if kind in ("offering", "product") and pk.isdigit():
+    if kind in ("offering", "product") and pk.isascii() and pk.isdigit() and int(pk) <= MAX_ID:
         return kind, int(pk)
     return None
 

@@ -15,6 +15,8 @@ from promisekeeper.catalog.models import (
     SopVersion,
 )
 from promisekeeper.catalog.selectors import sop_version_latest
+from promisekeeper.organisation.models import OrganisationSettings
+from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.to_engine import Memo, memoised
 from promisekeeper.sales.models import Deal, DealLine
@@ -82,8 +84,25 @@ def check_date(value: datetime.date | None, field: str, *, required: bool = Fals
         return
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         raise QuoteInputError(field, "must be a date")
-    if value < timezone.localdate():
+    today = timezone.localdate()
+    if value < today:
         raise QuoteInputError(field, "is in the past")
+    last = horizon_last_day(today)
+    if value > last:
+        raise QuoteInputError(
+            field, f"is beyond the planning horizon (the last date it plans is {last:%d %b %Y})"
+        )
+
+
+def horizon_last_day(today: datetime.date) -> datetime.date:
+    """The last date the plan reaches: no promise can be kept, or checked, past it."""
+    settings = organisation_settings_get()
+    days = (
+        settings.planning_horizon_days
+        if settings
+        else OrganisationSettings._meta.get_field("planning_horizon_days").default
+    )
+    return today + datetime.timedelta(days=days - 1)
 
 
 @dataclass(frozen=True)

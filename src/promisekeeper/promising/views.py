@@ -24,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from promisekeeper.organisation.input import id_param
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.commit import promise_commit
 from promisekeeper.promising.drafts import deal_draft_discard, deal_draft_keep, deal_quote_save
@@ -208,13 +209,13 @@ def quote(request: HtmxHttpRequest) -> HttpResponse:
     """
     may_quote(request.user).require()
     if request.method == "GET":
-        deal_pk = request.GET.get("deal", "")
-        if not deal_pk.isdigit():
+        deal_pk = id_param(request.GET.get("deal"), "deal")
+        if deal_pk is None:
             actions = QuoteActions.for_user(request, None)
             return render(
                 request, QUOTE_TEMPLATE, _quote_context(QuoteForm(), None, actions=actions)
             )
-        deal = get_object_or_404(Deal, pk=int(deal_pk))
+        deal = get_object_or_404(Deal, pk=deal_pk)
         data = QuoteForm.data_for_deal(deal)
         form = QuoteForm(data)
         form.set_rows(data)
@@ -607,7 +608,7 @@ def promise_sheet_pdf_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
     """Mark the user's notifications read (all, or the one named by ``pk``)."""
-    notification_mark_read(user=request.user, pk=_int_or_none(request.POST.get("pk")))
+    notification_mark_read(user=request.user, pk=id_param(request.POST.get("pk"), "pk"))
     if request.htmx:
         return render(
             request,
@@ -618,7 +619,3 @@ def notifications_read(request: HtmxHttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("insights:dashboard")
     return redirect(target)
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
