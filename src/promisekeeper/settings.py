@@ -193,6 +193,8 @@ PROXY_COUNT = env_int("PROXY_COUNT", 0)
 NINJA_NUM_PROXIES = PROXY_COUNT
 # API requests per bearer token (django-ninja's throttling, per process): "N/s|min|hour|day".
 API_TOKEN_RATE = env_str("API_TOKEN_RATE", "600/min")
+# Holds one user may place per minute (checked under the capacity lock, across processes).
+HOLDS_PER_USER_PER_MINUTE = env_int("HOLDS_PER_USER_PER_MINUTE", 6)
 
 # Content-Security-Policy (django-csp): scripts, fonts and images only from our own static
 # files (htmx and plotly.js included): no inline or injected script, no framing, no plugins.

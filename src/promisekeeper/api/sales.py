@@ -22,7 +22,7 @@ from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule
 from promisekeeper.promising.commit import promise_commit
-from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
+from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError, TooManyHolds
 from promisekeeper.promising.exceptions import exception_decide, exception_request
 from promisekeeper.promising.holds import hold_place
 from promisekeeper.promising.idempotency import commit_fingerprint
@@ -144,6 +144,8 @@ ERRORS: dict[int, Any] = {400: ApiError, 403: ApiError, 422: ApiError}
 def _mapped(call: Callable[[], Any]) -> Any:
     try:
         return call()
+    except TooManyHolds as error:
+        return Status(429, ApiError(field=None, message=error.message))
     except QuoteInputError as error:
         return Status(400, ApiError(field=error.field, message=error.message))
     except PermissionDenied as error:
@@ -189,7 +191,7 @@ def quote_create(request: HttpRequest, body: QuoteIn) -> Any:
     return _mapped(run)
 
 
-@router.post("/holds", response={201: HoldOut, **ERRORS})
+@router.post("/holds", response={201: HoldOut, 429: ApiError, **ERRORS})
 def hold_create(request: HttpRequest, body: HoldIn) -> Any:
     """Keep the deal's capacity for ``days`` days."""
 

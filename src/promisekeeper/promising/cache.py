@@ -129,12 +129,14 @@ class PlanCache:
         if cached is not None:
             return cached
         alias = connection.alias
+        # A snapshot whose hold has expired can still be replayed: the journal of the
+        # expiry brings it back to the truth, which the freshness check below confirms.
         older = [
             s
             for (v, day, a), s in self._snapshots.items()
-            if (day, a) == (today, alias) and v < version and _fresh(s)
+            if (day, a) == (today, alias) and v < version
         ]
-        caught_up = snapshot_catch_up(older[0], version) if older else None
+        caught_up = _fresh(snapshot_catch_up(older[0], version)) if older else None
         if caught_up is not None:
             self.count("snapshot_replays")
             self._keep(caught_up)

@@ -12,6 +12,17 @@ class QuoteInputError(ValueError):
         self.message = message
 
 
+class TooManyHolds(QuoteInputError):
+    """The user placed as many holds in the last minute as the organisation allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            "deal",
+            f"you placed {limit} holds in the last minute, the most allowed; "
+            "wait a minute and try again",
+        )
+
+
 class IdempotencyConflict(Exception):
     """The idempotency key was already used with a different request body."""
 

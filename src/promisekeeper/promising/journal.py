@@ -15,7 +15,13 @@ from promisekeeper.engine.io import project_from_dict, project_to_dict
 from promisekeeper.engine.model import Project
 from promisekeeper.engine.plan import Allocations
 from promisekeeper.promising.plan_edits import BookedRow, CommittedProject, booked_allocations
-from promisekeeper.promising.snapshot import Snapshot, snapshot_with_commits
+from promisekeeper.promising.snapshot import (
+    HoldPlaced,
+    Snapshot,
+    snapshot_with_commits,
+    snapshot_with_hold,
+    snapshot_without_holds,
+)
 from promisekeeper.promising.to_engine import ProjectRef
 from promisekeeper.sales.models import (
     Deal,
@@ -75,10 +81,10 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
     """``snapshot`` brought to ``version`` by replaying reservation changes; None if it can't be.
 
     It can when the ledger versions since the snapshot's are exactly tiled by
-    ReservationChange ranges (commits or re-dates somewhere else, each moving the ledger from
-    ``first_version - 1`` to ``version``); any other capacity write bumped a version no row
-    covers and needs a full rebuild. One query reads all the changes, whose payloads carry
-    the project and its booked hours.
+    ReservationChange ranges (commits, re-dates, holds placed or ended somewhere else, each
+    moving the ledger from ``first_version - 1`` to ``version``); any other capacity write
+    bumped a version no row covers and needs a full rebuild. One query reads all the
+    changes, whose payloads carry what the replay needs.
     """
     changes = _changes_between(snapshot.ledger_version, version)
     following = snapshot.ledger_version + 1
@@ -88,18 +94,52 @@ def snapshot_catch_up(snapshot: Snapshot, version: int) -> Snapshot | None:
         following = change.version + 1
     if following != version + 1:
         return None
-    commits = []
     row_of_person = {snapshot.people[p.id]: k for k, p in enumerate(snapshot.instance.people)}
+    current: Snapshot | None = snapshot
+    commits: list[CommittedProject] = []
     for change in changes:
-        if change.project_id is None:
-            continue  # products only: stock is read live, the plan is unchanged
-        committed = _committed_from_payload(snapshot, change, row_of_person)
-        if committed is None:
+        assert current is not None
+        if change.kind == ReservationChange.Kind.BOOKING:
+            if change.project_id is None:
+                continue  # products only: stock is read live, the plan is unchanged
+            committed = _committed_from_payload(snapshot, change, row_of_person)
+            if committed is None:
+                return None
+            commits.append(committed)
+            continue
+        if commits:
+            current = _pinned(current, change.first_version - 1, commits)
+            commits = []
+        current = _hold_replayed(current, change)
+        if current is None:
             return None
-        commits.append(committed)
-    if not commits:
-        return replace(snapshot, ledger_version=version, built_in_seconds=0.0)
+    assert current is not None
+    if commits:
+        return _pinned(current, version, commits)
+    return replace(current, ledger_version=version, built_in_seconds=0.0)
+
+
+def _pinned(snapshot: Snapshot, version: int, commits: list[CommittedProject]) -> Snapshot:
     return snapshot_with_commits(snapshot, ledger_version=version, commits=commits)
+
+
+def _hold_replayed(snapshot: Snapshot, change: ReservationChange) -> Snapshot | None:
+    """``snapshot`` after one journalled hold change (placed, ended, or no plan change)."""
+    payload = change.payload or {}
+    if change.kind == ReservationChange.Kind.PLAN_UNCHANGED:
+        return replace(snapshot, ledger_version=change.version)
+    if change.kind == ReservationChange.Kind.HOLD_PLACED and change.deal_id is not None:
+        wanted = payload.get("wanted_date")
+        hold = HoldPlaced(
+            deal_pk=change.deal_id,
+            wanted_date=None if wanted is None else datetime.date.fromisoformat(wanted),
+            expires_at=datetime.datetime.fromisoformat(payload["expires_at"]),
+        )
+        return snapshot_with_hold(snapshot, ledger_version=change.version, hold=hold)
+    if change.kind == ReservationChange.Kind.HOLDS_ENDED:
+        deal_pks = [int(pk) for pk in payload.get("deals", [])]
+        return snapshot_without_holds(snapshot, ledger_version=change.version, deal_pks=deal_pks)
+    return None
 
 
 def _changes_between(after: int, through: int) -> list[ReservationChange]:
@@ -107,7 +147,7 @@ def _changes_between(after: int, through: int) -> list[ReservationChange]:
     in order."""
     return list(
         ReservationChange.objects.filter(first_version__gt=after, version__lte=through)
-        .only("first_version", "version", "project_id", "deal_id", "replaced", "payload")
+        .only("kind", "first_version", "version", "project_id", "deal_id", "replaced", "payload")
         .order_by("version")
     )
 

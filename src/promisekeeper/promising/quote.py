@@ -27,7 +27,7 @@ from promisekeeper.engine.promise import (
 )
 from promisekeeper.engine.verdict import promise_verdict
 from promisekeeper.organisation.models import QuoteConfidence
-from promisekeeper.organisation.selectors import organisation_settings_get
+from promisekeeper.organisation.selectors import ledger_version_get, organisation_settings_get
 from promisekeeper.promising.answer import (
     Bottleneck,
     LoadWeek,
@@ -81,19 +81,18 @@ def quote_check(
 
 def lines_on_snapshot(lines: Sequence[Any]) -> tuple[list[ResolvedLine], Callable[[], Snapshot]]:
     """Resolve ``lines`` on the current snapshot (one query reads the ledger version and
-    whether a hold is due). The returned function, called once the caller's own checks have
-    passed, releases due holds and gives the snapshot to answer on."""
+    whether a hold is due); the returned function gives the snapshot to answer on.
+
+    Holds that are due are released first, so the snapshot is reached by replaying their
+    expiry onto the one this process has, never by a rebuild of the stale one.
+    """
     now = timezone.now()
     version, holds_due = ledger_version_and_holds_due(now=now)
+    if holds_due and holds_expire(now=now):
+        version = ledger_version_get()
     snapshot = portfolio_snapshot(ledger_version=version)
     resolved = resolve_lines(lines, snapshot.memo)
-
-    def answer_on() -> Snapshot:
-        if holds_due and holds_expire(now=now):
-            return portfolio_snapshot()
-        return snapshot
-
-    return resolved, answer_on
+    return resolved, lambda: snapshot
 
 
 QUOTE_SAMPLES = 1000

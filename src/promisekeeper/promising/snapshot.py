@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.delivery.models import ProjectPhase
-from promisekeeper.engine.edits import Booked, pin_projects, schedule_after
+from promisekeeper.engine.edits import Booked, pin_projects, plan_without, schedule_after
 from promisekeeper.engine.model import (
     Calendar,
     Instance,
@@ -35,6 +35,7 @@ from promisekeeper.promising.to_engine import (
     STATE_OF_STATUS,
     Memo,
     ProjectRef,
+    day_index,
     deal_engine_id,
     deal_to_engine,
     delivery_project_to_engine,
@@ -60,7 +61,8 @@ class Snapshot:
     projects: dict[str, ProjectRef]
     people: dict[str, int]
     built_in_seconds: float = 0.0
-    valid_until: datetime.datetime | None = None
+    hold_expiries: Mapping[str, datetime.datetime] = field(default_factory=dict)
+    """When each active hold the firm plan counts expires, by the held deal's engine id."""
     memo: Memo = field(default_factory=dict, repr=False, compare=False)
     answers: OrderedDict[tuple[Any, ...], Any] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
@@ -74,6 +76,12 @@ class Snapshot:
     _pipeline_lock: threading.Lock = field(
         default_factory=threading.Lock, repr=False, compare=False
     )
+
+    @property
+    def valid_until(self) -> datetime.datetime | None:
+        """When the first hold this snapshot counts expires: past it, the snapshot is stale
+        (time moves without the ledger)."""
+        return min(self.hold_expiries.values(), default=None)
 
     @property
     def plan(self) -> Plan:
@@ -110,7 +118,7 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
     roles = tuple(Role.objects.order_by("name").values_list("name", flat=True))
     people, people_map = _people(calendar)
     memo: Memo = {}
-    firm, tentative, refs, valid_until = _projects(calendar, memo)
+    firm, tentative, refs, hold_expiries = _projects(calendar, memo)
     instance = Instance(calendar, roles, people, (*firm, *tentative))
     pinned = pinned_allocations(instance, refs, people_map)
     firm_plan = firm_plan_build(replace(instance, projects=instance.projects[: len(firm)]), pinned)
@@ -122,7 +130,7 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
         projects=refs,
         people=people_map,
         built_in_seconds=time.perf_counter() - started,
-        valid_until=valid_until,
+        hold_expiries=hold_expiries,
         memo=memo,
     )
 
@@ -201,7 +209,7 @@ def _active_in_horizon(calendar: Calendar) -> Q:
 
 def _projects(
     calendar: Calendar, memo: Memo
-) -> tuple[list[Project], list[Project], dict[str, ProjectRef], datetime.datetime | None]:
+) -> tuple[list[Project], list[Project], dict[str, ProjectRef], dict[str, datetime.datetime]]:
     firm: list[Project] = []
     tentative: list[Project] = []
     refs: dict[str, ProjectRef] = {}
@@ -217,16 +225,16 @@ def _projects(
         project = delivery_project_to_engine(row, calendar)
         refs[project.id] = ProjectRef("project", row.pk)
         (tentative if project.state is ProjectState.TENTATIVE else firm).append(project)
-    valid_until: datetime.datetime | None = None
+    hold_expiries: dict[str, datetime.datetime] = {}
     for deal, state, expires in _deals_without_project(calendar):
         deal_project = deal_to_engine(deal, calendar, state, memo)
         if deal_project is None:
             continue
         refs[deal_project.id] = ProjectRef("deal", deal.pk)
         (tentative if state is ProjectState.TENTATIVE else firm).append(deal_project)
-        if expires is not None and (valid_until is None or expires < valid_until):
-            valid_until = expires
-    return firm, tentative, refs, valid_until
+        if expires is not None:
+            hold_expiries[deal_project.id] = expires
+    return firm, tentative, refs, hold_expiries
 
 
 def _deals_without_project(
@@ -311,6 +319,104 @@ def snapshot_with_commits(
         firm_plan=firm_plan,
         projects=refs,
         people=snapshot.people,
-        valid_until=snapshot.valid_until,
+        hold_expiries={d: t for d, t in snapshot.hold_expiries.items() if d not in gone},
+        memo=snapshot.memo,
+    )
+
+
+@dataclass(frozen=True)
+class HoldPlaced:
+    """A hold placed on a deal without a project: it plans as HELD, due by ``wanted_date``,
+    until ``expires_at``."""
+
+    deal_pk: int
+    wanted_date: datetime.date | None
+    expires_at: datetime.datetime
+
+
+def snapshot_with_hold(
+    snapshot: Snapshot, *, ledger_version: int, hold: HoldPlaced
+) -> Snapshot | None:
+    """``snapshot`` with the deal's work planned as held after the firm work, as its quote
+    placed it (nothing else moves); None when the snapshot does not plan that deal (only a
+    rebuild can then say what it is)."""
+    deal_id = deal_engine_id(hold.deal_pk)
+    firm_plan, tentative, current = _take_out(snapshot, deal_id)
+    if current is None:
+        return None
+    calendar = snapshot.instance.calendar
+    held = replace(
+        current, state=ProjectState.HELD, promised_day=day_index(calendar, hold.wanted_date)
+    )
+    firm_instance = firm_plan.instance
+    firm_plan = schedule_after(
+        firm_plan, replace(firm_instance, projects=(*firm_instance.projects, held))
+    )
+    return _with_plans(
+        snapshot,
+        ledger_version=ledger_version,
+        firm_plan=firm_plan,
+        tentative=tentative,
+        hold_expiries={**snapshot.hold_expiries, deal_id: hold.expires_at},
+    )
+
+
+def snapshot_without_holds(
+    snapshot: Snapshot, *, ledger_version: int, deal_pks: Sequence[int]
+) -> Snapshot | None:
+    """``snapshot`` with the held work of these deals (their holds expired or were released)
+    back in the tentative pipeline, its hours free again; None when a deal is not held there."""
+    for deal_pk in deal_pks:
+        deal_id = deal_engine_id(deal_pk)
+        firm_plan, tentative, held = _take_out(snapshot, deal_id)
+        if held is None or held.state is not ProjectState.HELD:
+            return None
+        tentative.append(replace(held, state=ProjectState.TENTATIVE, promised_day=None))
+        expiries = {d: t for d, t in snapshot.hold_expiries.items() if d != deal_id}
+        snapshot = _with_plans(
+            snapshot,
+            ledger_version=ledger_version,
+            firm_plan=firm_plan,
+            tentative=tentative,
+            hold_expiries=expiries,
+        )
+    return replace(snapshot, ledger_version=ledger_version)
+
+
+def _take_out(snapshot: Snapshot, project_id: str) -> tuple[Plan, list[Project], Project | None]:
+    """The firm plan and the tentative projects without ``project_id``, and that project
+    (None when the snapshot has no such project)."""
+    firm_plan = snapshot.firm_plan
+    firm_count = len(firm_plan.instance.projects)
+    tentative = list(snapshot.instance.projects[firm_count:])
+    for k, project in enumerate(tentative):
+        if project.id == project_id:
+            del tentative[k]
+            return firm_plan, tentative, project
+    for project in firm_plan.instance.projects:
+        if project.id == project_id:
+            return plan_without(firm_plan, project_id), tentative, project
+    return firm_plan, tentative, None
+
+
+def _with_plans(
+    snapshot: Snapshot,
+    *,
+    ledger_version: int,
+    firm_plan: Plan,
+    tentative: Sequence[Project],
+    hold_expiries: Mapping[str, datetime.datetime],
+) -> Snapshot:
+    """A new snapshot of the same people and projects' refs with these plans (answers and
+    the pipeline's plan start afresh)."""
+    firm_instance = firm_plan.instance
+    return Snapshot(
+        ledger_version=ledger_version,
+        today=snapshot.today,
+        instance=replace(firm_instance, projects=(*firm_instance.projects, *tentative)),
+        firm_plan=firm_plan,
+        projects=snapshot.projects,
+        people=snapshot.people,
+        hold_expiries=hold_expiries,
         memo=snapshot.memo,
     )

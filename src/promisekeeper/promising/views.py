@@ -28,7 +28,7 @@ from promisekeeper.organisation.input import id_param
 from promisekeeper.promising.answer import QuoteAnswer
 from promisekeeper.promising.commit import promise_commit
 from promisekeeper.promising.drafts import deal_draft_discard, deal_draft_keep, deal_quote_save
-from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError
+from promisekeeper.promising.errors import IdempotencyConflict, QuoteInputError, TooManyHolds
 from promisekeeper.promising.exceptions import exception_decide, exception_request
 from promisekeeper.promising.forms import (
     CommitForm,
@@ -319,6 +319,8 @@ def _act(
                 scope_note=exception_form.cleaned_data["scope_note"],
             )
             return done(deal, "Exception request sent to operations.")
+    except TooManyHolds as exc:
+        return again(_field_message(exc), status=HTTPStatus.TOO_MANY_REQUESTS)
     except QuoteInputError as exc:
         return again(_field_message(exc))
     assert commit_form is not None

@@ -384,7 +384,8 @@ class ProductAvailability(models.Model):
 
 
 class ReservationChange(models.Model):
-    """The ledger versions one project's reservations were written at (commit, re-date).
+    """The ledger versions one project's reservations were written at (commit, re-date), or
+    a hold was placed or ended at.
 
     Every write to a table the plan reads bumps the ledger (database triggers), so one commit
     moves it from ``first_version - 1`` to ``version``. Other processes replay these onto the
@@ -393,6 +394,19 @@ class ReservationChange(models.Model):
     these reservations" (and ``replaced`` no longer plans).
     """
 
+    class Kind(models.TextChoices):
+        BOOKING = "booking", "booking (commit or re-date)"
+        HOLD_PLACED = "hold_placed", "hold placed"
+        HOLDS_ENDED = "holds_ended", "holds expired or released"
+        PLAN_UNCHANGED = "plan_unchanged", "no change to the plan"
+
+    kind = models.CharField(
+        max_length=20,
+        choices=Kind.choices,
+        default=Kind.BOOKING,
+        help_text="What a replay does: pin the project's hours, plan a deal as held, plan "
+        "held deals as tentative again, or nothing (the writes change no plan).",
+    )
     first_version = models.BigIntegerField(
         help_text="The first ledger version the commit's writes reached (the locked one + 1)."
     )
