@@ -11,8 +11,12 @@ import datetime
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import override_settings
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from promisekeeper.api.services import api_token_create
 from promisekeeper.engine.model import ProjectState
@@ -29,8 +33,9 @@ from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.promising.quote import quote_check
 from promisekeeper.promising.snapshot import Snapshot, snapshot_build
 from promisekeeper.sales.models import Deal, Hold, ReservationChange
+from tests import factories
 from tests.integrity.conftest import row_counts
-from tests.sales.conftest import deal_for, nth_working_day
+from tests.sales.conftest import deal_for, nth_working_day, shop_create
 
 
 def _as_another_process_sees_it(before: Snapshot) -> None:
@@ -215,3 +220,42 @@ def test_the_api_and_the_quote_page_answer_429_past_the_hold_limit(shop, sales_r
     assert page.status_code == 429
     assert "wait a minute and try again" in page.content.decode()
     assert counts() == before
+
+
+HOLD_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("hold"), st.integers(0, 4), st.integers(1, 3)),
+        st.tuples(st.just("expire"), st.integers(0, 80), st.just(0)),
+        st.tuples(st.just("warn"), st.integers(0, 80), st.just(0)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+class TestReplayedHoldsMatchARebuild(HypothesisTestCase):
+    """Any sequence of holds placed (again), expired and warned about, replayed step by step
+    onto the snapshot a worker keeps, plans what a rebuild from the database plans."""
+
+    @settings(max_examples=25, deadline=None)
+    @given(steps=HOLD_STEPS)
+    def test_any_sequence_of_hold_changes(self, steps: list[tuple[str, int, int]]) -> None:
+        shop = shop_create()
+        user = factories.UserFactory(username="rep")
+        user.groups.add(Group.objects.get_or_create(name="sales")[0])
+        deals = [deal_for(shop, user, name=f"d{k}") for k in range(5)]
+        deals[0].wanted_date = nth_working_day(40)
+        deals[0].save()
+        portfolio_snapshot()
+        builds = plan_cache_stats().snapshot_builds
+        start = timezone.now()
+        with override_settings(HOLDS_PER_USER_PER_MINUTE=100):
+            for action, number, days in steps:
+                if action == "hold":
+                    hold_place(user=user, deal=deals[number], days=days)
+                elif action == "expire":
+                    holds_expire(now=start + datetime.timedelta(hours=number))
+                else:
+                    holds_warn_expiring(now=start + datetime.timedelta(hours=number))
+                _assert_same_as_rebuilt(portfolio_snapshot())
+        assert plan_cache_stats().snapshot_builds == builds
