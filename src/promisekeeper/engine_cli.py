@@ -10,6 +10,7 @@ Run it as ``python -m promisekeeper.engine_cli`` or ``promisekeeper engine``::
     python -m promisekeeper.engine_cli schedule studio.json --out plan.json
     python -m promisekeeper.engine_cli promise studio.json --project new.json --by 2026-02-20
     python -m promisekeeper.engine_cli check studio.json plan.json
+    python -m promisekeeper.engine_cli calibrate --history h.csv --predict p.csv --out q.csv
 
 Exit codes: 0 success, 1 the plan is invalid (``check``), 2 bad input or usage.
 """
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from promisekeeper.engine.calibration import CalibrationSettings, calibrate
+from promisekeeper.engine.calibration_csv import read_history, read_predict, write_quantiles
 from promisekeeper.engine.check import check_plan
 from promisekeeper.engine.errors import EngineError, InvalidInput
 from promisekeeper.engine.io import (
@@ -126,6 +129,27 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("plan", type=Path, help="PLAN.json to verify")
     verify.add_argument("--all", action="store_true", help="list every violation")
     verify.set_defaults(handler=_check)
+
+    fit = commands.add_parser(
+        "calibrate", help="P50/P80/P95 hours of estimates, learnt from finished work (CSV)"
+    )
+    fit.add_argument(
+        "--history",
+        type=Path,
+        required=True,
+        help="CSV: id,group,estimate_hours,actual_hours,finished_on",
+    )
+    fit.add_argument("--predict", type=Path, required=True, help="CSV: id,group,estimate_hours,on")
+    fit.add_argument(
+        "--out", type=Path, required=True, help="CSV written: id,p50_hours,p80_hours,p95_hours"
+    )
+    fit.add_argument(
+        "--half-life-days",
+        type=_positive_int,
+        default=365,
+        help="how fast old history fades (default 365)",
+    )
+    fit.set_defaults(handler=_calibrate)
     return parser
 
 
@@ -158,6 +182,23 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{error.filename}: {error.strerror}")
     except EngineError as error:
         return _fail(str(error))
+
+
+def _calibrate(args: argparse.Namespace, console: Console) -> int:
+    started = time.perf_counter()
+    history = read_history(args.history)
+    predict = read_predict(args.predict)
+    settings = CalibrationSettings(half_life_days=float(args.half_life_days))
+    answers = calibrate(history, predict, settings=settings)
+    write_quantiles(args.out, answers)
+    table = Table(title="Effort calibration", show_header=False)
+    table.add_row("history rows", str(len(history)))
+    table.add_row("predicted rows", str(len(predict)))
+    table.add_row("groups", str(len({row.group for row in history})))
+    table.add_row("seconds", f"{time.perf_counter() - started:.2f}")
+    table.add_row("written", str(args.out))
+    console.print(table)
+    return EXIT_OK
 
 
 def _fail(message: str) -> int:

@@ -20,6 +20,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "engine.md"
 RESEARCH = ("rcpsp", "exact", "psplib", "taskjuggler", "synthetic")
 ENGINE_MODULES = (  # the modules behind the public API (not io, report or research)
     "atp",
+    "calibration",
     "capacity",
     "check",
     "confidence",

@@ -13,6 +13,15 @@ this package, so importing it cannot start an import cycle.
 
 from promisekeeper.engine import confidence, options, schedule
 from promisekeeper.engine.atp import ATP, available_to_promise
+from promisekeeper.engine.calibration import (
+    CalibrationSettings,
+    EffortQuantiles,
+    HistoryRow,
+    PredictRow,
+    calibrate,
+    pinball_loss,
+    ratio_quantiles,
+)
 from promisekeeper.engine.check import Violation, check_plan
 from promisekeeper.engine.confidence import ConfidenceAnswer, ConfidenceLevel, confidence_reanchored
 from promisekeeper.engine.edits import (
@@ -128,6 +137,14 @@ __all__ = [
     # stock
     "ATP",
     "available_to_promise",
+    # effort calibration
+    "CalibrationSettings",
+    "EffortQuantiles",
+    "HistoryRow",
+    "PredictRow",
+    "calibrate",
+    "pinball_loss",
+    "ratio_quantiles",
     # checking plans
     "Violation",
     "check_plan",
