@@ -123,24 +123,36 @@ def approval_work(
     date by itself; otherwise only an approval beyond capacity books it (as such), and any
     other is refused with the date the work would finish. (``plain_finish_day``: the plain
     placement's exclusive finish day, as the engine reports it.)"""
-    approved = approved_placement(approval, evaluation, snapshot, promised_date)
-    if approved is not None:
-        work = Work(plain.project, approved.allocations, approved.regular_free, approved.moved)
-        return ApprovedWork(work, approved.note, beyond_capacity=False)
-    finish_day = plain_finish_day
+    measure = approved_placement(approval, evaluation, snapshot, promised_date)
+    if measure is not None and measure.meets:
+        return ApprovedWork(_work_of(plain, measure), measure.placement.note, beyond_capacity=False)
     by_day = (promised_date - snapshot.today).days
-    if finish_day is not None and finish_day - 1 <= by_day:
+    if plain_finish_day is not None and plain_finish_day - 1 <= by_day:
         return ApprovedWork(plain, None, beyond_capacity=False)
-    finish = None if finish_day is None else snapshot.date_of(max(0, finish_day - 1))
-    finish_text = f"{finish:%d %b %Y}" if finish else "beyond the planning horizon"
+    finish_day = plain_finish_day if measure is None else measure.finish_day
+    finish = _finish_date(snapshot, finish_day)
     if approval.beyond_capacity:
-        note = {"beyond_capacity": {"planned_finish": finish.isoformat() if finish else None}}
-        return ApprovedWork(plain, note, beyond_capacity=True)
+        # The approved overtime, if any, still brings the work as close as it can.
+        work = plain if measure is None else _work_of(plain, measure)
+        note = {} if measure is None else dict(measure.placement.note)
+        note["beyond_capacity"] = {"planned_finish": finish.isoformat() if finish else None}
+        return ApprovedWork(work, note, beyond_capacity=True)
+    finish_text = f"{finish:%d %b %Y}" if finish else "beyond the planning horizon"
     return Taken(
         f"what operations approved does not make {promised_date:%d %b %Y}: the work would "
         f"finish {finish_text}; ask operations again (another date, or beyond capacity)",
         evaluation.answer.promise_date,
     )
+
+
+def _work_of(plain: Work, measure: MeasureApplied) -> Work:
+    placed = measure.placement
+    return Work(plain.project, placed.allocations, placed.regular_free, placed.moved)
+
+
+def _finish_date(snapshot: Snapshot, finish_day: int | None) -> datetime.date | None:
+    """The last day of work of an exclusive engine finish day."""
+    return None if finish_day is None else snapshot.date_of(max(0, finish_day - 1))
 
 
 @dataclass(frozen=True)
@@ -156,36 +168,49 @@ class ApprovedPlacement:
     note: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class MeasureApplied:
+    """An approved measure placed on the current plan: the placement, its exclusive finish
+    day (None: beyond the horizon), and whether it makes the promised date."""
+
+    placement: ApprovedPlacement
+    finish_day: int | None
+    meets: bool
+
+
 def approved_placement(
     exception: ExceptionRequest,
     evaluation: Evaluation,
     snapshot: Snapshot,
     promised_date: datetime.date,
-) -> ApprovedPlacement | None:
-    """Apply what operations approved, re-checked on the current plan: overtime first, then a
-    reshuffle of unstarted work. None when neither makes the date (the approval still lets
-    the date be promised; the hours are then booked where they fit)."""
+) -> MeasureApplied | None:
+    """Apply what operations approved on the current plan: overtime first, then a reshuffle
+    of unstarted work. The first that makes the date, else the approved overtime as far as
+    it gets; None when nothing was approved that could be applied."""
     project = evaluation.project
     by_day = (promised_date - snapshot.today).days
     if project is None or not 0 <= by_day < snapshot.instance.calendar.horizon_days:
         return None
+    overtime = None
     if exception.overtime_share is not None:
         placed, regular = overtime_placement(
             evaluation.plan, project, share=float(exception.overtime_share)
         )
         finish = placed.finish_day(project.release_day)
-        if finish is not None and finish - 1 <= by_day:
-            return ApprovedPlacement(
-                placed.allocations,
-                regular,
-                {},
-                {"overtime_share": float(exception.overtime_share)},
-            )
+        note = {"overtime_share": float(exception.overtime_share)}
+        overtime = MeasureApplied(
+            ApprovedPlacement(placed.allocations, regular, {}, note),
+            finish,
+            meets=finish is not None and finish - 1 <= by_day,
+        )
+        if overtime.meets:
+            return overtime
     if exception.allow_reshuffle:
         delivery = can_deliver_by(evaluation.plan, project, by_day, allow_reshuffle=True)
         if delivery.feasible and delivery.reshuffled and delivery.plan is not None:
-            return _reshuffled(delivery.plan, delivery.moves, snapshot)
-    return None
+            reshuffled = _reshuffled(delivery.plan, delivery.moves, snapshot)
+            return MeasureApplied(reshuffled, delivery.finish_day, meets=True)
+    return overtime
 
 
 def _reshuffled(merged: Plan, moves: Sequence[Any], snapshot: Snapshot) -> ApprovedPlacement:
