@@ -114,8 +114,12 @@ def _written() -> tuple[int, int, int]:
     return (
         Promise.objects.count(),
         Project.objects.count(),
-        ExceptionRequest.objects.filter(used_at__isnull=False).count(),
+        CapacityReservation.objects.count(),
     )
+
+
+def _unused(exception_id: int) -> bool:
+    return ExceptionRequest.objects.get(pk=exception_id).used_at is None
 
 
 # --- an approval covers one deal, its lines and quantities ------------------------------------
@@ -128,7 +132,6 @@ def test_an_approval_for_one_brand_identity_does_not_cover_four_website_builds(
     DealLine.objects.filter(deal=deal).update(offering=brand)  # 1 × Brand identity
     day_3 = nth_working_day(3)
     exception_id = _approved(as_rep, as_ops, deal, day_3)
-    assert ExceptionRequest.objects.get(pk=exception_id).scope_lines == [[brand.pk, None, 1]]
     before = _written()
 
     response = _commit(as_rep, deal, _site(shop, quantity=4), day_3, exception_id)
@@ -141,6 +144,8 @@ def test_an_approval_for_one_brand_identity_does_not_cover_four_website_builds(
     assert list(DealLine.objects.filter(deal=deal).values_list("offering", "quantity")) == [
         (brand.pk, 1)
     ]
+    approval = ExceptionRequest.objects.get(pk=exception_id)
+    assert approval.scope_lines == [[brand.pk, None, 1]] and approval.used_at is None
 
 
 def test_the_approved_lines_are_committed_with_it(as_rep, as_ops, shop, brand, sales_rep):
@@ -180,7 +185,7 @@ def test_the_deal_page_refuses_an_approval_after_the_deal_quantities_changed(
     assert response.status_code == 409
     page = response.content.decode()
     assert "Exception: covers 1 × Website build, not 3 × Website build" in page
-    assert _written() == before
+    assert _written() == before and _unused(exception_id)
 
 
 def test_an_approval_of_another_deal_is_refused(as_rep, as_ops, shop, sales_rep):
@@ -194,7 +199,7 @@ def test_an_approval_of_another_deal_is_refused(as_rep, as_ops, shop, sales_rep)
 
     assert response.status_code == 400
     assert response.json() == {"field": "exception", "message": "belongs to another deal"}
-    assert _written() == before
+    assert _written() == before and _unused(exception_id)
 
 
 # --- an approval is used once -----------------------------------------------------------------
@@ -205,8 +210,6 @@ def test_an_approval_is_used_once_a_re_date_cannot_use_it_again(as_rep, as_ops, 
     day_4 = nth_working_day(4)
     exception_id = _approved(as_rep, as_ops, deal, day_4, overtime_share=0.25)
     assert _commit(as_rep, deal, _site(shop), day_4, exception_id).status_code == 201
-    approval = ExceptionRequest.objects.get(pk=exception_id)
-    assert approval.used_at is not None
     before = (_written(), list(Promise.objects.values_list("pk", "promised_date")))
 
     response = as_rep(
@@ -220,6 +223,7 @@ def test_an_approval_is_used_once_a_re_date_cannot_use_it_again(as_rep, as_ops, 
     assert response.json()["field"] == "exception"
     assert "already used" in response.json()["message"]
     assert (_written(), list(Promise.objects.values_list("pk", "promised_date"))) == before
+    assert not _unused(exception_id)
 
 
 def test_the_database_refuses_a_second_promise_on_one_approval(as_rep, as_ops, shop, sales_rep):
@@ -228,8 +232,6 @@ def test_the_database_refuses_a_second_promise_on_one_approval(as_rep, as_ops, s
     exception_id = _approved(as_rep, as_ops, deal, day_4, overtime_share=0.25)
     assert _commit(as_rep, deal, _site(shop), day_4, exception_id).status_code == 201
     first = Promise.objects.get(deal=deal)
-    names = {c.name for c in Promise._meta.constraints}
-    assert "promise_approval_used_once" in names
 
     with pytest.raises(IntegrityError) as error, transaction.atomic():
         Promise.objects.create(
@@ -243,6 +245,7 @@ def test_the_database_refuses_a_second_promise_on_one_approval(as_rep, as_ops, s
     # PostgreSQL names the index, SQLite the column it covers.
     assert "promise_approval_used_once" in str(error.value) or "approval_id" in str(error.value)
     assert Promise.objects.filter(approval_id=exception_id).count() == 1
+    assert "promise_approval_used_once" in {c.name for c in Promise._meta.constraints}
 
 
 # --- the approved measure is applied and re-checked ------------------------------------------
@@ -264,7 +267,7 @@ def test_approved_overtime_that_is_still_late_is_refused_and_changes_nothing(
     assert answer["status"] == "taken" and answer["promise"] is None
     assert f"the work would finish {nth_working_day(4):%d %b %Y}" in answer["reason"]
     assert "beyond capacity" in answer["reason"]
-    assert _written() == before
+    assert _written() == before and _unused(exception_id)
 
 
 def test_ops_page_offers_approval_beyond_capacity_in_its_own_words(
