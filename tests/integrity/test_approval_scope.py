@@ -34,7 +34,6 @@ from promisekeeper.insights.selectors import (
     delivered_rows,
     history_tiles,
     plan_facts_get,
-    plan_tiles,
 )
 from promisekeeper.promising.pdf import promise_sheet_pdf
 from promisekeeper.promising.sheet import promise_sheet_build
@@ -333,8 +332,8 @@ def test_a_promise_beyond_capacity_has_no_confidence_and_says_so_everywhere(
     project = Project.objects.get(deal=deal)
     [row] = [r for r in at_risk_list(facts=facts, threshold_days=0) if r.project.pk == project.pk]
     assert row.reason.startswith("Promised beyond capacity, agreed by operations")
-    tile = next(t for t in plan_tiles(facts=facts) if t.key == "beyond_capacity")
-    assert tile.value == "1" and tile.alarm
+    on_time = next(t for t in history_tiles(today=timezone.localdate()) if t.key == "on_time")
+    assert ("open beyond capacity", "1") in on_time.details
 
 
 def test_a_delivered_promise_beyond_capacity_is_counted_apart_from_on_time_promises(
@@ -355,7 +354,8 @@ def test_a_delivered_promise_beyond_capacity_is_counted_apart_from_on_time_promi
 
     assert [r.beyond_capacity for r in rows] == [True]
     assert on_time.value == "no data"
-    assert ("beyond capacity", "1") in on_time.details and ("deliveries", "0") in on_time.details
+    assert ("delivered beyond capacity", "1") in on_time.details
+    assert ("deliveries", "0") in on_time.details
 
 
 # --- a re-date rebuilds a plan cache that is behind the ledger -------------------------------

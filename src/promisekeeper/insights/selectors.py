@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
@@ -161,18 +161,15 @@ def _latest_promise_beyond_capacity() -> Subquery:
     return Subquery(latest.values("beyond_capacity")[:1])
 
 
-def _open_beyond_capacity() -> QuerySet[Project]:
-    """Open delivery projects (committed or in delivery) promised beyond capacity."""
-    return (
+def beyond_capacity_project_pks() -> set[int]:
+    """Open delivery projects (committed or in delivery) promised beyond capacity: at risk
+    from the day they are promised."""
+    open_projects = (
         Project.objects.filter(status__in=GANTT_STATES)
         .alias(beyond_capacity=_latest_promise_beyond_capacity())
         .filter(beyond_capacity=True)
     )
-
-
-def beyond_capacity_project_pks() -> set[int]:
-    """Open delivery projects promised beyond capacity: at risk from the day they are made."""
-    return set(_open_beyond_capacity().values_list("pk", flat=True))
+    return set(open_projects.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
@@ -260,7 +257,8 @@ def history_tiles(*, today: datetime.date, rows: list[DeliveredRow] | None = Non
             unit="%",
             details=[
                 ("deliveries", str(sum(1 for r in recent if not r.beyond_capacity))),
-                ("beyond capacity", str(sum(1 for r in recent if r.beyond_capacity))),
+                ("delivered beyond capacity", str(sum(1 for r in recent if r.beyond_capacity))),
+                ("open beyond capacity", str(len(beyond_capacity_project_pks()))),
             ],
             alarm=on_time_now is not None and on_time_now < 0.8,
         ),
@@ -712,29 +710,7 @@ def plan_tiles(*, facts: PlanFacts) -> list[KpiTile]:
             unit="%",
             alarm=cover is not None and cover > 1.0,
         ),
-        beyond_capacity_tile(weeks=facts.weeks),
     ]
-
-
-def beyond_capacity_tile(*, weeks: list[datetime.date]) -> KpiTile:
-    """Open promises operations agreed beyond capacity, counted apart from the promises made
-    at the organisation's confidence level, and when they fall due."""
-    due = list(_open_beyond_capacity().values_list("promised_date", flat=True))
-    trend: list[float | None] = [
-        float(sum(1 for d in due if d and w <= d < w + datetime.timedelta(days=7))) for w in weeks
-    ]
-    return KpiTile(
-        "beyond_capacity",
-        "Promises beyond capacity",
-        str(len(due)),
-        "Open promises (committed or in delivery) whose date operations agreed although the "
-        "plan does not reach it; they have no confidence level and are at risk from day one.",
-        trend,
-        [f"{w:%d %b}" for w in weeks],
-        "each point: such promises due in that week",
-        details=[("open", str(len(due)))],
-        alarm=bool(due),
-    )
 
 
 # --------------------------------------------------------------------------- heatmap
