@@ -505,7 +505,11 @@ def test_deal_page_is_not_for_outsiders(client, shop, sales_rep, outsider):
 def _pending(shop, rep, *, wanted: datetime.date) -> ExceptionRequest:
     deal = deal_for(shop, rep, quantity=3)
     return ExceptionRequest.objects.create(
-        deal=deal, requested_date=wanted, scope_note="big launch", requested_by=rep
+        deal=deal,
+        requested_date=wanted,
+        scope_note="big launch",
+        scope_lines=[[shop.offering.pk, None, 3]],
+        requested_by=rep,
     )
 
 
@@ -538,7 +542,7 @@ def test_ops_sees_pending_request_with_engine_view_and_decision_form(
     page = response.content.decode()
     assert response.status_code == 200
     assert "big launch" in page and 'value="approve"' in page and "Overtime %" in page
-    [(item, answer, _problem, _form)] = response.context["pending"]
+    [(item, answer, _problem, _form, _scope)] = response.context["pending"]
     assert item == request and answer is not None and answer.can_promise is False
     assert "Does not fit" in page and "Bottleneck: developer" in page
 
@@ -614,7 +618,10 @@ def test_sales_commits_the_approved_date_on_the_deal_page(client, shop, sales_re
     client.force_login(ops_manager)
     client.post(
         f"/sales/exceptions/{request.pk}/decide/",
-        {f"x{request.pk}-decision": "approve", f"x{request.pk}-comment": "ok"},
+        {
+            f"x{request.pk}-decision": "approve_beyond_capacity",  # 15 days of work by day 2
+            f"x{request.pk}-comment": "ok",
+        },
     )
     client.force_login(sales_rep)
     page = client.get(f"/sales/deals/{request.deal.pk}/").content.decode()
@@ -768,7 +775,10 @@ def test_sheet_of_an_exception_promise_does_not_show_plan_dates_after_the_promis
     client.force_login(ops_manager)
     client.post(
         f"/sales/exceptions/{request.pk}/decide/",
-        {f"x{request.pk}-decision": "approve", f"x{request.pk}-comment": "ok"},
+        {
+            f"x{request.pk}-decision": "approve_beyond_capacity",  # 15 days of work by day 2
+            f"x{request.pk}-comment": "ok",
+        },
     )
     client.force_login(sales_rep)
     data = {
@@ -783,3 +793,4 @@ def test_sheet_of_an_exception_promise_does_not_show_plan_dates_after_the_promis
     assert sheet.planned_finish_after_promise > promise.promised_date
     assert [(p.start, p.end) for p in sheet.timeline] == [(None, None)]
     assert "after the promised date" in response.content.decode()
+    assert "beyond capacity, agreed by operations" in response.content.decode()

@@ -72,7 +72,10 @@ class PromiseOut(Schema):
     id: int
     deal_id: int
     promised_date: datetime.date
-    confidence: str
+    confidence: str | None = Field(
+        ..., description="None for a promise beyond capacity (no confidence level)."
+    )
+    beyond_capacity: bool
     p50_date: datetime.date | None
     p80_date: datetime.date | None
     p95_date: datetime.date | None
@@ -127,6 +130,11 @@ class ExceptionOut(Schema):
     decided_by_id: int | None
     decision_comment: str
     proposed_date: datetime.date | None
+    beyond_capacity: bool
+    scope_lines: list[list[int | None]] = Field(
+        ..., description="The lines the approval covers: [offering id, product id, quantity]."
+    )
+    used_at: datetime.datetime | None
     impact: dict[str, Any]
 
 

@@ -18,6 +18,10 @@ from promisekeeper.delivery.selectors import project_detail_get, project_list
 from promisekeeper.delivery.services import thank_you_note_create
 from promisekeeper.insights import exports
 from promisekeeper.insights.selectors import (
+    BEYOND_CAPACITY_REASON,
+    ProjectPlan,
+    beyond_capacity_project_pks,
+    plan_at_risk,
     plan_facts_get,
     risk_reason,
     risk_threshold_days_get,
@@ -65,22 +69,27 @@ def _project_or_404(pk: int) -> Project:
         raise Http404("No such project.") from None
 
 
+def _risk_reason(plan: ProjectPlan, beyond_capacity: set[int]) -> str:
+    reason = risk_reason(plan)
+    return f"{BEYOND_CAPACITY_REASON}; {reason}" if plan.pk in beyond_capacity else reason
+
+
 @login_required
 def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
     facts = plan_facts_get()
     plan = facts.projects.get(("project", project.pk))
     threshold = risk_threshold_days_get()
-    at_risk = plan is not None and (
-        plan.status in ("late", "unscheduled")
-        or (plan.slack_days is not None and plan.slack_days < threshold)
+    beyond = beyond_capacity_project_pks()
+    at_risk = plan is not None and plan_at_risk(
+        plan, threshold_days=threshold, beyond_capacity=beyond
     )
     people = sorted(facts.person_names[p] for p in facts.project_people.get(("project", pk), ()))
     context = {
         "project": project,
         "plan": plan,
         "at_risk": at_risk,
-        "reason": risk_reason(plan) if plan and at_risk else "",
+        "reason": _risk_reason(plan, beyond) if plan and at_risk else "",
         "planned_people": people,
         "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),

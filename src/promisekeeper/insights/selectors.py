@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
@@ -24,7 +24,7 @@ from promisekeeper.organisation.selectors import organisation_settings_get
 from promisekeeper.people.models import Person, Team
 from promisekeeper.promising.cache import portfolio_snapshot
 from promisekeeper.promising.snapshot import Snapshot
-from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
+from promisekeeper.sales.models import Deal, ExceptionRequest, Hold, Promise
 
 HORIZON_WEEKS = 12
 HISTORY_WINDOW_WEEKS = 26
@@ -103,6 +103,7 @@ class DeliveredRow:
     delivered: datetime.date
     sales_owner: str
     phases: tuple[kpis.PhaseEffort, ...]
+    beyond_capacity: bool = False
 
     @property
     def delivery(self) -> kpis.Delivery:
@@ -118,6 +119,7 @@ def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
     # Plain values rather than model instances: the dashboard reads hundreds of these per render.
     projects = (
         Project.objects.filter(status=Project.Status.DELIVERED, delivered_date__gte=since)
+        .annotate(beyond_capacity=_latest_promise_beyond_capacity())
         .order_by("delivered_date", "pk")
         .values_list(
             "pk",
@@ -127,6 +129,7 @@ def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
             "sales_owner__first_name",
             "sales_owner__last_name",
             "sales_owner__username",
+            "beyond_capacity",
         )
     )
     phases: dict[int, list[kpis.PhaseEffort]] = defaultdict(list)
@@ -135,7 +138,7 @@ def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
     ).values_list("project_id", "effort_estimated_hours", "effort_actual_hours"):
         phases[project_id].append(kpis.PhaseEffort(float(estimated), float(actual)))
     rows = []
-    for pk, name, promised, delivered, first, last, username in projects:
+    for pk, name, promised, delivered, first, last, username, beyond in projects:
         assert delivered is not None  # filtered on delivered_date above
         rows.append(
             DeliveredRow(
@@ -145,9 +148,28 @@ def delivered_rows(*, since: datetime.date) -> list[DeliveredRow]:
                 delivered=delivered,
                 sales_owner=f"{first} {last}".strip() or (username or ""),
                 phases=tuple(phases.get(pk, ())),
+                beyond_capacity=bool(beyond),
             )
         )
     return rows
+
+
+def _latest_promise_beyond_capacity() -> Subquery:
+    """For a project row: whether its deal's latest promise was made beyond capacity (a
+    re-date to a date the plan makes clears it)."""
+    latest = Promise.objects.filter(deal=OuterRef("deal")).order_by("-created_at", "-pk")
+    return Subquery(latest.values("beyond_capacity")[:1])
+
+
+def beyond_capacity_project_pks() -> set[int]:
+    """Open delivery projects (committed or in delivery) promised beyond capacity: at risk
+    from the day they are promised."""
+    open_projects = (
+        Project.objects.filter(status__in=GANTT_STATES)
+        .alias(beyond_capacity=_latest_promise_beyond_capacity())
+        .filter(beyond_capacity=True)
+    )
+    return set(open_projects.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
@@ -208,11 +230,13 @@ def history_tiles(*, today: datetime.date, rows: list[DeliveredRow] | None = Non
             measure=measure,
         )
 
+    # A promise beyond capacity had no confidence behind it: it is counted apart, not as a
+    # promise kept or broken at the organisation's confidence level.
     def on_time(group: list[DeliveredRow]) -> float | None:
-        return kpis.on_time_rate(r.delivery for r in group)
+        return kpis.on_time_rate(r.delivery for r in group if not r.beyond_capacity)
 
     def slip(group: list[DeliveredRow]) -> float | None:
-        return kpis.mean_slip_days(r.delivery for r in group)
+        return kpis.mean_slip_days(r.delivery for r in group if not r.beyond_capacity)
 
     def accuracy(group: list[DeliveredRow]) -> float | None:
         return kpis.forecast_accuracy(p for r in group for p in r.phases)
@@ -225,12 +249,17 @@ def history_tiles(*, today: datetime.date, rows: list[DeliveredRow] | None = Non
             "Promises kept on time",
             _pct(on_time_now),
             "Delivered projects with delivered date ≤ promised date ÷ delivered projects that had a "
-            f"promise, over the last {HISTORY_WINDOW_WEEKS} weeks.",
+            f"promise, over the last {HISTORY_WINDOW_WEEKS} weeks; promises beyond capacity "
+            "(agreed by operations, no confidence) are counted apart.",
             [None if v is None else v * 100 for v in series(on_time)],
             labels,
             caption,
             unit="%",
-            details=[("deliveries", str(len(recent)))],
+            details=[
+                ("deliveries", str(sum(1 for r in recent if not r.beyond_capacity))),
+                ("delivered beyond capacity", str(sum(1 for r in recent if r.beyond_capacity))),
+                ("open beyond capacity", str(len(beyond_capacity_project_pks()))),
+            ],
             alarm=on_time_now is not None and on_time_now < 0.8,
         ),
         KpiTile(
@@ -238,12 +267,23 @@ def history_tiles(*, today: datetime.date, rows: list[DeliveredRow] | None = Non
             "Mean slip of late deliveries",
             _num(slip(recent), "days"),
             "Mean of (delivered date − promised date) in calendar days, over late deliveries only, "
-            f"last {HISTORY_WINDOW_WEEKS} weeks.",
+            f"last {HISTORY_WINDOW_WEEKS} weeks (promises beyond capacity counted apart).",
             series(slip),
             labels,
             caption,
             unit="days",
-            details=[("late", str(sum(1 for r in recent if r.promised and not r.on_time)))],
+            details=[
+                (
+                    "late",
+                    str(
+                        sum(
+                            1
+                            for r in recent
+                            if r.promised and not r.on_time and not r.beyond_capacity
+                        )
+                    ),
+                )
+            ],
         ),
         KpiTile(
             "forecast",
@@ -510,6 +550,9 @@ class AtRiskRow:
     customer: str
 
 
+BEYOND_CAPACITY_REASON = "Promised beyond capacity, agreed by operations"
+
+
 def risk_reason(project: ProjectPlan) -> str:
     """Which phase and which role make the date tight: the longest capacity wait, else the last."""
     if project.status == "unscheduled":
@@ -526,24 +569,40 @@ def risk_reason(project: ProjectPlan) -> str:
     return f"{last.name} ({last.role}) runs until {last.end:%d %b}"
 
 
+def plan_at_risk(project: ProjectPlan, *, threshold_days: int, beyond_capacity: set[int]) -> bool:
+    """Planned late, unschedulable, with slack under the threshold, or promised beyond
+    capacity (``beyond_capacity_project_pks``: at risk from the day it is promised)."""
+    return (
+        project.status in ("late", "unscheduled")
+        or (project.slack_days is not None and project.slack_days < threshold_days)
+        or (project.ref_kind == "project" and project.pk in beyond_capacity)
+    )
+
+
 def at_risk_list(*, facts: PlanFacts, threshold_days: int) -> list[AtRiskRow]:
-    """Firm delivery projects planned late, unschedulable, or with slack under the threshold."""
+    """Firm delivery projects planned late, unschedulable, with slack under the threshold, or
+    promised beyond capacity."""
+    beyond = beyond_capacity_project_pks()
     candidates = [
         p
         for p in facts.projects.values()
         if p.ref_kind == "project"
         and p.state in FIRM_STATES
-        and (
-            p.status in ("late", "unscheduled")
-            or (p.slack_days is not None and p.slack_days < threshold_days)
-        )
+        and plan_at_risk(p, threshold_days=threshold_days, beyond_capacity=beyond)
     ]
     customers = dict(
         Project.objects.filter(pk__in=[p.pk for p in candidates]).values_list(
             "pk", "customer__name"
         )
     )
-    rows = [AtRiskRow(p, risk_reason(p), customers.get(p.pk, "")) for p in candidates]
+    rows = [
+        AtRiskRow(
+            p,
+            f"{BEYOND_CAPACITY_REASON}; {risk_reason(p)}" if p.pk in beyond else risk_reason(p),
+            customers.get(p.pk, ""),
+        )
+        for p in candidates
+    ]
     # Unschedulable first, then the latest, then the least slack.
     rows.sort(
         key=lambda r: (
@@ -805,6 +864,7 @@ def gantt_rows(*, facts: PlanFacts, filters: GanttFilters, threshold_days: int) 
             Q(phases__role__name=filters.role) | Q(phases__crew__icontains=filters.role)
         ).distinct()
     rows = []
+    beyond = beyond_capacity_project_pks()
     for project in queryset:
         plan = planned[project.pk]
         if filters.team:
@@ -812,9 +872,7 @@ def gantt_rows(*, facts: PlanFacts, filters: GanttFilters, threshold_days: int) 
             if not any(facts.person_team.get(pk) == filters.team for pk in people):
                 continue
         owner = project.sales_owner
-        at_risk = plan.status in ("late", "unscheduled") or (
-            plan.slack_days is not None and plan.slack_days < threshold_days
-        )
+        at_risk = plan_at_risk(plan, threshold_days=threshold_days, beyond_capacity=beyond)
         rows.append(
             GanttRow(
                 plan,

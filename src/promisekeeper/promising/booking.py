@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
+from django.utils import timezone
 
 from promisekeeper.catalog.models import SopPhase, StockReservation
 from promisekeeper.delivery.models import Project as DeliveryProject
@@ -87,6 +88,8 @@ class Booking:
     New work carries its ``lines`` (the delivery project copies their SOP phases, the deal's
     lines become exactly them, products reserve units); a re-date carries ``redate``.
     ``replaces`` is the engine id of the deal's own planned work this booking supersedes.
+    ``beyond_capacity``: operations agreed to a date the planned work does not make (the
+    promise is stored without a confidence).
     """
 
     snapshot: Snapshot
@@ -96,6 +99,7 @@ class Booking:
     work: Work | None
     approval: ExceptionRequest | None = None
     applied: dict[str, Any] | None = None
+    beyond_capacity: bool = False
     lines: tuple[ResolvedLine, ...] = ()
     replaces: str = ""
     redate: Redate | None = None
@@ -122,6 +126,8 @@ def book(booking: Booking, *, user: AuthUser, key: str, fingerprint: str) -> Pro
     # The answer as plain data once: the promise's evidence and the audit event both keep it.
     record = booking.answer.to_dict(omit=("load", "options"))
     promise = _promise_create(booking, record, user=user, key=key, fingerprint=fingerprint)
+    if booking.approval is not None:
+        _approval_mark_used(booking.approval)
     if booking.redate is None:
         project, booked = _book_new_work(booking, promise, user)
     else:
@@ -177,7 +183,8 @@ def _promise_create(
     promise = Promise(
         deal=booking.deal.deal,
         promised_date=booking.promised_date,
-        confidence=answer.confidence,
+        confidence=None if booking.beyond_capacity else answer.confidence,
+        beyond_capacity=booking.beyond_capacity,
         p50_date=answer.p50_date,
         p80_date=answer.p80_date,
         p95_date=answer.p95_date,
@@ -190,6 +197,13 @@ def _promise_create(
     clean_fields(promise)
     promise.save()
     return promise
+
+
+def _approval_mark_used(approval: ExceptionRequest) -> None:
+    """An approval covers one promise: this one (its row is locked by the check)."""
+    approval.used_at = timezone.now()
+    approval.full_clean()
+    approval.save(update_fields=["used_at"])
 
 
 def _book_new_work(
@@ -241,12 +255,15 @@ def _book_redate(
     if project is None or booking.work is None:  # products only
         return None, None
     capacity_release(project=project)
+    # An approved reshuffle moves other promises out of the way first, as for new work.
+    reservations_move(booking.work.moved, booking.snapshot)
     booked = capacity_reserve(
         promise=promise,
         project=project,
         phases=booking.work.project.phases,
         allocations=booking.work.allocations,
         snapshot=booking.snapshot,
+        regular_free=booking.work.regular_free,
     )
     project.promised_date = booking.promised_date
     project.full_clean()
@@ -263,12 +280,16 @@ def _audit_payload(booking: Booking, promise: Promise, record: dict[str, Any]) -
             "from": previous.promised_date.isoformat(),
             "to": booking.promised_date.isoformat(),
             "reason": booking.redate.reason,
+            "exception": booking.approval.pk if booking.approval else None,
+            "approval_applied": booking.applied,
+            "beyond_capacity": booking.beyond_capacity,
         }
     return {
         "promise": promise.pk,
         "promised_date": booking.promised_date.isoformat(),
         "exception": booking.approval.pk if booking.approval else None,
         "approval_applied": booking.applied,
+        "beyond_capacity": booking.beyond_capacity,
         "quote": record,
     }
 

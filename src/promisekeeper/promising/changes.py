@@ -13,12 +13,12 @@ from django.db import transaction
 from promisekeeper.catalog.models import StockReservation
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import ProjectState
-from promisekeeper.promising.approvals import approval_covers
+from promisekeeper.promising.approvals import approval_covers, approval_lock, approval_work
 from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
-from promisekeeper.promising.commit import locked_snapshot
+from promisekeeper.promising.commit import booking_with_retries, locked_snapshot
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.idempotency import idempotency_key_check, promise_replayed
-from promisekeeper.promising.lines import check_date
+from promisekeeper.promising.lines import check_date, deal_lines_get
 from promisekeeper.promising.locks import BookingLocks, booking_locks, ledger_lock, with_retries
 from promisekeeper.promising.permissions import User, may_cancel, may_redate
 from promisekeeper.promising.quote import quote_compute
@@ -41,7 +41,8 @@ def promise_reschedule(
     exception: ExceptionRequest | None = None,
 ) -> CommitResult:
     """Change a committed deal's date: its remaining work is re-placed and re-checked under the
-    lock like a new commit; a new immutable promise supersedes the old one; its hours move."""
+    lock like a new commit (a plan cache behind the ledger is rebuilt outside the lock and the
+    re-date retried); a new immutable promise supersedes the old one; its hours move."""
     may_redate(user, deal).require()
     idempotency_key_check(idempotency_key)
     if not reason.strip():
@@ -50,7 +51,9 @@ def promise_reschedule(
     if replayed is not None:
         return replayed
     check_date(promised_date, "promised_date", required=True)
-    approval = exception if approval_covers(exception, deal, promised_date) else None
+    approval = (
+        exception if approval_covers(exception, deal, promised_date, deal_lines_get(deal)) else None
+    )
 
     def attempt() -> CommitResult:
         with transaction.atomic(durable=True):
@@ -63,7 +66,10 @@ def promise_reschedule(
             if replayed is not None:
                 return replayed
             checked = redate_check(
-                locks=locks, promised_date=promised_date, approval=approval, reason=reason
+                locks=locks,
+                promised_date=promised_date,
+                approval=approval_lock(approval) if approval is not None else None,
+                reason=reason,
             )
             if isinstance(checked, Taken):
                 return CommitResult.of_taken(checked)
@@ -75,7 +81,7 @@ def promise_reschedule(
             )
             return CommitResult("committed", promise, checked.answer.promise_date)
 
-    return with_retries(attempt)
+    return booking_with_retries(attempt, deal, idempotency_key, request_fingerprint)
 
 
 def redate_check(
@@ -133,13 +139,29 @@ def redate_check(
     short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
     if short is not None:
         return Taken(*short)
+    work = Work(engine_project, placement.allocations)
+    approved = None
+    if approval is not None and not answer.can_promise:
+        checked = approval_work(
+            approval=approval,
+            evaluation=evaluation,
+            snapshot=snapshot,
+            promised_date=promised_date,
+            plain=work,
+            plain_finish_day=placement.finish_day,
+        )
+        if isinstance(checked, Taken):
+            return checked
+        approved = checked
     return Booking(
         snapshot=snapshot,
         deal=locks.deal,
         promised_date=promised_date,
         answer=answer,
-        work=Work(engine_project, placement.allocations),
+        work=approved.work if approved else work,
         approval=approval,
+        applied=approved.applied if approved else None,
+        beyond_capacity=approved.beyond_capacity if approved else False,
         redate=Redate(project, previous, reason),
     )
 

@@ -18,7 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project as DeliveryProject
-from promisekeeper.promising.approvals import approval_covers, approved_placement
+from promisekeeper.promising.approvals import (
+    ApprovedWork,
+    approval_covers,
+    approval_lock,
+    approval_work,
+)
 from promisekeeper.promising.booking import Booking, CommitResult, Taken, Work, book
 from promisekeeper.promising.cache import portfolio_snapshot, snapshot_ready
 from promisekeeper.promising.errors import QuoteInputError
@@ -37,6 +42,8 @@ from promisekeeper.sales.models import Deal, ExceptionRequest
 
 logger = logging.getLogger(__name__)
 BACKSTOP_CHECKS = ("person_day_reserved_within_capacity", "product_reserved_within_supply")
+# A second promise on one approval: PostgreSQL names the index, SQLite its column.
+APPROVAL_USED_ONCE = ("promise_approval_used_once", "sales_promise.approval_id")
 STALE_ATTEMPTS = 5
 
 
@@ -109,7 +116,7 @@ def commit_prepare(
         return replayed
     resolved, answer_on = lines_on_snapshot(lines)
     check_date(promised_date, "promised_date", required=True)
-    approval = exception if approval_covers(exception, deal, promised_date) else None
+    approval = exception if approval_covers(exception, deal, promised_date, lines) else None
     quoted = quote_compute(
         snapshot=answer_on(),
         deal=deal,
@@ -141,21 +148,22 @@ def commit_prepared(prepared: PreparedCommit) -> CommitResult:
                 lines=p.lines,
                 quoted=p.quoted,
                 promised_date=p.promised_date,
-                approval=p.approval,
+                approval=approval_lock(p.approval) if p.approval is not None else None,
             )
             if isinstance(checked, Taken):
                 return CommitResult.of_taken(checked)
             promise = book(checked, user=p.user, key=p.key, fingerprint=p.fingerprint)  # type: ignore[arg-type]
             return CommitResult("committed", promise, checked.answer.promise_date)
 
-    return _commit_with_retries(attempt, p.deal, p.key, p.fingerprint)
+    return booking_with_retries(attempt, p.deal, p.key, p.fingerprint)
 
 
-def _commit_with_retries(
+def booking_with_retries(
     attempt: Callable[[], CommitResult], deal: Deal, key: str, fingerprint: str
 ) -> CommitResult:
-    """Run ``attempt`` under the lock retries; rebuild a stale snapshot outside the locks;
-    turn a lost idempotency race into its replay and a backstop refusal into "taken"."""
+    """Run a booking ``attempt`` (a commit or a re-date) under the lock retries; rebuild a
+    stale snapshot outside the locks; turn a lost idempotency race into its replay, a
+    backstop refusal into "taken" and a second use of an approval into its refusal."""
     for _ in range(STALE_ATTEMPTS):
         try:
             return with_retries(attempt)
@@ -166,6 +174,8 @@ def _commit_with_retries(
             replayed = promise_replayed(key, fingerprint)
             if replayed is not None:
                 return replayed
+            if any(name in str(error) for name in APPROVAL_USED_ONCE):
+                raise QuoteInputError("exception", "was already used by another promise") from None
             if any(name in str(error) for name in BACKSTOP_CHECKS):
                 # The database refused what the check allowed: a bug, never a broken promise.
                 logger.error("capacity backstop refused a commit for deal %s: %s", deal.pk, error)
@@ -236,27 +246,30 @@ def commit_check(
             answer.promise_date,
         )
     work = None
-    applied = None
+    approved: ApprovedWork | None = None
     if evaluation.project is not None and placement is not None:
-        approved = (
-            approved_placement(approval, evaluation, snapshot, promised_date)
-            if approval is not None and not answer.can_promise
-            else None
-        )
         work = Work(evaluation.project, placement.allocations)
-        if approved is not None:
-            work = Work(
-                evaluation.project, approved.allocations, approved.regular_free, approved.moved
+        if approval is not None and not answer.can_promise:
+            checked = approval_work(
+                approval=approval,
+                evaluation=evaluation,
+                snapshot=snapshot,
+                promised_date=promised_date,
+                plain=work,
+                plain_finish_day=placement.finish_day,
             )
-            applied = approved.note
+            if isinstance(checked, Taken):
+                return checked
+            approved = checked
     return Booking(
         snapshot=snapshot,
         deal=locks.deal,
         promised_date=promised_date,
         answer=answer,
-        work=work,
+        work=approved.work if approved else work,
         approval=approval,
-        applied=applied,
+        applied=approved.applied if approved else None,
+        beyond_capacity=approved.beyond_capacity if approved else False,
         lines=tuple(lines),
         replaces=evaluation.replaces or "",
     )

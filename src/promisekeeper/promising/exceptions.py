@@ -12,9 +12,15 @@ from django.utils import timezone
 from promisekeeper.engine.model import EffortPhase
 from promisekeeper.engine.options import overtime_option
 from promisekeeper.engine.promise import can_deliver_by
+from promisekeeper.promising.approvals import approval_scope_lines
 from promisekeeper.promising.cache import portfolio_snapshot
 from promisekeeper.promising.errors import QuoteInputError
-from promisekeeper.promising.lines import QuoteLine, check_date, resolve_lines
+from promisekeeper.promising.lines import (
+    canonical_lines,
+    check_date,
+    deal_lines_get,
+    resolve_lines,
+)
 from promisekeeper.promising.locks import ledger_lock, with_retries
 from promisekeeper.promising.permissions import (
     User,
@@ -33,7 +39,8 @@ from promisekeeper.sales.services import audit_event_record, notification_send, 
 def exception_request(
     *, user: User, deal: Deal, requested_date: datetime.date, scope_note: str = ""
 ) -> ExceptionRequest:
-    """Sales asks operations to allow a date the engine would not promise."""
+    """Sales asks operations to allow a date the engine would not promise, for the deal's
+    lines as they are now (the approval covers exactly those)."""
     may_request_exception(user, deal).require()
     check_date(requested_date, "requested_date", required=True)
     if deal.stage in (Deal.Stage.WON, Deal.Stage.LOST):
@@ -43,6 +50,7 @@ def exception_request(
             deal=deal,
             requested_date=requested_date,
             scope_note=scope_note,
+            scope_lines=[list(row) for row in canonical_lines(deal_lines_get(deal))],
             requested_by=user,  # type: ignore[misc]
         )
         request.full_clean()
@@ -60,9 +68,12 @@ def exception_request(
 
 DECISIONS = {
     "approve": ExceptionRequest.Status.APPROVED,
+    "approve_beyond_capacity": ExceptionRequest.Status.APPROVED,
     "propose": ExceptionRequest.Status.PROPOSED,
     "decline": ExceptionRequest.Status.DECLINED,
 }
+"""Operations' answers; ``approve_beyond_capacity`` also agrees to promise the date when what
+was approved does not make it (the promise then says "beyond capacity", with no confidence)."""
 
 
 def exception_decide(
@@ -75,7 +86,8 @@ def exception_decide(
     overtime_share: float | None = None,
     allow_reshuffle: bool = False,
 ) -> ExceptionRequest:
-    """Operations approves (re-checked, impact recorded), proposes another date, or declines."""
+    """Operations approves (re-checked, impact recorded), approves beyond capacity, proposes
+    another date, or declines."""
     may_decide_exception(user, request).require()
     if decision not in DECISIONS:
         raise QuoteInputError("decision", f"must be one of {', '.join(DECISIONS)}")
@@ -83,9 +95,8 @@ def exception_decide(
         check_date(proposed_date, "proposed_date", required=True)
     if overtime_share is not None and not 0 < overtime_share <= 1:
         raise QuoteInputError("overtime_share", "must be above 0 and at most 1")
-    impact = (
-        _exception_impact(request, overtime_share, allow_reshuffle) if decision == "approve" else {}
-    )
+    approving = DECISIONS[decision] == ExceptionRequest.Status.APPROVED
+    impact = _exception_impact(request, overtime_share, allow_reshuffle) if approving else {}
 
     def decide() -> ExceptionRequest:
         with transaction.atomic(durable=True):
@@ -106,6 +117,7 @@ def exception_decide(
                 else None
             )
             locked.allow_reshuffle = allow_reshuffle
+            locked.beyond_capacity = decision == "approve_beyond_capacity"
             locked.impact = impact
             locked.full_clean()
             locked.save()
@@ -117,6 +129,7 @@ def exception_decide(
                     "request": locked.pk,
                     "comment": comment,
                     "proposed_date": proposed_date.isoformat() if proposed_date else None,
+                    "beyond_capacity": locked.beyond_capacity,
                     "impact": impact,
                 },
             )
@@ -132,12 +145,10 @@ def exception_decide(
 def _exception_impact(
     request: ExceptionRequest, overtime_share: float | None, allow_reshuffle: bool
 ) -> dict[str, Any]:
-    """Re-check the requested date with the engine: plain, with overtime, with a reshuffle."""
+    """Re-check the requested date with the engine for the lines asked about: plain, with
+    overtime, with a reshuffle."""
     deal = request.deal
-    lines = [
-        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
-        for line in deal.lines.all()
-    ]
+    lines = approval_scope_lines(request)
     if not lines:
         return {"note": "the deal has no lines to check"}
     snapshot = portfolio_snapshot()

@@ -213,6 +213,11 @@ class ExceptionDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[
             ("approve", "Approve"),
+            (
+                "approve_beyond_capacity",
+                "Approve beyond capacity (promise it even if the plan cannot make it; "
+                "the customer is told, with no confidence level)",
+            ),
             ("propose", "Propose another date"),
             ("decline", "Decline"),
         ]

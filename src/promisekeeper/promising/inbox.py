@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from promisekeeper.promising.answer import QuoteAnswer
+from promisekeeper.promising.approvals import approval_scope_lines, scope_text
 from promisekeeper.promising.errors import QuoteInputError
-from promisekeeper.promising.lines import QuoteLine
+from promisekeeper.promising.lines import canonical_lines
 from promisekeeper.promising.permissions import User
 from promisekeeper.promising.quote import quote_check
 from promisekeeper.sales.models import ExceptionRequest
@@ -18,9 +19,13 @@ INBOX_SIZE = 50
 
 @dataclass(frozen=True)
 class PendingException:
+    """A request with the engine's answer for it (or why there is none) and, in words, the
+    lines it covers (an approval covers exactly these)."""
+
     request: ExceptionRequest
     answer: QuoteAnswer | None
     problem: str
+    scope: str = ""
 
 
 def exception_list_pending() -> QuerySet[ExceptionRequest]:
@@ -42,13 +47,12 @@ def exception_list_decided(*, limit: int = 20) -> list[ExceptionRequest]:
 
 
 def exception_impact_get(*, user: User, request: ExceptionRequest) -> PendingException:
-    """The engine's answer for the request's deal at the requested date (with its options)."""
-    lines = [
-        QuoteLine(quantity=line.quantity, offering_id=line.offering_id, product_id=line.product_id)
-        for line in request.deal.lines.all()
-    ]
+    """The engine's answer for the lines the request covers at the requested date (with its
+    options)."""
+    lines = approval_scope_lines(request)
+    scope = scope_text(canonical_lines(lines))
     if not lines:
-        return PendingException(request, None, "the deal has no lines to check")
+        return PendingException(request, None, "the request covers no lines to check", scope)
     try:
         answer = quote_check(
             user=user,
@@ -58,8 +62,8 @@ def exception_impact_get(*, user: User, request: ExceptionRequest) -> PendingExc
             wanted_date=request.requested_date,
         )
     except QuoteInputError as exc:
-        return PendingException(request, None, f"{exc.field}: {exc.message}")
-    return PendingException(request, answer, "")
+        return PendingException(request, None, f"{exc.field}: {exc.message}", scope)
+    return PendingException(request, answer, "", scope)
 
 
 def exception_inbox_get(*, user: User) -> list[PendingException]:

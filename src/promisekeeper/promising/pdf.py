@@ -44,7 +44,14 @@ def promise_sheet_pdf(sheet: PromiseSheet, *, compress: bool = True) -> bytes:
     line(sheet.deal, size=12)
     pdf.ln(3)
     line(f"Promised delivery date: {day_index(sheet.promised_date)}", size=14, style="B", height=8)
-    line(f"Confidence behind this date: {sheet.confidence}", size=10)
+    if sheet.beyond_capacity:
+        line(
+            f"This date is {sheet.confidence_note}: our plan does not reach it yet, "
+            "and no confidence level stands behind it.",
+            size=10,
+        )
+    else:
+        line(f"Confidence behind this date: {sheet.confidence}", size=10)
     pdf.ln(4)
 
     for offering in sheet.offerings:

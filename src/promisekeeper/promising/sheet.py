@@ -45,7 +45,9 @@ class PromiseSheet:
     customer: str
     deal: str
     promised_date: datetime.date
-    confidence: str
+    # None for a promise beyond capacity: no confidence level stands behind its date.
+    confidence: str | None
+    beyond_capacity: bool
     offerings: list[SheetOffering]
     timeline: list[SheetPhase]
     # The reserved work ends after the promised date (a promise made on an approved
@@ -55,6 +57,17 @@ class PromiseSheet:
     sales_owner: str
     operations_sign_off: str
     created_at: datetime.datetime
+
+    @property
+    def confidence_note(self) -> str:
+        """What stands behind the date, in the sheet's words."""
+        if self.beyond_capacity or self.confidence is None:
+            return BEYOND_CAPACITY_NOTE
+        return f"confidence {self.confidence}"
+
+
+BEYOND_CAPACITY_NOTE = "beyond capacity, agreed by operations"
+"""How a promise beyond capacity is described wherever its confidence would be."""
 
 
 def _person(user: object | None) -> str:
@@ -148,6 +161,7 @@ def promise_sheet_build(*, promise: Promise) -> PromiseSheet:
         deal=deal.name,
         promised_date=promise.promised_date,
         confidence=promise.confidence,
+        beyond_capacity=promise.beyond_capacity,
         offerings=offerings,
         timeline=timeline,
         planned_finish_after_promise=late_finish,

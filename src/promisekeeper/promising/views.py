@@ -497,6 +497,7 @@ def _inbox_context(
             entry.answer,
             entry.problem,
             forms.get(entry.request.pk) or ExceptionDecisionForm(prefix=f"x{entry.request.pk}"),
+            entry.scope,
         )
         for entry in exception_inbox_get(user=request.user)
     ]
@@ -559,6 +560,7 @@ def exception_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "item": item,
                 "answer": entry.answer,
                 "problem": entry.problem,
+                "scope": entry.scope,
                 "form": form,
                 "error": error,
                 "error_pk": item.pk,

@@ -113,6 +113,20 @@ class ExceptionRequest(models.Model):
     proposed_date = models.DateField(null=True, blank=True)
     overtime_share = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
     allow_reshuffle = models.BooleanField(default=False)
+    beyond_capacity = models.BooleanField(
+        default=False,
+        help_text="Operations agreed to promise the date although the plan, with what they "
+        "approved applied, does not reach it: the promise then says so and has no confidence.",
+    )
+    scope_lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The deal's lines when the request was made, as [offering id, product id, "
+        "quantity] rows in canonical order: the approval covers exactly these.",
+    )
+    used_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a promise used the approval (it is used once)."
+    )
     impact = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -133,6 +147,14 @@ class ExceptionRequest(models.Model):
                 condition=~Q(status="proposed") | Q(proposed_date__isnull=False),
                 name="exception_proposal_has_date",
             ),
+            models.CheckConstraint(
+                condition=Q(used_at__isnull=True) | Q(status="approved"),
+                name="exception_used_only_when_approved",
+            ),
+            models.CheckConstraint(
+                condition=Q(beyond_capacity=False) | Q(status="approved"),
+                name="exception_beyond_capacity_only_when_approved",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +169,16 @@ class Promise(models.Model):
 
     deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="promises")
     promised_date = models.DateField()
-    confidence = models.CharField(max_length=3, choices=QuoteConfidence.choices)
+    # None for a promise beyond capacity: the plan does not reach its date, so no
+    # confidence level stands behind it.
+    confidence = models.CharField(
+        max_length=3, choices=QuoteConfidence.choices, null=True, blank=True
+    )
+    beyond_capacity = models.BooleanField(
+        default=False,
+        help_text="Made on an operations approval beyond capacity: the planned work ends "
+        "after the promised date.",
+    )
     p50_date = models.DateField(null=True, blank=True)
     p80_date = models.DateField(null=True, blank=True)
     p95_date = models.DateField(null=True, blank=True)
@@ -176,6 +207,16 @@ class Promise(models.Model):
                 | Q(p95_date__isnull=True)
                 | Q(p80_date__lte=models.F("p95_date")),
                 name="promise_p80_before_p95",
+            ),
+            models.CheckConstraint(
+                condition=Q(beyond_capacity=False, confidence__isnull=False)
+                | Q(beyond_capacity=True, confidence__isnull=True),
+                name="promise_confidence_unless_beyond_capacity",
+            ),
+            models.UniqueConstraint(
+                fields=["approval"],
+                condition=Q(approval__isnull=False),
+                name="promise_approval_used_once",
             ),
         ]
 
