@@ -8,6 +8,7 @@ import pytest
 
 from promisekeeper.api.services import api_token_create
 from promisekeeper.sales.models import AuditEvent, ExceptionRequest, Hold, Promise
+from tests.api_clients import api_send, as_ops, as_rep  # noqa: F401  (fixtures)
 from tests.sales.conftest import (  # noqa: F401  (fixtures)
     deal_for,
     nth_working_day,
@@ -18,26 +19,6 @@ from tests.sales.conftest import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def as_rep(client, sales_rep):
-    _, key = api_token_create(user=sales_rep)
-    return lambda method, url, body=None, **headers: _send(client, key, method, url, body, headers)
-
-
-@pytest.fixture
-def as_ops(client, ops_manager):
-    _, key = api_token_create(user=ops_manager)
-    return lambda method, url, body=None, **headers: _send(client, key, method, url, body, headers)
-
-
-def _send(client, key, method, url, body, headers):
-    headers = {"Authorization": f"Bearer {key}", **headers}
-    if method == "get":
-        return client.get(url, headers=headers)
-    data = body if isinstance(body, str) else __import__("json").dumps(body)
-    return client.post(url, data, content_type="application/json", headers=headers)
 
 
 def _written():
@@ -158,7 +139,7 @@ def test_other_rep_gets_403_and_nothing_changes(client, shop, sales_rep, other_r
     deal = deal_for(shop, sales_rep)
     _, key = api_token_create(user=other_rep)
     before = _written()
-    response = _send(client, key, "post", "/api/holds", {"deal_id": deal.pk}, {})
+    response = api_send(client, key, "post", "/api/holds", {"deal_id": deal.pk}, {})
     assert response.status_code == 403
     assert _written() == before
 

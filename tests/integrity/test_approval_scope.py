@@ -18,7 +18,6 @@ is 40 h (five working days); one "Brand identity" unit is 8 h (one day).
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 from decimal import Decimal
 
@@ -26,7 +25,6 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from promisekeeper.api.services import api_token_create
 from promisekeeper.catalog.models import Offering, SopPhase, SopVersion
 from promisekeeper.delivery.models import Project
 from promisekeeper.insights.selectors import (
@@ -38,6 +36,7 @@ from promisekeeper.insights.selectors import (
 from promisekeeper.promising.pdf import promise_sheet_pdf
 from promisekeeper.promising.sheet import promise_sheet_build
 from promisekeeper.sales.models import CapacityReservation, DealLine, ExceptionRequest, Promise
+from tests.api_clients import api_send, as_ops, as_rep  # noqa: F401  (fixtures)
 from tests.factories import TimeOffFactory
 from tests.sales.conftest import (  # noqa: F401  (fixtures)
     deal_for,
@@ -48,25 +47,6 @@ from tests.sales.conftest import (  # noqa: F401  (fixtures)
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def as_rep(client, sales_rep):
-    _, key = api_token_create(user=sales_rep)
-    return lambda method, url, body=None, **headers: _send(client, key, method, url, body, headers)
-
-
-@pytest.fixture
-def as_ops(client, ops_manager):
-    _, key = api_token_create(user=ops_manager)
-    return lambda method, url, body=None, **headers: _send(client, key, method, url, body, headers)
-
-
-def _send(client, key, method, url, body, headers):
-    headers = {"Authorization": f"Bearer {key}", **headers}
-    if method == "get":
-        return client.get(url, headers=headers)
-    return client.post(url, json.dumps(body), content_type="application/json", headers=headers)
 
 
 @pytest.fixture

@@ -109,6 +109,29 @@ class ApprovedWork:
     beyond_capacity: bool
 
 
+def approval_applied(
+    *,
+    approval: ExceptionRequest | None,
+    evaluation: Evaluation,
+    snapshot: Snapshot,
+    promised_date: datetime.date,
+    plain: Work,
+    plain_finish_day: int | None,
+) -> ApprovedWork | Taken | None:
+    """``approval_work`` when the booking needs its approval (the plain answer cannot
+    promise the date), None when it books as it is (no approval, or none needed)."""
+    if approval is None or evaluation.answer.can_promise:
+        return None
+    return approval_work(
+        approval=approval,
+        evaluation=evaluation,
+        snapshot=snapshot,
+        promised_date=promised_date,
+        plain=plain,
+        plain_finish_day=plain_finish_day,
+    )
+
+
 def approval_work(
     *,
     approval: ExceptionRequest,

@@ -13,7 +13,7 @@ from django.db import transaction
 from promisekeeper.catalog.models import StockReservation
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import ProjectState
-from promisekeeper.promising.approvals import approval_covers, approval_lock, approval_work
+from promisekeeper.promising.approvals import approval_applied, approval_covers, approval_lock
 from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
 from promisekeeper.promising.commit import booking_with_retries, locked_snapshot
 from promisekeeper.promising.errors import QuoteInputError
@@ -140,19 +140,16 @@ def redate_check(
     if short is not None:
         return Taken(*short)
     work = Work(engine_project, placement.allocations)
-    approved = None
-    if approval is not None and not answer.can_promise:
-        checked = approval_work(
-            approval=approval,
-            evaluation=evaluation,
-            snapshot=snapshot,
-            promised_date=promised_date,
-            plain=work,
-            plain_finish_day=placement.finish_day,
-        )
-        if isinstance(checked, Taken):
-            return checked
-        approved = checked
+    approved = approval_applied(
+        approval=approval,
+        evaluation=evaluation,
+        snapshot=snapshot,
+        promised_date=promised_date,
+        plain=work,
+        plain_finish_day=placement.finish_day,
+    )
+    if isinstance(approved, Taken):
+        return approved
     return Booking(
         snapshot=snapshot,
         deal=locks.deal,

@@ -20,9 +20,9 @@ from django.utils import timezone
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.promising.approvals import (
     ApprovedWork,
+    approval_applied,
     approval_covers,
     approval_lock,
-    approval_work,
 )
 from promisekeeper.promising.booking import Booking, CommitResult, Taken, Work, book
 from promisekeeper.promising.cache import portfolio_snapshot, snapshot_ready
@@ -249,18 +249,17 @@ def commit_check(
     approved: ApprovedWork | None = None
     if evaluation.project is not None and placement is not None:
         work = Work(evaluation.project, placement.allocations)
-        if approval is not None and not answer.can_promise:
-            checked = approval_work(
-                approval=approval,
-                evaluation=evaluation,
-                snapshot=snapshot,
-                promised_date=promised_date,
-                plain=work,
-                plain_finish_day=placement.finish_day,
-            )
-            if isinstance(checked, Taken):
-                return checked
-            approved = checked
+        checked = approval_applied(
+            approval=approval,
+            evaluation=evaluation,
+            snapshot=snapshot,
+            promised_date=promised_date,
+            plain=work,
+            plain_finish_day=placement.finish_day,
+        )
+        if isinstance(checked, Taken):
+            return checked
+        approved = checked
     return Booking(
         snapshot=snapshot,
         deal=locks.deal,

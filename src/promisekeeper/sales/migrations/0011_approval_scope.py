@@ -24,7 +24,7 @@ def promise_triggers_restore(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sales", "0009_audit_capacity_cut_actions"),
+        ("sales", "0010_reservation_change_kind"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
