@@ -66,7 +66,10 @@ def test_another_seller_cannot_cancel_or_redate_the_promise(client, shop, sales_
     as_other = _api(client, other_rep)
     cancel = as_other(f"/api/deals/{deal.pk}/cancel", {"reason": "mine now"})
     assert cancel.status_code == 403
-    assert cancel.json()["message"] == "Only the deal's salesperson or operations can cancel a promise."
+    assert (
+        cancel.json()["message"]
+        == "Only the deal's salesperson or operations can cancel a promise."
+    )
     redate = as_other(
         f"/api/deals/{deal.pk}/reschedule",
         {"promised_date": str(nth_working_day(9)), "reason": "mine now"},
