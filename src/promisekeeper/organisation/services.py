@@ -43,7 +43,21 @@ def company_closure_create(
 GROUP_APP_PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     SALES: ((), ("sales", "catalog", "delivery")),
     OPERATIONS: (("people", "catalog", "delivery", "organisation"), ("sales",)),
-    ADMIN: (("organisation", "people", "catalog", "sales", "delivery", "api", "auth"), ()),
+    # Admins also see login lock-outs (axes) and the task queue, to unlock and to diagnose.
+    ADMIN: (
+        (
+            "organisation",
+            "people",
+            "catalog",
+            "sales",
+            "delivery",
+            "api",
+            "auth",
+            "axes",
+            "django_tasks_database",
+        ),
+        (),
+    ),
 }
 
 
