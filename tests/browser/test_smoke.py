@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = {
     "sales": ["/", "/api/docs"],
-    "ops": ["/", "/admin/", "/admin/delivery/project/", "/admin/people/person/"],
+    "ops": ["/", "/people/", "/delivery/projects/"],  # the admin is the admin role's only
     "admin": ["/", "/admin/", "/admin/catalog/sopversion/", "/admin/sales/deal/", "/api/docs"],
 }
 

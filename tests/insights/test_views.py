@@ -71,8 +71,8 @@ def test_logout_is_a_post_and_ends_the_session(client, sales_user):
     assert client.get("/").status_code == 302
 
 
-def test_dashboard_without_organisation_still_renders(client, outsider):
-    client.force_login(outsider)
+def test_dashboard_without_organisation_still_renders(client, sales_user):
+    client.force_login(sales_user)
     response = client.get("/")
     assert response.status_code == 200
     assert response.context["organisation_name"] == "Promisekeeper"

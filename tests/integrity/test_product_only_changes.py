@@ -51,7 +51,7 @@ def _kits_promised(api, shop, quantity, date, name="Kits only"):
     }
     response = api("/api/commits", body, **{"Idempotency-Key": f"commit-{deal.pk}"})
     assert response.status_code == 201, response.content
-    return deal
+    return Deal.objects.get(pk=deal.pk)  # as promised: the committer owns it now
 
 
 def _reserved():

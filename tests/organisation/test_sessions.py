@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,13 @@ def page() -> str:
     return reverse("catalog:offerings")  # a plain page that needs a signed-in user
 
 
+def _seller():
+    """A user with a role, so the page is one they may read (a user without one gets 403)."""
+    user = UserFactory()
+    user.groups.add(Group.objects.get_or_create(name="sales")[0])
+    return user
+
+
 def _sign_in(client, user) -> None:
     response = client.post(reverse("login"), {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
@@ -33,7 +41,7 @@ def _is_sent_to_login(response) -> bool:
 
 
 def test_signing_in_keeps_the_user_signed_in_across_requests(client, page):
-    user = UserFactory()
+    user = _seller()
     _sign_in(client, user)
     stored = Session.objects.get(session_key=client.session.session_key)
     assert stored.get_decoded()["_auth_user_id"] == str(user.pk)
@@ -43,7 +51,7 @@ def test_signing_in_keeps_the_user_signed_in_across_requests(client, page):
 
 
 def test_a_wrong_password_signs_nobody_in(client, page):
-    user = UserFactory()
+    user = _seller()
     response = client.post(reverse("login"), {"username": user.username, "password": "wrong"})
     assert response.status_code == 200 and response.context["form"].errors
     assert not any("_auth_user_id" in s.get_decoded() for s in Session.objects.all())
@@ -51,7 +59,7 @@ def test_a_wrong_password_signs_nobody_in(client, page):
 
 
 def test_signing_out_deletes_the_session_so_its_cookie_no_longer_signs_in(client, page):
-    _sign_in(client, UserFactory())
+    _sign_in(client, _seller())
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     assert client.post(reverse("logout")).status_code == 302
     assert not Session.objects.filter(session_key=cookie).exists()
@@ -60,7 +68,7 @@ def test_signing_out_deletes_the_session_so_its_cookie_no_longer_signs_in(client
 
 
 def test_a_deactivated_user_is_signed_out_on_the_next_request(client, page):
-    user = UserFactory()
+    user = _seller()
     _sign_in(client, user)
     assert client.get(page).status_code == 200
     user.is_active = False
@@ -69,7 +77,7 @@ def test_a_deactivated_user_is_signed_out_on_the_next_request(client, page):
 
 
 def test_changing_the_password_signs_out_the_other_sessions(client, page):
-    user = UserFactory()
+    user = _seller()
     _sign_in(client, user)
     user.set_password("another-pass-word-456")
     user.save()
@@ -78,7 +86,7 @@ def test_changing_the_password_signs_out_the_other_sessions(client, page):
 
 def test_a_session_lasts_the_cookie_age_and_not_past_its_expiry(client, page):
     before = timezone.now()
-    _sign_in(client, UserFactory())
+    _sign_in(client, _seller())
     session = Session.objects.get()
     age = datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
     assert before + age <= session.expire_date <= timezone.now() + age

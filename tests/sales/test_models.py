@@ -83,14 +83,17 @@ def test_decided_exception_needs_a_decider():
     ).pk
 
 
-def test_deal_create_validates_and_audits():
-    owner = UserFactory()
+def test_deal_create_validates_and_audits_the_user_who_created_it():
+    creator, owner = UserFactory(), UserFactory()
     customer = customer_create(name="Acme")
-    deal = deal_create(customer=customer, name="Website", owner=owner, wanted_date=TODAY)
+    deal = deal_create(
+        user=creator, customer=customer, name="Website", owner=owner, wanted_date=TODAY
+    )
     event = AuditEvent.objects.get()
-    assert (event.actor, event.action, event.deal) == (owner, "deal.created", deal)
+    assert (event.actor, event.action, event.deal) == (creator, "deal.created", deal)
+    assert deal.owner == owner
     with pytest.raises(ValidationError):
-        deal_create(customer=customer, name="Bad", win_probability=Decimal("2"))
+        deal_create(user=creator, customer=customer, name="Bad", win_probability=Decimal("2"))
 
 
 def test_open_deals_exclude_won_and_lost():

@@ -12,6 +12,7 @@ from promisekeeper.catalog.models import (
     StockReservation,
 )
 from promisekeeper.catalog.selectors import sop_version_is_used
+from promisekeeper.organisation.admin import ActorIsTheUser, ReadOnlyAdmin
 
 
 class UsedSopReadOnly:
@@ -47,7 +48,7 @@ class SopPhaseInline(UsedSopReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(SopVersion)
-class SopVersionAdmin(UsedSopReadOnly, admin.ModelAdmin):
+class SopVersionAdmin(UsedSopReadOnly, ActorIsTheUser):
     list_display = ["offering", "version", "created_at", "created_by"]
     list_filter = ["offering"]
     inlines = [SopPhaseInline]
@@ -93,6 +94,8 @@ class IncomingSupplyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockReservation)
-class StockReservationAdmin(admin.ModelAdmin):
+class StockReservationAdmin(ReadOnlyAdmin):
+    """Units reserved by a commit (under the product lock), never by hand."""
+
     list_display = ["product", "deal", "promise", "quantity", "created_at"]
     raw_id_fields = ["deal", "promise"]

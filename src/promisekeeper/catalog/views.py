@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -13,9 +12,10 @@ from promisekeeper.catalog.selectors import (
     sop_versions_for,
 )
 from promisekeeper.insights import exports
+from promisekeeper.organisation.permissions import Area, read_required
 
 
-@login_required
+@read_required(Area.CATALOG)
 def offerings(request: HttpRequest) -> HttpResponse:
     rows = list(offering_list())
     if request.GET.get("format") == "csv":
@@ -34,7 +34,7 @@ def offerings(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/offerings.html", {"offerings": rows})
 
 
-@login_required
+@read_required(Area.CATALOG)
 def offering_detail(request: HttpRequest, pk: int) -> HttpResponse:
     offering = Offering.objects.filter(pk=pk).first()
     if offering is None:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
+from promisekeeper.organisation.admin import ActorIsTheUser
 
 
 class ProjectPhaseInline(admin.TabularInline):
@@ -32,6 +33,8 @@ class ProjectAssignmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(ThankYouNote)
-class ThankYouNoteAdmin(admin.ModelAdmin):
+class ThankYouNoteAdmin(ActorIsTheUser):
+    actor_field = "author"
+
     list_display = ["project", "author", "created_at"]
     raw_id_fields = ["project"]

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,6 +26,7 @@ from promisekeeper.insights.selectors import (
     risk_threshold_days_get,
 )
 from promisekeeper.organisation.input import id_param
+from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
 from promisekeeper.sales.models import Customer
 
 
@@ -36,7 +36,7 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-@login_required
+@read_required(Area.PROJECTS)
 def projects(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "promised")
     rows = project_list(
@@ -74,7 +74,7 @@ def _risk_reason(plan: ProjectPlan, beyond_capacity: set[int]) -> str:
     return f"{BEYOND_CAPACITY_REASON}; {reason}" if plan.pk in beyond_capacity else reason
 
 
-@login_required
+@read_required(Area.PROJECTS)
 def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
     facts = plan_facts_get()
@@ -97,7 +97,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/project_detail.html", context)
 
 
-@login_required
+@read_required(Area.PROJECTS)
 @require_POST
 def project_thank(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
@@ -116,13 +116,13 @@ def project_thank(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def project_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The feed for a logged-in user, or for a calendar app holding the feed's token."""
+    """The feed for a calendar app holding the feed's token, or for a signed-in reader of projects."""
     token = request.GET.get("token", "")
-    if not (
-        request.user.is_authenticated
-        or exports.calendar_token_valid(kind="project", pk=pk, token=token)
-    ):
-        return redirect_to_login(request.get_full_path())
+    if not exports.calendar_token_valid(kind="project", pk=pk, token=token):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not may_read(request.user, Area.PROJECTS):
+            raise PermissionDenied(read_refusal(Area.PROJECTS))
     project = _project_or_404(pk)
     plan = plan_facts_get().projects.get(("project", project.pk))
     calendar = exports.project_calendar(project=project, plan=plan, today=timezone.localdate())

@@ -427,7 +427,6 @@ class _Builder:
             last_name="Seller",
             password=password,
             email="sales@northwind.example",
-            is_staff=True,
         )
         sales.groups.add(groups[SALES])
         ops = User.objects.create(
@@ -436,7 +435,6 @@ class _Builder:
             last_name="Operations",
             password=password,
             email="ops@northwind.example",
-            is_staff=True,
         )
         ops.groups.add(groups[OPERATIONS])
         admin = User.objects.create(

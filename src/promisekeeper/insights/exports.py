@@ -264,8 +264,10 @@ def project_table(projects: Iterable[Any]) -> Table:
     ]
 
 
-def person_calendar(*, person: Any, blocks: Iterable[Any], time_off: Iterable[Any]) -> Calendar:
-    """A person's planned work blocks and time off."""
+def person_calendar(
+    *, person: Any, blocks: Iterable[Any], time_off: Iterable[Any], show_reasons: bool
+) -> Calendar:
+    """A person's planned work blocks and time off (why they are away only if ``show_reasons``)."""
     calendar = calendar_new(f"{person.name}: plan")
     for block in blocks:
         calendar.add_component(
@@ -282,12 +284,18 @@ def person_calendar(*, person: Any, blocks: Iterable[Any], time_off: Iterable[An
         calendar.add_component(
             all_day_event(
                 uid=f"person-{person.pk}-timeoff-{off.pk}",
-                summary=f"{person.name}: {off.get_kind_display()} ({off.get_status_display().lower()})",
+                summary=f"{person.name}: {_time_off_label(off, show_reasons)}",
                 start=off.start_date,
                 end=off.end_date,
             )
         )
     return calendar
+
+
+def _time_off_label(off: Any, show_reasons: bool) -> str:
+    """ "Sick (approved)" for those who may know why, "Away (approved)" for everyone else."""
+    reason = off.get_kind_display() if show_reasons else "Away"
+    return f"{reason} ({off.get_status_display().lower()})"
 
 
 def person_table(people: Iterable[Any], roles: Sequence[str]) -> Table:

@@ -22,7 +22,14 @@ from django_htmx.middleware import HtmxDetails
 from promisekeeper.insights import exports
 from promisekeeper.insights.selectors import person_work_blocks
 from promisekeeper.organisation.input import id_param
-from promisekeeper.organisation.permissions import is_operations
+from promisekeeper.organisation.permissions import (
+    Area,
+    is_operations,
+    may_read_person,
+    may_see_time_off_reason,
+    read_refusal,
+    read_required,
+)
 from promisekeeper.people.forms import PersonForm, TimeOffForm
 from promisekeeper.people.models import Person, Role, Team, TimeOff
 from promisekeeper.people.selectors import (
@@ -50,7 +57,7 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-@login_required
+@read_required(Area.PEOPLE)
 def people(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     rows = person_list(
@@ -110,6 +117,14 @@ def _person_or_404(pk: int) -> Person:
         raise Http404("No such person.") from None
 
 
+def _person_for_reader(request: HtmxHttpRequest, pk: int) -> Person:
+    """The person, if the signed-in user may read them (operations, or the person)."""
+    person = _person_or_404(pk)
+    if not may_read_person(request.user, person.user_id):
+        raise PermissionDenied(read_refusal(Area.PEOPLE) + " (Your own page is open to you.)")
+    return person
+
+
 def _preview_or_save(
     request: HtmxHttpRequest,
     *,
@@ -131,7 +146,7 @@ def _preview_or_save(
 
 @login_required
 def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    person = _person_or_404(pk)
+    person = _person_for_reader(request, pk)
     today = timezone.localdate()
     editing = _time_off_of(person, request.POST.get("time_off") or request.GET.get("edit"))
     form = TimeOffForm(initial=_time_off_initial(editing))
@@ -242,17 +257,20 @@ def person_new(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def person_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The feed for a logged-in user, or for a calendar app holding the feed's token."""
+    """The feed for a calendar app holding the feed's token, or for a signed-in reader of the
+    person. Why the person is away is shown only to operations and the person themselves: a
+    calendar app (the token alone says nobody) sees "Away"."""
     token = request.GET.get("token", "")
-    if not (
-        request.user.is_authenticated
-        or exports.calendar_token_valid(kind="person", pk=pk, token=token)
-    ):
+    if exports.calendar_token_valid(kind="person", pk=pk, token=token):
+        person = _person_or_404(pk)
+    elif request.user.is_authenticated:
+        person = _person_for_reader(request, pk)
+    else:
         return redirect_to_login(request.get_full_path())
-    person = _person_or_404(pk)
     today = timezone.localdate()
     calendar = exports.person_calendar(
         person=person,
+        show_reasons=may_see_time_off_reason(request.user, person.user_id),
         blocks=person_work_blocks(person_pk=person.pk),
         time_off=[
             t for t in person.time_off.all() if t.end_date >= today - datetime.timedelta(days=90)

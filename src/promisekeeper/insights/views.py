@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import plotly
-from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import charts, exports, selectors
 from promisekeeper.organisation.input import id_param
+from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
 from promisekeeper.sales.models import Deal
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
@@ -45,10 +46,15 @@ def _gantt_filters(request: HtmxHttpRequest) -> selectors.GanttFilters:
 
 
 def _expand(request: HtmxHttpRequest) -> set[str]:
+    """The roles to show person by person: one person's load is people's data (operations)."""
+    if not may_read(request.user, Area.PEOPLE):
+        return set()
     return {value for value in request.GET.getlist("expand") if value}
 
 
-def _heatmap_context(facts: selectors.PlanFacts, expand: set[str]) -> dict[str, Any]:
+def _heatmap_context(
+    request: HtmxHttpRequest, facts: selectors.PlanFacts, expand: set[str]
+) -> dict[str, Any]:
     rows = selectors.heatmap_rows(facts=facts, expand=expand)
     return {
         "heat_rows": rows,
@@ -56,6 +62,7 @@ def _heatmap_context(facts: selectors.PlanFacts, expand: set[str]) -> dict[str, 
         "heat_figure": charts.heatmap(rows, facts.weeks),
         "heat_expand": sorted(expand),
         "heat_roles": facts.roles,
+        "heat_people": may_read(request.user, Area.PEOPLE),
     }
 
 
@@ -73,7 +80,7 @@ def _gantt_context(
     }
 
 
-@login_required
+@read_required(Area.PLAN)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if request.htmx and request.htmx.target == "timeline":
@@ -95,13 +102,13 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "sales_credit": selectors.sales_credit_list(since=credit_since, rows=history),
         "thanks": selectors.thank_you_feed(),
         "today": today,
-        **_heatmap_context(facts, _expand(request)),
+        **_heatmap_context(request, facts, _expand(request)),
         **_gantt_context(request, facts, threshold),
     }
     return render(request, "insights/dashboard.html", context)
 
 
-@login_required
+@read_required(Area.PLAN)
 def timeline(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     context = _gantt_context(request, facts, selectors.risk_threshold_days_get())
@@ -109,18 +116,20 @@ def timeline(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@login_required
+@read_required(Area.PLAN)
 def heatmap(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
-    context = _heatmap_context(facts, _expand(request))
+    context = _heatmap_context(request, facts, _expand(request))
     template = "insights/dashboard.html#heatmap" if request.htmx else "insights/heatmap.html"
     return render(request, template, context)
 
 
-@login_required
+@read_required(Area.PLAN)
 def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     row_key = request.GET.get("row", "")
+    if row_key.startswith("person:") and not may_read(request.user, Area.PEOPLE):
+        raise PermissionDenied(read_refusal(Area.PEOPLE))
     week = id_param(request.GET.get("week"), "week")
     if week is None or week >= len(facts.weeks):
         raise Http404("No such week.")
@@ -138,21 +147,22 @@ def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@read_required(Area.PLAN)
 def heatmap_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
-    rows = selectors.heatmap_rows(facts=facts, expand=set(facts.roles))
+    people = may_read(request.user, Area.PEOPLE)
+    rows = selectors.heatmap_rows(facts=facts, expand=set(facts.roles) if people else set())
     return exports.csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
 
 
-@login_required
+@read_required(Area.PLAN)
 def at_risk_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = selectors.plan_facts_get()
     rows = selectors.at_risk_list(facts=facts, threshold_days=selectors.risk_threshold_days_get())
     return exports.csv_response("at-risk.csv", *exports.at_risk_table(rows))
 
 
-@login_required
+@read_required(Area.DEALS)
 def deals(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-created")
     rows = selectors.deal_list(

@@ -37,11 +37,27 @@ def company_closure_create(
     return closure
 
 
-# Which apps each group may change (add/change/delete/view) or only view.
+# Which apps each group may change (add/change/delete/view) or only view. Only the admin
+# role opens the admin (promisekeeper.admin_site); sales change deals through the services,
+# which check ownership, so their group holds no change rights at all.
 GROUP_APP_PERMISSIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    SALES: (("sales",), ("catalog", "people", "delivery", "organisation")),
+    SALES: ((), ("sales", "catalog", "delivery")),
     OPERATIONS: (("people", "catalog", "delivery", "organisation"), ("sales",)),
-    ADMIN: (("organisation", "people", "catalog", "sales", "delivery", "api", "auth"), ()),
+    # Admins also see login lock-outs (axes) and the task queue, to unlock and to diagnose.
+    ADMIN: (
+        (
+            "organisation",
+            "people",
+            "catalog",
+            "sales",
+            "delivery",
+            "api",
+            "auth",
+            "axes",
+            "django_tasks_database",
+        ),
+        (),
+    ),
 }
 
 

@@ -236,8 +236,11 @@ def _book_new_work(
     deal_lines_set(deal=deal, lines=[r.line for r in booking.lines])
     deal.stage = Deal.Stage.WON
     deal.wanted_date = deal.wanted_date or booking.promised_date
+    if deal.owner_id is None:
+        # Whoever promises an unowned deal owns it: only they (or operations) may change it.
+        deal.owner = user
     clean_fields(deal)
-    deal.save(update_fields=["stage", "wanted_date"])
+    deal.save(update_fields=["stage", "wanted_date", "owner"])
     if locked.holds_active:
         Hold.objects.filter(deal=deal, active=True).update(active=False)
     return project, booked

@@ -65,6 +65,7 @@ def promise_reschedule(
             replayed = promise_replayed(idempotency_key, request_fingerprint)
             if replayed is not None:
                 return replayed
+            may_redate(user, locks.deal.deal).require()  # the locked row's owner decides
             checked = redate_check(
                 locks=locks,
                 promised_date=promised_date,
@@ -216,6 +217,7 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject | 
         with transaction.atomic(durable=True):
             ledger_lock()
             locked = Deal.objects.select_for_update().get(pk=deal.pk)
+            may_cancel(user, locked).require()  # the locked row's owner decides
             project = (
                 DeliveryProject.objects.select_for_update()
                 .filter(

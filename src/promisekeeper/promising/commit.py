@@ -143,6 +143,8 @@ def commit_prepared(prepared: PreparedCommit) -> CommitResult:
             replayed = _committed_meanwhile(locks, p.key, p.fingerprint)
             if replayed is not None:
                 return replayed
+            # Asked again of the locked row: another seller may have taken the deal meanwhile.
+            may_commit(p.user, locks.deal.deal).require()
             checked = commit_check(
                 locks=locks,
                 lines=p.lines,

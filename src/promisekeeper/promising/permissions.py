@@ -77,7 +77,7 @@ def may_hold(user: User, deal: Deal) -> Decision:
 
 
 def may_commit(user: User, deal: Deal) -> Decision:
-    """Promising a date for a deal: the deal's seller."""
+    """Promising a date for a deal: the deal's seller (who owns an unowned deal by it)."""
     return _seller(user, deal)
 
 
@@ -86,16 +86,26 @@ def may_request_exception(user: User, deal: Deal) -> Decision:
     return _seller(user, deal)
 
 
+def _owner_or_operations(user: User, deal: Deal, reason: str) -> Decision:
+    """A promise is changed by the deal's owner, or by operations (admins are both). A promise
+    always has an owner (its committer, if the deal had none), so no other seller may."""
+    if is_operations(user) or (is_sales(user) and deal.owner_id == user.pk):
+        return ALLOWED
+    return _refuse(user, reason)
+
+
 def may_redate(user: User, deal: Deal) -> Decision:
-    """Changing a promised deal's date: the deal's seller."""
-    return _seller(user, deal)
+    """Changing a promised deal's date: the deal's owner, or operations."""
+    return _owner_or_operations(
+        user, deal, "Only the deal's salesperson or operations can change a promised date."
+    )
 
 
 def may_cancel(user: User, deal: Deal) -> Decision:
-    """Cancelling a promise: operations, or the deal's seller."""
-    if is_operations(user) or _seller(user, deal):
-        return ALLOWED
-    return _refuse(user, "Only the deal's salesperson or operations can cancel a promise.")
+    """Cancelling a promise: the deal's owner, or operations."""
+    return _owner_or_operations(
+        user, deal, "Only the deal's salesperson or operations can cancel a promise."
+    )
 
 
 def may_view_inbox(user: User) -> Decision:

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from promisekeeper.organisation.admin import ReadOnlyAdmin
 from promisekeeper.sales.models import (
     AuditEvent,
     CapacityReservation,
@@ -42,38 +43,37 @@ class DealLineAdmin(admin.ModelAdmin):
     raw_id_fields = ["deal"]
 
 
-class ImmutableAdmin(admin.ModelAdmin):
-    """Records that must never change after creation: view-only in the admin."""
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-
 @admin.register(Promise)
-class PromiseAdmin(ImmutableAdmin):
+class PromiseAdmin(ReadOnlyAdmin):
+    """Made only by a commit (capacity checked under the lock), never by hand."""
+
     list_display = ["deal", "promised_date", "confidence", "created_by", "created_at"]
     raw_id_fields = ["deal", "approval"]
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ImmutableAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Written by the services with the signed-in user as actor; append-only."""
+
     list_display = ["created_at", "action", "actor", "deal"]
     list_filter = ["action"]
     raw_id_fields = ["deal"]
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(ReadOnlyAdmin):
+    """Placed and released by the hold service, which checks capacity and the seller."""
+
     list_display = ["deal", "expires_at", "active", "created_by"]
     list_filter = ["active"]
     raw_id_fields = ["deal"]
 
 
 @admin.register(ExceptionRequest)
-class ExceptionRequestAdmin(admin.ModelAdmin):
+class ExceptionRequestAdmin(ReadOnlyAdmin):
+    """Asked by the deal's seller and decided in the exception inbox by operations (never by
+    the one who asked); a decision by hand here would skip both rules."""
+
     list_display = ["deal", "requested_date", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
     raw_id_fields = ["deal"]
@@ -87,7 +87,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(CapacityReservation)
-class CapacityReservationAdmin(ImmutableAdmin):
+class CapacityReservationAdmin(ReadOnlyAdmin):
     """Written only by promise_commit, together with PersonDayLoad: never edited by hand."""
 
     list_display = ["day", "person", "hours", "project", "phase_key"]
@@ -95,7 +95,7 @@ class CapacityReservationAdmin(ImmutableAdmin):
 
 
 @admin.register(ReservationChange)
-class ReservationChangeAdmin(ImmutableAdmin):
+class ReservationChangeAdmin(ReadOnlyAdmin):
     """The journal other processes replay onto their snapshot; written with each commit."""
 
     list_display = ["version", "project", "deal", "replaced", "created_at"]
@@ -103,12 +103,12 @@ class ReservationChangeAdmin(ImmutableAdmin):
 
 
 @admin.register(PersonDayLoad)
-class PersonDayLoadAdmin(ImmutableAdmin):
+class PersonDayLoadAdmin(ReadOnlyAdmin):
     list_display = ["day", "person", "reserved_hours", "capacity_hours"]
     raw_id_fields = ["person"]
 
 
 @admin.register(ProductAvailability)
-class ProductAvailabilityAdmin(ImmutableAdmin):
+class ProductAvailabilityAdmin(ReadOnlyAdmin):
     list_display = ["product", "reserved_quantity", "supply_quantity"]
     raw_id_fields = ["product"]

@@ -269,6 +269,9 @@ class AuditEvent(models.Model):
         EXCEPTION_APPROVED = "exception.approved", "Exception approved"
         EXCEPTION_PROPOSED = "exception.proposed", "Another date proposed"
         EXCEPTION_DECLINED = "exception.declined", "Exception declined"
+        ADMIN_ADDED = "admin.added", "Added in the admin"
+        ADMIN_CHANGED = "admin.changed", "Changed in the admin"
+        ADMIN_DELETED = "admin.deleted", "Deleted in the admin"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

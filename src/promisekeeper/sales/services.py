@@ -38,14 +38,19 @@ def customer_create(*, name: str, email: str = "", phone: str = "") -> Customer:
 
 @transaction.atomic
 def deal_create(
-    *, customer: Customer, name: str, owner: AuthUser | None = None, **fields: Any
+    *,
+    user: AuthUser,
+    customer: Customer,
+    name: str,
+    owner: AuthUser | None = None,
+    **fields: Any,
 ) -> Deal:
-    """Create a validated deal and audit it."""
+    """Create a validated deal and audit it with ``user``, the signed-in user, as actor."""
     deal = Deal(customer=customer, name=name, owner=owner, **fields)
     deal.full_clean()
     deal.save()
     audit_event_record(
-        actor=owner, action=AuditEvent.Action.DEAL_CREATED, deal=deal, payload={"name": name}
+        actor=user, action=AuditEvent.Action.DEAL_CREATED, deal=deal, payload={"name": name}
     )
     return deal
 
