@@ -72,17 +72,19 @@ def test_quote_no_exception_approved_commit_and_sheet(browser, live_server, widt
     assert ExceptionRequest.objects.get(deal=deal).status == "pending"
     context.close()
 
-    # Operations: sees the request with the engine's view, approves it in place (htmx).
+    # Operations: sees the request with the engine's view; no overtime makes three weeks of
+    # work in two days, so it approves the date beyond capacity, in place (htmx).
     context, page, ops_errors = _login(browser, base, "operator", width)
     assert "seller asks for" in page.locator(".notifications").text_content()
     page.goto(f"{base}/sales/exceptions/")
     card = page.locator("article.request").first
     assert "Does not fit" in card.inner_text()
-    card.locator("input[value=approve]").check()
-    card.locator("textarea").fill("Overtime agreed with the team")
+    card.locator("input[value=approve_beyond_capacity]").check()
+    card.locator("textarea").fill("The customer knows the install follows the event")
     card.locator("button", has_text="Decide").click()
     page.wait_for_selector("li.request.decided")
-    assert "Approved" in page.locator("li.request.decided").inner_text()
+    decided = page.locator("li.request.decided").inner_text()
+    assert "Approved" in decided and "beyond capacity" in decided
     context.close()
 
     # Sales: commits the approved date on the deal page, then opens the customer promise sheet.
@@ -93,9 +95,12 @@ def test_quote_no_exception_approved_commit_and_sheet(browser, live_server, widt
     page.wait_for_selector("[data-promise]")
     promise = Promise.objects.get(deal=deal)
     assert promise.promised_date == wanted and promise.approval is not None
+    assert promise.beyond_capacity and promise.confidence is None
     page.click("text=Customer promise sheet")
     page.wait_for_url(f"{base}/sales/promises/{promise.pk}/sheet/")
-    assert dateformat.format(wanted, "j F Y") in page.inner_text("article.sheet")
+    sheet = page.inner_text("article.sheet")
+    assert dateformat.format(wanted, "j F Y") in sheet
+    assert "beyond capacity, agreed by operations" in sheet and "P80" not in sheet
     response = page.request.get(f"{base}/sales/promises/{promise.pk}/sheet.pdf")
     assert response.ok and response.body().startswith(b"%PDF")
     context.close()
