@@ -48,6 +48,7 @@ from promisekeeper.engine.options import (
     largest_scope,
     overtime_option,
     overtime_placement,
+    overtime_room,
     reshuffle_option,
     with_quantity,
 )
@@ -114,6 +115,7 @@ __all__ = [
     "largest_scope",
     "overtime_option",
     "overtime_placement",
+    "overtime_room",
     "reshuffle_option",
     "with_quantity",
     # plan edits

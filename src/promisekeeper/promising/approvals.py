@@ -8,14 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from promisekeeper.engine.model import Project
 from promisekeeper.engine.options import overtime_placement
 from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import can_deliver_by
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.quote import Evaluation
+from promisekeeper.promising.reservations import ApprovedOvertime
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.sales.models import (
     Deal,
@@ -40,12 +39,12 @@ def approval_covers(
 @dataclass(frozen=True)
 class ApprovedPlacement:
     """How an approved exception's overtime or reshuffle makes its date: the new project's
-    hours, the regular free hours they were placed against (overtime is what lies beyond),
-    and the promised projects whose hours move (delivery project pk -> engine project and
-    its new allocations)."""
+    hours, the overtime they use (its share and the regular free hours they were placed
+    against), and the promised projects whose hours move (delivery project pk -> engine
+    project and its new allocations)."""
 
     allocations: Allocations
-    regular_free: np.ndarray | None
+    overtime: ApprovedOvertime | None
     moved: dict[int, tuple[Project, Allocations]]
     note: dict[str, Any]
 
@@ -64,16 +63,15 @@ def approved_placement(
     if project is None or not 0 <= by_day < snapshot.instance.calendar.horizon_days:
         return None
     if exception.overtime_share is not None:
-        placed, regular = overtime_placement(
-            evaluation.plan, project, share=float(exception.overtime_share)
-        )
+        share = float(exception.overtime_share)
+        placed, regular = overtime_placement(evaluation.plan, project, share=share)
         finish = placed.finish_day(project.release_day)
         if finish is not None and finish - 1 <= by_day:
             return ApprovedPlacement(
                 placed.allocations,
-                regular,
+                ApprovedOvertime(share, regular),
                 {},
-                {"overtime_share": float(exception.overtime_share)},
+                {"overtime_share": share},
             )
     if exception.allow_reshuffle:
         delivery = can_deliver_by(evaluation.plan, project, by_day, allow_reshuffle=True)

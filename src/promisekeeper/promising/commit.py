@@ -245,9 +245,7 @@ def commit_check(
         )
         work = Work(evaluation.project, placement.allocations)
         if approved is not None:
-            work = Work(
-                evaluation.project, approved.allocations, approved.regular_free, approved.moved
-            )
+            work = Work(evaluation.project, approved.allocations, approved.overtime, approved.moved)
             applied = approved.note
     return Booking(
         snapshot=snapshot,
