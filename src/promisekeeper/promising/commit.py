@@ -36,7 +36,11 @@ from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.sales.models import Deal, ExceptionRequest
 
 logger = logging.getLogger(__name__)
-BACKSTOP_CHECKS = ("person_day_reserved_within_capacity", "product_reserved_within_supply")
+BACKSTOP_CHECKS = (
+    "person_day_reserved_within_capacity",
+    "person_day_overtime_within_allowance",
+    "product_reserved_within_supply",
+)
 STALE_ATTEMPTS = 5
 
 
