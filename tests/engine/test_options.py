@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from promisekeeper.engine.edits import schedule_pinned
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import (
     Calendar,
@@ -29,10 +30,11 @@ from promisekeeper.engine.options import (
     largest_scope,
     options,
     overtime_option,
+    overtime_room,
     reshuffle_option,
     with_quantity,
 )
-from promisekeeper.engine.plan import Plan
+from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import earliest_finish
 from promisekeeper.engine.schedule import default_order, schedule_in_order
 
@@ -108,6 +110,33 @@ def test_overtime_that_is_not_enough_is_reported_as_infeasible() -> None:
 def test_overtime_counts_only_hours_beyond_the_regular_free_hours() -> None:
     option = overtime_option(make_plan(), build(40.0), by_day=4, share=0.25)
     assert option.finish_day == 4  # four days of 10 hours
+    assert option.overtime_hours == (("developer", 8.0),)
+
+
+def _week_booked_with_overtime(share: float) -> Plan:
+    """Ana's first week booked at 8 h plus ``share`` of overtime each day (pinned hours)."""
+    booked = Project("booked", (EffortPhase("build", "developer", 40.0 * (1 + share)),))
+    instance = Instance(Calendar(MONDAY, 120), ROLES, (ANA,), (booked,))
+    hours = 8.0 * (1 + share)
+    return schedule_pinned(
+        instance, {0: Allocations.from_rows([(0, d, 0, hours) for d in range(5)])}
+    )
+
+
+def test_overtime_already_booked_is_not_offered_again() -> None:
+    plan = _week_booked_with_overtime(0.3)
+    assert overtime_room(plan, 0.3)[0, :5].max() == pytest.approx(0.0)
+    assert overtime_room(plan, 0.5)[0, :5].tolist() == pytest.approx([1.6] * 5)
+    assert overtime_room(plan, 0.3)[0, 7] == pytest.approx(2.4)  # next Monday: all of it
+    # A second 30 % approval finds no room that week: its 8 hours start the week after.
+    option = overtime_option(plan, build(8.0), by_day=4, share=0.3)
+    assert not option.feasible
+    assert option.finish_day == 8
+
+
+def test_a_larger_share_adds_only_the_difference_to_overtime_already_booked() -> None:
+    option = overtime_option(_week_booked_with_overtime(0.3), build(8.0), by_day=4, share=0.5)
+    assert option.feasible  # 1.6 h more on each of five days
     assert option.overtime_hours == (("developer", 8.0),)
 
 

@@ -296,7 +296,7 @@ def test_a_promise_beyond_capacity_has_no_confidence_and_says_so_everywhere(
     }
     reserved = CapacityReservation.objects.filter(promise=promise)
     assert max(r.day for r in reserved) == nth_working_day(4)
-    assert sum(r.overtime_hours for r in reserved) == Decimal(8)
+    assert sum(r.overtime_minutes for r in reserved) == 8 * 60
     # The sheet and the PDF say what stands behind the date, and no confidence level.
     client.force_login(sales_rep)
     sheet_page = client.get(f"/sales/promises/{promise.pk}/sheet/").content.decode()

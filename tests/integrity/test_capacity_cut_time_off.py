@@ -13,6 +13,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from promisekeeper.people.models import TimeOff
@@ -26,6 +27,7 @@ from promisekeeper.sales.models import (
     PersonDayLoad,
     Promise,
 )
+from tests.integrity.invariants import capacity_violations
 from tests.sales.conftest import (  # noqa: F401  (fixtures)
     deal_for,
     nth_working_day,
@@ -69,14 +71,16 @@ def _book_day_off(client, shop, day: datetime.date, **extra):
 
 
 def _hours_on(day: datetime.date) -> Decimal:
-    return sum((r.hours for r in CapacityReservation.objects.filter(day=day)), Decimal(0))
+    minutes = sum(r.minutes for r in CapacityReservation.objects.filter(day=day))
+    return Decimal(minutes) / 60
 
 
 def _load_within_capacity() -> bool:
-    return all(
-        load.reserved_hours <= load.capacity_hours + load.overtime_hours
+    within = all(
+        load.reserved_minutes <= load.capacity_minutes + load.overtime_minutes
         for load in PersonDayLoad.objects.all()
     )
+    return within and capacity_violations(connection) == []
 
 
 def test_a_day_off_over_reserved_hours_needs_a_confirm_and_saves_nothing_without_it(
@@ -108,11 +112,11 @@ def test_a_confirmed_day_off_moves_the_reserved_hours_and_keeps_the_promise(
     assert TimeOff.objects.get().start_date == day_off
     assert _hours_on(day_off) == 0
     reservations = CapacityReservation.objects.filter(project__deal=deal)
-    assert sum(r.hours for r in reservations) == Decimal(40)
+    assert sum(r.minutes for r in reservations) == 40 * 60
     assert max(r.day for r in reservations) <= nth_working_day(10)
     assert {r.promise_id for r in reservations} == {promise.pk}  # the same promise, kept
     assert _load_within_capacity()
-    assert PersonDayLoad.objects.get(day=day_off).reserved_hours == 0
+    assert PersonDayLoad.objects.get(day=day_off).reserved_minutes == 0
     event = AuditEvent.objects.get(action="promise.replanned", deal=deal)
     assert event.actor == ops_manager and event.payload["kept"] is True
     assert not Notification.objects.exists()
@@ -133,7 +137,7 @@ def test_a_day_off_that_breaks_a_promise_flags_it_to_the_owner_and_operations(
     assert response.status_code == 302
     assert _hours_on(day_off) == 0
     reservations = CapacityReservation.objects.filter(project__deal=deal)
-    assert sum(r.hours for r in reservations) == Decimal(40)
+    assert sum(r.minutes for r in reservations) == 40 * 60
     assert max(r.day for r in reservations) == nth_working_day(6)
     assert _load_within_capacity()
     event = AuditEvent.objects.get(action="promise.replanned", deal=deal)

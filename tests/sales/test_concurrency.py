@@ -12,7 +12,6 @@ import datetime
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from decimal import Decimal
 
 import pytest
 from django.db import connection, transaction
@@ -32,6 +31,7 @@ from promisekeeper.sales.models import (
     ProductAvailability,
     Promise,
 )
+from tests.integrity.invariants import capacity_violations
 from tests.sales.conftest import Shop, deal_for, nth_working_day, shop_create, working_days_through
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.both_databases]
@@ -61,27 +61,26 @@ def race(clients: int, work: Callable[[int], object]) -> list[object]:
     return results
 
 
-def overcommitted(shop: Shop) -> list[tuple[datetime.date, Decimal]]:
-    """Person-days with more reserved hours than the person works (8 on weekdays)."""
-    totals = CapacityReservation.objects.values("day").annotate(total=Sum("hours"))
+def overcommitted(shop: Shop) -> list[tuple[datetime.date, int]]:
+    """Person-days with more reserved minutes than the person works (8 h on weekdays)."""
+    totals = CapacityReservation.objects.values("day").annotate(total=Sum("minutes"))
     return [
         (row["day"], row["total"])
         for row in totals
-        if row["total"]
-        > (Decimal(8) if row["day"].weekday() < 5 else Decimal(0)) + Decimal("0.001")
+        if row["total"] > (8 * 60 if row["day"].weekday() < 5 else 0)
     ]
 
 
 def naive_commit(shop: Shop, deal: Deal, gate: threading.Barrier) -> str:
     """Deliberately wrong: check free hours, let everyone else check, then insert. No lock."""
-    booked: dict[datetime.date, Decimal] = defaultdict(Decimal)
-    for day, hours in CapacityReservation.objects.values_list("day", "hours"):
-        booked[day] += hours
-    plan: list[tuple[datetime.date, Decimal]] = []
-    need = Decimal(40)
+    booked: dict[datetime.date, int] = defaultdict(int)
+    for day, minutes in CapacityReservation.objects.values_list("day", "minutes"):
+        booked[day] += minutes
+    plan: list[tuple[datetime.date, int]] = []
+    need = 40 * 60
     day = timezone.localdate()
     while need > 0:
-        free = (Decimal(8) if day.weekday() < 5 else Decimal(0)) - booked[day]
+        free = (8 * 60 if day.weekday() < 5 else 0) - booked[day]
         if free > 0:
             take = min(free, need)
             plan.append((day, take))
@@ -106,9 +105,9 @@ def naive_commit(shop: Shop, deal: Deal, gate: threading.Barrier) -> str:
                 phase_key="build",
                 person=shop.person,
                 day=d,
-                hours=h,
+                minutes=m,
             )
-            for d, h in plan
+            for d, m in plan
         )
     return "committed"
 
@@ -152,9 +151,10 @@ def test_sixteen_clients_racing_for_capacity_never_over_commit(sales_rep):
     assert Promise.objects.count() == allowed
     assert overcommitted(shop) == []
     loads = PersonDayLoad.objects.all()
-    assert all(load.reserved_hours <= load.capacity_hours for load in loads)
-    reserved = CapacityReservation.objects.aggregate(total=Sum("hours"))["total"]
-    assert reserved == Decimal(40) * allowed == sum(load.reserved_hours for load in loads)
+    assert all(load.reserved_minutes <= load.capacity_minutes for load in loads)
+    reserved = CapacityReservation.objects.aggregate(total=Sum("minutes"))["total"]
+    assert reserved == 40 * 60 * allowed == sum(load.reserved_minutes for load in loads)
+    assert capacity_violations(connection) == []
 
 
 def test_sixteen_clients_racing_for_stock_never_over_reserve(sales_rep):
@@ -174,3 +174,4 @@ def test_sixteen_clients_racing_for_stock_never_over_reserve(sales_rep):
     assert StockReservation.objects.aggregate(total=Sum("quantity"))["total"] == 5
     availability = ProductAvailability.objects.get(product=shop.product)
     assert (availability.reserved_quantity, availability.supply_quantity) == (5, 5)
+    assert capacity_violations(connection) == []

@@ -24,6 +24,7 @@ from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.sales.models import CapacityReservation, Deal, PersonDayLoad, Promise
 from tests import postgres
+from tests.integrity.invariants import capacity_violations
 from tests.sales.conftest import deal_for, nth_working_day, shop_create
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
@@ -66,7 +67,7 @@ def test_killed_session_mid_commit_leaves_nothing_and_the_retry_commits_once(sal
     lines = [QuoteLine(quantity=1, offering_id=shop.offering.pk)]
     date = nth_working_day(5)
     first_day = nth_working_day(1)
-    PersonDayLoad.objects.create(person=shop.person, day=first_day, capacity_hours=8)
+    PersonDayLoad.objects.create(person=shop.person, day=first_day, capacity_minutes=8 * 60)
     version = ledger_version_get()
     outcome: list[object] = []
 
@@ -104,16 +105,18 @@ def test_killed_session_mid_commit_leaves_nothing_and_the_retry_commits_once(sal
     assert Promise.objects.count() == 0
     assert Project.objects.count() == 0
     assert CapacityReservation.objects.count() == 0
-    assert PersonDayLoad.objects.aggregate(total=Sum("reserved_hours"))["total"] == 0
+    assert PersonDayLoad.objects.aggregate(total=Sum("reserved_minutes"))["total"] == 0
     assert ledger_version_get() == version
     deal.refresh_from_db()
     assert deal.stage == Deal.Stage.LEAD
+    assert capacity_violations(connection) == []
 
     retried = _commit(sales_rep, deal, lines, date, "fault-kill")
     again = _commit(sales_rep, deal, lines, date, "fault-kill")
     assert (retried.status, again.status) == ("committed", "replayed")
     assert again.promise.pk == retried.promise.pk
     assert Promise.objects.count() == 1
+    assert capacity_violations(connection) == []
 
 
 def test_server_restart_under_load_loses_no_acknowledged_promise(sales_rep):
@@ -171,6 +174,7 @@ def test_server_restart_under_load_loses_no_acknowledged_promise(sales_rep):
             acknowledged[f"restart-{deal.pk}"],
         )
     loads = list(PersonDayLoad.objects.all())
-    assert all(load.reserved_hours <= load.capacity_hours for load in loads)
-    reserved = CapacityReservation.objects.aggregate(total=Sum("hours"))["total"]
-    assert reserved == sum(load.reserved_hours for load in loads) == 40 * len(deals)
+    assert all(load.reserved_minutes <= load.capacity_minutes for load in loads)
+    reserved = CapacityReservation.objects.aggregate(total=Sum("minutes"))["total"]
+    assert reserved == sum(load.reserved_minutes for load in loads) == 40 * 60 * len(deals)
+    assert capacity_violations(connection) == []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -45,6 +44,7 @@ from promisekeeper.sales.models import (
     ReservationChange,
 )
 from tests.factories import TimeOffFactory
+from tests.integrity.invariants import capacity_violations
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = pytest.mark.django_db
@@ -273,8 +273,8 @@ def test_commit_writes_promise_project_reservations_and_one_audit_event(shop, sa
     project = Project.objects.get(deal=deal)
     assert project.status == Project.Status.COMMITTED
     assert list(project.phases.values_list("key", flat=True)) == ["build"]
-    assert sum(r.hours for r in CapacityReservation.objects.filter(project=project)) == Decimal(40)
-    assert PersonDayLoad.objects.filter(reserved_hours=8).count() == 5
+    assert sum(r.minutes for r in CapacityReservation.objects.filter(project=project)) == 40 * 60
+    assert PersonDayLoad.objects.filter(reserved_minutes=8 * 60).count() == 5
     deal.refresh_from_db()
     assert deal.stage == Deal.Stage.WON
     assert list(
@@ -294,24 +294,21 @@ def test_long_bookings_are_written_in_statements_the_database_accepts(shop, sale
     booked = CapacityReservation.objects.count()
     start = timezone.localdate() + datetime.timedelta(days=200)  # after the promise's days
     days = [start + datetime.timedelta(days=k) for k in range(300)]  # SQLite: 999 parameters
-    loads = [(shop.person.pk, day, Decimal(8), Decimal(1), Decimal(0)) for day in days]
+    loads = [(shop.person.pk, day, 8 * 60, 60, 0, 0) for day in days]
     person_day_load_add(loads)
     person_day_load_add(loads)
     later = PersonDayLoad.objects.filter(day__gte=start)
     assert later.count() == 300
-    assert set(later.values_list("reserved_hours", flat=True)) == {Decimal(2)}
-    rows = [
-        (promise.promise.pk, project.pk, "extra", shop.person.pk, day, Decimal(1), Decimal(0))
-        for day in days
-    ]
+    assert set(later.values_list("reserved_minutes", flat=True)) == {120}
+    rows = [(promise.promise.pk, project.pk, "extra", shop.person.pk, day, 60, 0) for day in days]
     columns = (
         "promise_id",
         "project_id",
         "phase_key",
         "person_id",
         "day",
-        "hours",
-        "overtime_hours",
+        "minutes",
+        "overtime_minutes",
     )
     rows_insert(CapacityReservation, columns, rows)
     assert CapacityReservation.objects.filter(phase_key="extra").count() == 300
@@ -443,7 +440,7 @@ def test_backstop_rejects_reserving_more_than_capacity_even_without_the_service(
     commit(sales_rep, deal_for(shop, sales_rep), one_site(shop), nth_working_day(5))
     with pytest.raises(IntegrityError), transaction.atomic():
         PersonDayLoad.objects.filter(day=nth_working_day(1)).update(
-            reserved_hours=F("reserved_hours") + 1
+            reserved_minutes=F("reserved_minutes") + 1
         )
 
 
@@ -560,6 +557,7 @@ def test_approved_exception_lets_sales_commit_an_earlier_date(
     result = commit(sales_rep, deal, one_site(shop), early, key="key-2", exception=decided)
     assert result.status == "committed"
     assert result.promise.approval == decided
+    assert capacity_violations(connection) == []
 
 
 def _approved(sales_rep, ops_manager, deal, when, **decision):
@@ -584,15 +582,19 @@ def test_approved_overtime_is_booked_as_overtime_and_released_with_the_promise(
     assert event.payload["approval_applied"] == {"overtime_share": 0.25}
     rows = CapacityReservation.objects.filter(project__deal=deal)
     assert max(r.day for r in rows) == day_4
-    assert sum(r.hours for r in rows) == Decimal(40)
-    assert sum(r.overtime_hours for r in rows) == Decimal(8)
-    loads = PersonDayLoad.objects.filter(reserved_hours__gt=0)
-    assert {(load.reserved_hours, load.capacity_hours, load.overtime_hours) for load in loads} == {
-        (Decimal(10), Decimal(8), Decimal(2))
-    }
+    assert sum(r.minutes for r in rows) == 40 * 60
+    assert sum(r.overtime_minutes for r in rows) == 8 * 60
+    loads = PersonDayLoad.objects.filter(reserved_minutes__gt=0)
+    assert {
+        (load.reserved_minutes, load.capacity_minutes, load.overtime_minutes) for load in loads
+    } == {(10 * 60, 8 * 60, 2 * 60)}
+    # The approval allowed 25 % of 8 h on each day it used, visibly on the load.
+    assert {load.overtime_allowed_minutes for load in loads} == {2 * 60}
     # The overtime belongs to this promise: nobody else can book it ...
     with pytest.raises(IntegrityError), transaction.atomic():
-        PersonDayLoad.objects.filter(pk=loads[0].pk).update(reserved_hours=F("reserved_hours") + 1)
+        PersonDayLoad.objects.filter(pk=loads[0].pk).update(
+            reserved_minutes=F("reserved_minutes") + 1
+        )
     other = deal_for(shop, sales_rep, name="next")
     answer = quote_check(
         user=sales_rep, customer=shop.customer, deal=other, lines=one_site(shop), wanted_date=None
@@ -601,8 +603,11 @@ def test_approved_overtime_is_booked_as_overtime_and_released_with_the_promise(
     # ... and it goes with the promise.
     promise_cancel(user=sales_rep, deal=deal, reason="customer withdrew")
     assert set(
-        PersonDayLoad.objects.values_list("reserved_hours", "overtime_hours").distinct()
-    ) == {(Decimal(0), Decimal(0))}
+        PersonDayLoad.objects.values_list(
+            "reserved_minutes", "overtime_minutes", "overtime_allowed_minutes"
+        ).distinct()
+    ) == {(0, 0, 0)}
+    assert capacity_violations(connection) == []
 
 
 def test_approved_reshuffle_moves_the_hours_of_a_promise_with_slack(shop, sales_rep, ops_manager):
@@ -626,10 +631,11 @@ def test_approved_reshuffle_moves_the_hours_of_a_promise_with_slack(shop, sales_
     assert max(r.day for r in moved) == nth_working_day(10)
     urgent_rows = CapacityReservation.objects.filter(project__deal=urgent)
     assert max(r.day for r in urgent_rows) == day_5
-    assert sum(r.overtime_hours for r in urgent_rows) == 0
-    assert set(PersonDayLoad.objects.values_list("reserved_hours", flat=True)) == {Decimal(8)}
+    assert sum(r.overtime_minutes for r in urgent_rows) == 0
+    assert set(PersonDayLoad.objects.values_list("reserved_minutes", flat=True)) == {8 * 60}
     assert PersonDayLoad.objects.count() == 10
     assert not person_day_overcommitted()
+    assert capacity_violations(connection) == []
 
 
 def test_pending_exception_does_not_cover_a_commit(shop, sales_rep):
@@ -665,7 +671,7 @@ def test_propose_needs_a_date_and_decline_is_recorded(shop, sales_rep, ops_manag
 def test_backstop_refusal_is_answered_as_taken_and_writes_nothing(shop, sales_rep):
     # Wrong data the plan cannot see (a load row without reservations): the CHECK still holds.
     PersonDayLoad.objects.create(
-        person=shop.person, day=nth_working_day(1), capacity_hours=8, reserved_hours=8
+        person=shop.person, day=nth_working_day(1), capacity_minutes=480, reserved_minutes=480
     )
     deal = deal_for(shop, sales_rep)
     before = counts()
@@ -684,7 +690,7 @@ def test_cancelling_a_promise_releases_its_hours_and_units(shop, sales_rep):
     project = promise_cancel(user=sales_rep, deal=deal, reason="customer withdrew")
     assert project.status == Project.Status.CANCELLED
     assert CapacityReservation.objects.count() == 0
-    assert sum(load.reserved_hours for load in PersonDayLoad.objects.all()) == 0
+    assert sum(load.reserved_minutes for load in PersonDayLoad.objects.all()) == 0
     assert ProductAvailability.objects.get(product=shop.product).reserved_quantity == 0
     assert Promise.objects.filter(deal=deal).count() == 1  # history stays
     assert AuditEvent.objects.filter(action="promise.cancelled", deal=deal).count() == 1
@@ -824,8 +830,10 @@ def test_changing_the_date_supersedes_the_promise_and_keeps_the_hours_reserved(s
     assert result.status == "committed"
     assert result.promise.pk != first.pk and result.promise.evidence["supersedes"] == first.pk
     assert Project.objects.get(deal=deal).promised_date == later
-    assert sum(r.hours for r in CapacityReservation.objects.all()) == Decimal(80)
-    assert all(load.reserved_hours <= load.capacity_hours for load in PersonDayLoad.objects.all())
+    assert sum(r.minutes for r in CapacityReservation.objects.all()) == 80 * 60
+    assert all(
+        load.reserved_minutes <= load.capacity_minutes for load in PersonDayLoad.objects.all()
+    )
     assert AuditEvent.objects.filter(action="promise.date_changed", deal=deal).count() == 1
     assert _redate(sales_rep, deal, later).status == "replayed"
 
@@ -892,7 +900,7 @@ def test_re_dating_earlier_than_the_units_arrive_is_taken_and_changes_nothing(sh
 def test_changing_to_an_infeasible_date_is_taken_and_changes_nothing(shop, sales_rep):
     deal = deal_for(shop, sales_rep)
     commit(sales_rep, deal, one_site(shop), nth_working_day(5))
-    before = (counts(), list(CapacityReservation.objects.values_list("day", "hours")))
+    before = (counts(), list(CapacityReservation.objects.values_list("day", "minutes")))
     result = _redate(sales_rep, deal, nth_working_day(3))
     assert (result.status, result.earliest_date) == ("taken", nth_working_day(5))
-    assert (counts(), list(CapacityReservation.objects.values_list("day", "hours"))) == before
+    assert (counts(), list(CapacityReservation.objects.values_list("day", "minutes"))) == before

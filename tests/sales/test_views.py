@@ -9,6 +9,7 @@ import uuid
 import zlib
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import dateformat
 
@@ -21,6 +22,7 @@ from promisekeeper.sales.models import (
     Notification,
     Promise,
 )
+from tests.integrity.invariants import capacity_violations
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = pytest.mark.django_db
@@ -637,6 +639,7 @@ def test_sales_commits_the_approved_date_on_the_deal_page(client, shop, sales_re
         assert response.status_code == 302
     promise = Promise.objects.get()
     assert promise.approval == request and promise.promised_date == wanted
+    assert capacity_violations(connection) == []
 
 
 def test_deal_commit_with_bad_input_is_refused(client, shop, sales_rep):

@@ -57,6 +57,7 @@ from promisekeeper.engine.options import (
     largest_scope,
     overtime_option,
     overtime_placement,
+    overtime_room,
     reshuffle_option,
     with_quantity,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "largest_scope",
     "overtime_option",
     "overtime_placement",
+    "overtime_room",
     "reshuffle_option",
     "with_quantity",
     # plan edits

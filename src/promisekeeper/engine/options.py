@@ -484,7 +484,9 @@ def overtime_placement(
     """Where ``project`` goes if its people may work ``share`` more hours (see
     :func:`overtime_option`), with the regular free grid it was placed against.
 
-    The hours a person-day gets beyond that grid are the overtime an approval grants.
+    The hours a person-day gets beyond that grid are the overtime an approval grants. The
+    extra hours are what :func:`overtime_room` leaves: overtime already booked on a
+    person-day counts against ``share``, so approvals never stack.
     """
     _check_share(share, "share")
     new_project_order(plan, project)  # validates the project
@@ -492,7 +494,7 @@ def overtime_placement(
     rows = ctx.people_able(project_roles(project))
     regular = free_grid(plan)
     free = regular.copy()
-    free[rows] += plan.capacity[rows] * share
+    free[rows] += overtime_room(plan, share)[rows]
     stretched = replace(
         project,
         phases=tuple(
@@ -503,6 +505,38 @@ def overtime_placement(
         ),
     )
     return place_project(ctx, free, stretched, NEW_PROJECT), regular
+
+
+def overtime_room(plan: Plan, share: float) -> np.ndarray:
+    """Overtime each person-day may still take when ``share`` × capacity is allowed.
+
+    The plan's free grid stops at zero, so it cannot tell a full day from one already
+    booked beyond its capacity; this counts the booked hours themselves. Overtime already
+    used (hours booked beyond capacity) comes off ``share`` × capacity, never below zero.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.edits import schedule_pinned
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.plan import Allocations
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=7),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ...     projects=(Project("p", (EffortPhase("build", "developer", 10.0),)),),
+    ... )
+    >>> booked = Allocations.from_rows([(0, 0, 0, 10.0)])  # 2 hours of overtime on Monday
+    >>> room = overtime_room(schedule_pinned(instance, {0: booked}), 0.3)
+    >>> [round(hours, 6) for hours in room[0, :2].tolist()]
+    [0.4, 2.4]
+    """
+    _check_share(share, "share")
+    booked = np.zeros_like(plan.capacity)
+    allocations = plan.allocations
+    np.add.at(booked, (allocations.person, allocations.day), allocations.hours)
+    used = np.maximum(0.0, booked - plan.capacity)
+    return np.maximum(0.0, plan.capacity * share - used)
 
 
 def hire_option(

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from django.utils import timezone
 
 from promisekeeper.catalog.models import Offering, Product
@@ -21,6 +20,7 @@ from promisekeeper.promising.booking import Taken, Work
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.lines import LineRow, QuoteLine, canonical_lines
 from promisekeeper.promising.quote import Evaluation
+from promisekeeper.promising.reservations import ApprovedOvertime
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.sales.models import (
     Deal,
@@ -170,7 +170,7 @@ def approval_work(
 
 def _work_of(plain: Work, measure: MeasureApplied) -> Work:
     placed = measure.placement
-    return Work(plain.project, placed.allocations, placed.regular_free, placed.moved)
+    return Work(plain.project, placed.allocations, placed.overtime, placed.moved)
 
 
 def _finish_date(snapshot: Snapshot, finish_day: int | None) -> datetime.date | None:
@@ -181,12 +181,12 @@ def _finish_date(snapshot: Snapshot, finish_day: int | None) -> datetime.date | 
 @dataclass(frozen=True)
 class ApprovedPlacement:
     """How an approved exception's overtime or reshuffle makes its date: the new project's
-    hours, the regular free hours they were placed against (overtime is what lies beyond),
-    and the promised projects whose hours move (delivery project pk -> engine project and
-    its new allocations)."""
+    hours, the overtime they use (its share and the regular free hours they were placed
+    against), and the promised projects whose hours move (delivery project pk -> engine
+    project and its new allocations)."""
 
     allocations: Allocations
-    regular_free: np.ndarray | None
+    overtime: ApprovedOvertime | None
     moved: dict[int, tuple[Project, Allocations]]
     note: dict[str, Any]
 
@@ -216,13 +216,13 @@ def approved_placement(
         return None
     overtime = None
     if exception.overtime_share is not None:
-        placed, regular = overtime_placement(
-            evaluation.plan, project, share=float(exception.overtime_share)
-        )
+        share = float(exception.overtime_share)
+        placed, regular = overtime_placement(evaluation.plan, project, share=share)
         finish = placed.finish_day(project.release_day)
-        note = {"overtime_share": float(exception.overtime_share)}
         overtime = MeasureApplied(
-            ApprovedPlacement(placed.allocations, regular, {}, note),
+            ApprovedPlacement(
+                placed.allocations, ApprovedOvertime(share, regular), {}, {"overtime_share": share}
+            ),
             finish,
             meets=finish is not None and finish - 1 <= by_day,
         )

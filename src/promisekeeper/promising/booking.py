@@ -14,7 +14,6 @@ import datetime
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import numpy as np
 from django.contrib.auth.models import User as AuthUser
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +31,7 @@ from promisekeeper.promising.lines import ResolvedLine, deal_lines_set
 from promisekeeper.promising.locks import LockedDeal
 from promisekeeper.promising.plan_edits import BookedRow
 from promisekeeper.promising.reservations import (
+    ApprovedOvertime,
     capacity_release,
     capacity_reserve,
     clean_fields,
@@ -62,12 +62,12 @@ class Taken:
 @dataclass(frozen=True)
 class Work:
     """The hours to reserve: the engine project (its phases index ``allocations``), the
-    regular free hours they were placed against when operations approved overtime (hours
-    beyond them are booked as overtime), and promised projects a reshuffle moved."""
+    overtime operations approved for them (hours beyond the regular free hours are booked
+    as overtime, within the approved share), and promised projects a reshuffle moved."""
 
     project: Project
     allocations: Allocations
-    regular_free: np.ndarray | None = None
+    overtime: ApprovedOvertime | None = None
     moved: dict[int, tuple[Project, Allocations]] = field(default_factory=dict)
 
 
@@ -228,7 +228,7 @@ def _book_new_work(
             phases=booking.work.project.phases,
             allocations=booking.work.allocations,
             snapshot=booking.snapshot,
-            regular_free=booking.work.regular_free,
+            overtime=booking.work.overtime,
         )
     stock_reserve(
         promise=promise, deal=deal, resolved=list(booking.lines), snapshot=booking.snapshot
@@ -266,7 +266,7 @@ def _book_redate(
         phases=booking.work.project.phases,
         allocations=booking.work.allocations,
         snapshot=booking.snapshot,
-        regular_free=booking.work.regular_free,
+        overtime=booking.work.overtime,
     )
     project.promised_date = booking.promised_date
     project.full_clean()

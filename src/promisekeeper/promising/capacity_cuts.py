@@ -34,10 +34,11 @@ from promisekeeper.promising.locks import ledger_lock, with_retries
 from promisekeeper.promising.permissions import User
 from promisekeeper.promising.plan_edits import Pinned, firm_plan_build
 from promisekeeper.promising.previews import time_off_people
-from promisekeeper.promising.reservations import exact_hours, reservations_move
+from promisekeeper.promising.reservations import reservations_move
 from promisekeeper.promising.snapshot import Snapshot, pinned_allocations, snapshot_build
 from promisekeeper.sales.models import AuditEvent, Deal, PersonDayLoad
 from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
+from promisekeeper.sales.units import hours_from_minutes, minutes_from_hours
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,12 @@ def _overtime_grid(snapshot: Snapshot, plan: Plan) -> np.ndarray:
     grid = np.zeros_like(plan.capacity)
     row_of = {snapshot.people[p.id]: row for row, p in enumerate(plan.instance.people)}
     horizon = grid.shape[1]
-    for person_id, day, hours in PersonDayLoad.objects.filter(
-        overtime_hours__gt=0, day__gte=snapshot.today
-    ).values_list("person_id", "day", "overtime_hours"):
+    for person_id, day, minutes in PersonDayLoad.objects.filter(
+        overtime_minutes__gt=0, day__gte=snapshot.today
+    ).values_list("person_id", "day", "overtime_minutes"):
         d = (day - snapshot.today).days
         if person_id in row_of and d < horizon:
-            grid[row_of[person_id], d] = float(hours)
+            grid[row_of[person_id], d] = hours_from_minutes(minutes)
     return grid
 
 
@@ -175,11 +176,11 @@ def _loads_follow_capacity(snapshot: Snapshot, people: Sequence[int]) -> None:
         d = (load.day - snapshot.today).days
         if load.person_id not in row_of or d >= capacity.shape[1]:
             continue
-        now = exact_hours(capacity[row_of[load.person_id], d])
-        if now != load.capacity_hours:
-            load.capacity_hours = now
+        now = minutes_from_hours(float(capacity[row_of[load.person_id], d]))
+        if now != load.capacity_minutes:
+            load.capacity_minutes = now
             changed.append(load)
-    PersonDayLoad.objects.bulk_update(changed, ["capacity_hours"])
+    PersonDayLoad.objects.bulk_update(changed, ["capacity_minutes"])
 
 
 def _consequence(snapshot: Snapshot, displaced: Displaced) -> CutConsequence:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import replace
-from decimal import Decimal
 
 from django.db import transaction
 
@@ -231,7 +230,7 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject | 
             )
             if project is None and not promised_products_only(locked):
                 raise QuoteInputError("deal", "has no promised work to cancel")
-            released = Decimal(0)
+            released = 0
             if project is not None:
                 released = capacity_release(project=project)
                 project.status = DeliveryProject.Status.CANCELLED
@@ -247,7 +246,7 @@ def promise_cancel(*, user: User, deal: Deal, reason: str) -> DeliveryProject | 
                 payload={
                     "project": project.pk if project else None,
                     "reason": reason,
-                    "hours_released": str(released),
+                    "minutes_released": released,
                     "units_released": units,
                 },
             )

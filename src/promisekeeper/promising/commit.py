@@ -41,7 +41,11 @@ from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.sales.models import Deal, ExceptionRequest
 
 logger = logging.getLogger(__name__)
-BACKSTOP_CHECKS = ("person_day_reserved_within_capacity", "product_reserved_within_supply")
+BACKSTOP_CHECKS = (
+    "person_day_reserved_within_capacity",
+    "person_day_overtime_within_allowance",
+    "product_reserved_within_supply",
+)
 # A second promise on one approval: PostgreSQL names the index, SQLite its column.
 APPROVAL_USED_ONCE = ("promise_approval_used_once", "sales_promise.approval_id")
 STALE_ATTEMPTS = 5

@@ -27,6 +27,7 @@ from promisekeeper.sales.models import (
     Deal,
     ReservationChange,
 )
+from promisekeeper.sales.units import hours_from_minutes
 
 
 def reservation_change_record(
@@ -65,14 +66,14 @@ def reservation_change_payload(
     snapshot: Snapshot, project: Project, booked: Sequence[BookedRow]
 ) -> dict[str, Any]:
     """What another process needs to replay a commit without reading its rows: the engine
-    project and the booked (person, day, phase, hours), with database keys and dates."""
+    project and the booked (person, day, phase, minutes), with database keys and dates."""
     calendar = snapshot.instance.calendar
     people = snapshot.instance.people
     return {
         "project": project_to_dict(project, calendar),
-        "reserved": [
-            [snapshot.people[people[person].id], calendar.date_of(day).isoformat(), phase, str(h)]
-            for person, day, phase, h in booked
+        "reserved_minutes": [
+            [snapshot.people[people[person].id], calendar.date_of(day).isoformat(), phase, m]
+            for person, day, phase, m in booked
         ],
     }
 
@@ -156,7 +157,9 @@ def _committed_from_payload(
     snapshot: Snapshot, change: ReservationChange, row_of_person: dict[int, int]
 ) -> CommittedProject | None:
     payload = change.payload or {}
-    if "project" not in payload or change.project_id is None:
+    if "project" not in payload or "reserved_minutes" not in payload:
+        return None  # written before hours were minutes: rebuild
+    if change.project_id is None:
         return None  # (the check on project_id narrows its type)
     calendar = snapshot.instance.calendar
     try:
@@ -164,13 +167,13 @@ def _committed_from_payload(
     except InvalidInput:
         return None  # planned on another day or against other roles: rebuild
     rows = []
-    for person_pk, day, phase, hours in payload["reserved"]:
+    for person_pk, day, phase, minutes in payload["reserved_minutes"]:
         person = row_of_person.get(person_pk)
         if person is None or not 0 <= phase < len(project.phases):
             return None
         d = (datetime.date.fromisoformat(day) - snapshot.today).days
         if 0 <= d < calendar.horizon_days:
-            rows.append((person, d, phase, float(hours)))
+            rows.append((person, d, phase, hours_from_minutes(int(minutes))))
     return CommittedProject(
         project,
         ProjectRef("project", change.project_id),

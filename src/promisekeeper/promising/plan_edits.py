@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from promisekeeper.engine.edits import schedule_pinned
 from promisekeeper.engine.model import Instance, Project
 from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.promising.to_engine import ProjectRef
+from promisekeeper.sales.units import hours_from_minutes
 
 SCHEDULE_SECONDS = 1.0
 """How long the firm plan's repair of late promises may search, per snapshot build."""
@@ -43,10 +43,15 @@ class CommittedProject:
     deal_pk: int | None = None
 
 
-BookedRow = tuple[int, int, int, Decimal]
-"""One booked reservation: person row, day index, phase index (of the engine project), hours."""
+BookedRow = tuple[int, int, int, int]
+"""One booked reservation: person row, day index, phase index (of the engine project), minutes."""
 
 
 def booked_allocations(booked: Sequence[BookedRow]) -> Allocations:
-    """Booked rows (person index, day, phase index, hours) as engine allocations."""
-    return Allocations.from_rows(booked)
+    """Booked rows (person index, day, phase index, minutes) as engine allocations (hours)."""
+    return Allocations.from_rows(
+        [
+            (person, day, phase, hours_from_minutes(minutes))
+            for person, day, phase, minutes in booked
+        ]
+    )

@@ -1,4 +1,4 @@
-"""Reserved hours: book a checked placement to the hour, give a project's hours back, move them.
+"""Reserved time: book a checked placement in whole minutes, give a project's time back, move it.
 
 The PersonDayLoad rows carry the CHECK constraints that are the last word on
 over-commitment; every booking adds to them in one statement (``sql.person_day_load_add``).
@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from django.db import models
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import Project
@@ -23,13 +23,16 @@ from promisekeeper.promising.plan_edits import BookedRow
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.promising.sql import person_day_load_add
 from promisekeeper.sales.models import CapacityReservation, PersonDayLoad, Promise
+from promisekeeper.sales.units import minutes_from_hours
 
-HOURS = Decimal("0.001")
 
+@dataclass(frozen=True)
+class ApprovedOvertime:
+    """The overtime an approval grants a commit: its share of regular capacity, and the
+    regular free hours the work was placed against (what lies beyond them is overtime)."""
 
-def exact_hours(value: float) -> Decimal:
-    """Engine hours (floats) as the database stores them: rounded down to 0.001 h."""
-    return Decimal(repr(float(value))).quantize(HOURS, rounding=ROUND_DOWN)
+    share: float
+    regular_free: np.ndarray
 
 
 def clean_fields(row: models.Model) -> None:
@@ -42,8 +45,12 @@ def clean_fields(row: models.Model) -> None:
     row.full_clean(exclude=relations, validate_unique=False, validate_constraints=False)
 
 
-def _per_person_day(allocations: Allocations) -> dict[tuple[int, int], list[tuple[int, Decimal]]]:
-    """Allocations summed per (person, day, phase), rounded, grouped by (person, day)."""
+def _per_person_day(allocations: Allocations) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """Allocations summed per (person, day, phase) in whole minutes, grouped by (person, day).
+
+    A day's phases are rounded as a running total, so the day's minutes are its hours
+    rounded once: phases that share a full day never round above the day's capacity.
+    """
     per_phase: dict[tuple[int, int, int], float] = defaultdict(float)
     for person, day, phase, hours in zip(
         allocations.person.tolist(),
@@ -53,11 +60,14 @@ def _per_person_day(allocations: Allocations) -> dict[tuple[int, int], list[tupl
         strict=True,
     ):
         per_phase[(person, day, phase)] += hours
-    per_day: dict[tuple[int, int], list[tuple[int, Decimal]]] = defaultdict(list)
+    per_day: dict[tuple[int, int], list[tuple[int, int]]] = defaultdict(list)
+    running: dict[tuple[int, int], tuple[float, int]] = {}
     for (person, day, phase), hours in sorted(per_phase.items()):
-        rounded = exact_hours(hours)
-        if rounded > 0:
-            per_day[(person, day)].append((phase, rounded))
+        hours_before, minutes_before = running.get((person, day), (0.0, 0))
+        minutes_after = minutes_from_hours(hours_before + hours)
+        running[(person, day)] = (hours_before + hours, minutes_after)
+        if minutes_after > minutes_before:
+            per_day[(person, day)].append((phase, minutes_after - minutes_before))
     return per_day
 
 
@@ -68,14 +78,15 @@ def capacity_reserve(
     phases: Sequence[Any],
     allocations: Allocations,
     snapshot: Snapshot,
-    regular_free: np.ndarray | None = None,
+    overtime: ApprovedOvertime | None = None,
 ) -> list[BookedRow]:
-    """Book a checked placement to the hour; the PersonDayLoad CHECK is the last word.
+    """Book a checked placement in whole minutes; the PersonDayLoad CHECKs are the last word.
 
     ``phases`` are the engine project's phases (allocations index them). With
-    ``regular_free``, hours a person-day gets beyond it are booked as approved overtime
-    (the commit of an exception operations approved with overtime). Returns what was booked
-    (hours rounded down to 0.001 h), which is what other processes replay.
+    ``overtime`` (the commit of an exception operations approved with overtime), minutes a
+    person-day gets beyond its regular free hours are booked as overtime, and the day's
+    overtime allowance becomes at least the approved share of its capacity. Returns what
+    was booked, which is what other processes replay.
     """
     people = [snapshot.people[p.id] for p in snapshot.instance.people]
     capacity = snapshot.firm_plan.capacity
@@ -84,16 +95,19 @@ def capacity_reserve(
     booked_rows: list[BookedRow] = []
     per_day = _per_person_day(allocations)
     for (person, day), booked in sorted(per_day.items(), key=lambda i: (people[i[0][0]], i[0][1])):
-        total = sum((hours for _, hours in booked), Decimal(0))
-        over = Decimal(0)
-        if regular_free is not None:
-            over = max(Decimal(0), total - exact_hours(float(regular_free[person, day])))
+        total = sum(minutes for _, minutes in booked)
+        over = allowed = 0
+        if overtime is not None:
+            over = max(0, total - minutes_from_hours(float(overtime.regular_free[person, day])))
+            if over:
+                allowed = minutes_from_hours(float(capacity[person, day]) * overtime.share)
         date = snapshot.date_of(day)
-        loads.append((people[person], date, exact_hours(capacity[person, day]), total, over))
-        for phase, hours in booked:
-            share = min(over, hours)
+        capacity_minutes = minutes_from_hours(float(capacity[person, day]))
+        loads.append((people[person], date, capacity_minutes, total, over, allowed))
+        for phase, minutes in booked:
+            share = min(over, minutes)
             over -= share
-            booked_rows.append((person, day, phase, hours))
+            booked_rows.append((person, day, phase, minutes))
             reservations.append(
                 CapacityReservation(
                     promise_id=promise.pk,
@@ -101,8 +115,8 @@ def capacity_reserve(
                     phase_key=phases[phase].id,
                     person_id=people[person],
                     day=date,
-                    hours=hours,
-                    overtime_hours=share,
+                    minutes=minutes,
+                    overtime_minutes=share,
                 )
             )
     CapacityReservation.objects.bulk_create(reservations)
@@ -110,22 +124,27 @@ def capacity_reserve(
     return booked_rows
 
 
-def capacity_release(*, project: DeliveryProject) -> Decimal:
-    """Give back a project's reserved hours (and the overtime granted for them)."""
-    per_day: dict[tuple[int, datetime.date], tuple[Decimal, Decimal]] = {}
+def capacity_release(*, project: DeliveryProject) -> int:
+    """Give back a project's reserved minutes (and the overtime granted for them); a day
+    left without overtime has no overtime allowance either. Returns the minutes released."""
+    per_day: dict[tuple[int, datetime.date], tuple[int, int]] = {}
     rows = CapacityReservation.objects.filter(project=project)
-    for person_id, day, hours, overtime in rows.values_list(
-        "person_id", "day", "hours", "overtime_hours"
+    for person_id, day, minutes, overtime in rows.values_list(
+        "person_id", "day", "minutes", "overtime_minutes"
     ):
-        held, granted = per_day.get((person_id, day), (Decimal(0), Decimal(0)))
-        per_day[(person_id, day)] = (held + hours, granted + overtime)
-    for (person_id, day), (hours, overtime) in sorted(per_day.items()):
+        held, granted = per_day.get((person_id, day), (0, 0))
+        per_day[(person_id, day)] = (held + minutes, granted + overtime)
+    for (person_id, day), (minutes, overtime) in sorted(per_day.items()):
         PersonDayLoad.objects.filter(person_id=person_id, day=day).update(
-            reserved_hours=F("reserved_hours") - hours,
-            overtime_hours=F("overtime_hours") - overtime,
+            reserved_minutes=F("reserved_minutes") - minutes,
+            overtime_minutes=F("overtime_minutes") - overtime,
+            overtime_allowed_minutes=Case(
+                When(overtime_minutes=overtime, then=Value(0)),
+                default=F("overtime_allowed_minutes"),
+            ),
         )
     rows.delete()
-    return sum((hours for hours, _ in per_day.values()), Decimal(0))
+    return sum(minutes for minutes, _ in per_day.values())
 
 
 def reservations_move(moved: dict[int, tuple[Project, Allocations]], snapshot: Snapshot) -> None:

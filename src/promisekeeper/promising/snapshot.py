@@ -42,6 +42,7 @@ from promisekeeper.promising.to_engine import (
     person_engine_id,
 )
 from promisekeeper.sales.models import CapacityReservation, Deal
+from promisekeeper.sales.units import hours_from_minutes
 
 TENTATIVE_DEAL_STAGES = (Deal.Stage.LEAD, Deal.Stage.QUALIFIED, Deal.Stage.PROPOSAL)
 
@@ -274,16 +275,16 @@ def pinned_allocations(
     today = instance.calendar.start
     columns: dict[int, list[tuple[int, int, int, float]]] = {}
     rows = CapacityReservation.objects.filter(project_id__in=list(index_of_pk)).values_list(
-        "project_id", "phase_key", "person_id", "day", "hours"
+        "project_id", "phase_key", "person_id", "day", "minutes"
     )
-    for project_pk, phase_key, person_pk, day, hours in rows:
+    for project_pk, phase_key, person_pk, day, minutes in rows:
         k = index_of_pk[project_pk]
         columns.setdefault(k, [])
         d = (day - today).days
         person = row_of_person.get(person_pk)
         phase = phase_index[k].get(phase_key)
         if 0 <= d < horizon and person is not None and phase is not None:
-            columns[k].append((person, d, phase, float(hours)))
+            columns[k].append((person, d, phase, hours_from_minutes(minutes)))
     return {k: Allocations.from_rows(rows_, project=k) for k, rows_ in columns.items()}
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, models
@@ -69,26 +68,37 @@ def rows_insert(
 
 
 def person_day_load_add(
-    rows: Sequence[tuple[int, datetime.date, Decimal, Decimal, Decimal]],
+    rows: Sequence[tuple[int, datetime.date, int, int, int, int]],
 ) -> None:
-    """Add (person, day, capacity now, hours, overtime) to the load rows, in one statement
-    (SQLite: as few as its parameter limit allows).
+    """Add (person, day, capacity now, minutes, overtime minutes, overtime allowed) to the
+    load rows, in one statement (SQLite: as few as its parameter limit allows).
 
     Missing rows are created; capacity follows the current calendar (hours added or taken away
-    since a row was made), and the CHECK then compares all reserved hours with what the person
-    has today plus approved overtime, so an over-commitment fails the statement, and the
-    caller's transaction with it.
+    since a row was made), the overtime allowance becomes the larger of the row's and the
+    commit's, and the CHECKs then compare all reserved minutes with what the person has today
+    plus approved overtime, and that overtime with its allowance: an over-commitment fails
+    the statement, and the caller's transaction with it.
     """
     table = connection.ops.quote_name(PersonDayLoad._meta.db_table)
+    allowed = f"{table}.overtime_allowed_minutes"
     rows_insert(
         PersonDayLoad,
-        ("person_id", "day", "capacity_hours", "reserved_hours", "overtime_hours"),
+        (
+            "person_id",
+            "day",
+            "capacity_minutes",
+            "reserved_minutes",
+            "overtime_minutes",
+            "overtime_allowed_minutes",
+        ),
         rows,
         on_conflict=(
             "ON CONFLICT (person_id, day) DO UPDATE SET "
-            f"reserved_hours = {table}.reserved_hours + excluded.reserved_hours, "
-            f"overtime_hours = {table}.overtime_hours + excluded.overtime_hours, "
-            "capacity_hours = excluded.capacity_hours"
+            f"reserved_minutes = {table}.reserved_minutes + excluded.reserved_minutes, "
+            f"overtime_minutes = {table}.overtime_minutes + excluded.overtime_minutes, "
+            f"overtime_allowed_minutes = CASE WHEN {allowed} > excluded.overtime_allowed_minutes "
+            f"THEN {allowed} ELSE excluded.overtime_allowed_minutes END, "
+            "capacity_minutes = excluded.capacity_minutes"
         ),
     )
 

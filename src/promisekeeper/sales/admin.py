@@ -90,7 +90,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class CapacityReservationAdmin(ReadOnlyAdmin):
     """Written only by promise_commit, together with PersonDayLoad: never edited by hand."""
 
-    list_display = ["day", "person", "hours", "project", "phase_key"]
+    list_display = ["day", "person", "minutes", "overtime_minutes", "project", "phase_key"]
     raw_id_fields = ["promise", "project", "person"]
 
 
@@ -104,7 +104,16 @@ class ReservationChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonDayLoad)
 class PersonDayLoadAdmin(ReadOnlyAdmin):
-    list_display = ["day", "person", "reserved_hours", "capacity_hours"]
+    """Reserved minutes per person-day, with the overtime booked and the overtime allowed."""
+
+    list_display = [
+        "day",
+        "person",
+        "reserved_minutes",
+        "capacity_minutes",
+        "overtime_minutes",
+        "overtime_allowed_minutes",
+    ]
     raw_id_fields = ["person"]
 
 

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from promisekeeper.catalog.models import Offering, Product
 from promisekeeper.organisation.models import QuoteConfidence
+from promisekeeper.sales.units import hours_display
 
 
 class Customer(models.Model):
@@ -311,10 +312,10 @@ class Notification(models.Model):
 
 
 class CapacityReservation(models.Model):
-    """Hours of one person on one day booked for a promised project's phase.
+    """Time of one person on one day booked for a promised project's phase, in whole minutes.
 
-    The committed plan is rebuilt from these rows, so a promise keeps the exact hours it
-    was checked against; their sum per person-day lives in PersonDayLoad (the backstop).
+    The committed plan is rebuilt from these rows, so a promise keeps the time it was
+    checked against; their sum per person-day lives in PersonDayLoad (the backstop).
     """
 
     promise = models.ForeignKey(
@@ -328,23 +329,21 @@ class CapacityReservation(models.Model):
         "people.Person", on_delete=models.PROTECT, related_name="capacity_reservations"
     )
     day = models.DateField()
-    hours = models.DecimalField(max_digits=7, decimal_places=3)
-    overtime_hours = models.DecimalField(
-        max_digits=7,
-        decimal_places=3,
-        default=Decimal(0),
-        help_text="Of ``hours``, those beyond the person's regular time, granted by the "
+    minutes = models.PositiveIntegerField(help_text="Booked time in whole minutes.")
+    overtime_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Of ``minutes``, those beyond the person's regular time, granted by the "
         "operations approval of the promise's exception.",
     )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(hours__gt=0), name="capacity_reservation_hours_gt_0"
+                condition=Q(minutes__gt=0), name="capacity_reservation_minutes_gt_0"
             ),
             models.CheckConstraint(
-                condition=Q(overtime_hours__gte=0, overtime_hours__lte=models.F("hours")),
-                name="capacity_reservation_overtime_within_hours",
+                condition=Q(overtime_minutes__gte=0, overtime_minutes__lte=models.F("minutes")),
+                name="capacity_reservation_overtime_within_minutes",
             ),
             models.UniqueConstraint(
                 fields=["project", "phase_key", "person", "day"],
@@ -354,14 +353,17 @@ class CapacityReservation(models.Model):
         indexes = [models.Index(fields=["person", "day"], name="capacity_res_person_day")]
 
     def __str__(self) -> str:
-        return f"{self.hours} h of {self.person} on {self.day}"
+        return f"{hours_display(self.minutes)} h of {self.person} on {self.day}"
 
 
 class PersonDayLoad(models.Model):
-    """Reserved hours per person-day; the CHECK makes over-commitment impossible in the database.
+    """Reserved minutes per person-day; the CHECKs make over-commitment impossible in the database.
 
-    Reserved hours may exceed the regular capacity only by overtime an operations approval
-    granted (``overtime_hours``), which the commit that uses it adds and a release takes off.
+    Reserved time may exceed the regular capacity only by overtime an operations approval
+    granted (``overtime_minutes``), which the commit that uses it adds and a release takes
+    off; and that overtime never exceeds ``overtime_allowed_minutes``, the largest approved
+    share × capacity of the commits that booked overtime here. All in whole minutes, so the
+    load is exactly the sum of its reservations on every database.
 
     Rows are created with the person's capacity that day and only ever incremented or
     decremented with F() expressions, in (person, day) order.
@@ -369,39 +371,47 @@ class PersonDayLoad(models.Model):
 
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="day_loads")
     day = models.DateField()
-    capacity_hours = models.DecimalField(max_digits=7, decimal_places=3)
-    reserved_hours = models.DecimalField(max_digits=7, decimal_places=3, default=Decimal(0))
-    overtime_hours = models.DecimalField(
-        max_digits=7,
-        decimal_places=3,
-        default=Decimal(0),
-        help_text="Approved overtime on this day (exceptions), on top of the regular capacity.",
+    capacity_minutes = models.IntegerField()
+    reserved_minutes = models.IntegerField(default=0)
+    overtime_minutes = models.IntegerField(
+        default=0,
+        help_text="Approved overtime booked on this day (exceptions), on top of the regular "
+        "capacity.",
+    )
+    overtime_allowed_minutes = models.IntegerField(
+        default=0,
+        help_text="The most overtime this day may carry: approved share × capacity, set by "
+        "the commits that booked overtime here.",
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["person", "day"], name="person_day_load_unique"),
             models.CheckConstraint(
-                condition=Q(capacity_hours__gte=0), name="person_day_capacity_non_negative"
+                condition=Q(capacity_minutes__gte=0), name="person_day_capacity_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(reserved_hours__gte=0), name="person_day_reserved_non_negative"
+                condition=Q(reserved_minutes__gte=0), name="person_day_reserved_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(overtime_hours__gte=0), name="person_day_overtime_non_negative"
+                condition=Q(overtime_minutes__gte=0), name="person_day_overtime_non_negative"
             ),
             models.CheckConstraint(
                 condition=Q(
-                    reserved_hours__lte=models.F("capacity_hours")
-                    + models.F("overtime_hours")
-                    + Decimal("0.001")
+                    reserved_minutes__lte=models.F("capacity_minutes")
+                    + models.F("overtime_minutes")
                 ),
                 name="person_day_reserved_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(overtime_minutes__lte=models.F("overtime_allowed_minutes")),
+                name="person_day_overtime_within_allowance",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} {self.day}: {self.reserved_hours}/{self.capacity_hours} h"
+        reserved = hours_display(self.reserved_minutes)
+        return f"{self.person} {self.day}: {reserved}/{hours_display(self.capacity_minutes)} h"
 
 
 class ProductAvailability(models.Model):
