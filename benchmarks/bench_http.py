@@ -85,13 +85,20 @@ class Client:
         path: str,
         data: dict[str, Any] | list[tuple[str, str]] | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        json_body: Any = None,
     ) -> tuple[int, str, dict[str, str]]:
-        body = urllib.parse.urlencode(data, doseq=True) if data is not None else None
+        """Send a form (``data``) or a JSON body (``json_body``) with the jar's cookies."""
         sent = {"Host": f"{HOST}:{self.port}", **(headers or {})}
-        if body is not None:
+        body: str | None = None
+        if json_body is not None:
+            body = json.dumps(json_body)
+            sent["Content-Type"] = "application/json"
+        elif data is not None:
+            body = urllib.parse.urlencode(data, doseq=True)
             sent["Content-Type"] = "application/x-www-form-urlencoded"
-            if "csrftoken" in self.cookies:
-                sent["X-CSRFToken"] = self.cookies["csrftoken"]
+        if body is not None and "csrftoken" in self.cookies:
+            sent["X-CSRFToken"] = self.cookies["csrftoken"]
         if self.cookies:
             sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in range(2):
@@ -131,10 +138,15 @@ class Client:
 # --- the server ----------------------------------------------------------------------------
 
 
-def _env(database_url: str, data_dir: str) -> dict[str, str]:
+def server_env(database_url: str, data_dir: str, *, repo: Path = REPO_DIR) -> dict[str, str]:
+    """The environment of the CLI and of gunicorn: production settings on this database,
+    running the code of ``repo``'s ``src`` (first on ``PYTHONPATH``, ahead of the venv's
+    editable install)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PK_"))}
+    python_path = [str(repo / "src"), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
     env.update(
         {
+            "PYTHONPATH": os.pathsep.join(python_path),
             "DJANGO_SETTINGS_MODULE": "promisekeeper.settings",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "benchmark-only-" + uuid.uuid4().hex,
@@ -149,13 +161,107 @@ def _env(database_url: str, data_dir: str) -> dict[str, str]:
     return env
 
 
+def run_command(args: list[str], env: dict[str, str], *, cwd: Path = REPO_DIR) -> str:
+    """Run a command to the end; its standard output (an error shows its standard error)."""
+    try:
+        done = subprocess.run(args, env=env, check=True, cwd=cwd, capture_output=True, text=True)
+    except subprocess.CalledProcessError as error:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{error.stderr}") from error
+    return done.stdout
+
+
 def _run(args: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(args, env=env, check=True, cwd=REPO_DIR, capture_output=True, text=True)
+    run_command(args, env)
     return time.perf_counter() - started
 
 
-def _postmaster_pid(cluster: Any) -> int:
+def database_create(cluster: Any) -> str:
+    """Create the ``promisekeeper`` database on the cluster; its URL."""
+    import psycopg
+
+    with psycopg.connect(
+        host=HOST, port=cluster.port, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute("CREATE DATABASE promisekeeper")
+    return f"postgres://postgres@{HOST}:{cluster.port}/promisekeeper"
+
+
+def gunicorn_start(
+    env: dict[str, str],
+    *,
+    workers: int,
+    log_path: Path,
+    cwd: Path = REPO_DIR,
+    extra_args: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen[bytes], int]:
+    """Serve the app with gunicorn on a free loopback port; the server and its port, once
+    it listens."""
+    port = free_port()
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "promisekeeper.wsgi",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+        *extra_args,
+    ]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        _wait_for_port(port, 60)
+    except RuntimeError:
+        server_stop(server)
+        raise
+    return server, port
+
+
+def server_stop(server: subprocess.Popen[bytes], *, timeout: float = 180) -> None:
+    """Stop gunicorn gracefully (requests in flight finish), killing it after ``timeout``."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def quote_choices() -> tuple[list[int], list[int]]:
+    """(Django set up.) The offerings a quote can ask for and up to 200 customers."""
+    from promisekeeper.catalog.models import Offering
+    from promisekeeper.sales.models import Customer
+
+    offerings = list(
+        Offering.objects.filter(active=True, sop_versions__isnull=False)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    customers = list(Customer.objects.values_list("pk", flat=True)[:200])
+    return offerings, customers
+
+
+def sellers_open_deals(limit: int) -> list[int]:
+    """(Django set up.) Up to ``limit`` open, not held deals of the ``sales`` user that have
+    an offering, oldest first: deals that can be committed or held."""
+    from promisekeeper.sales.models import Deal
+    from promisekeeper.sales.selectors import OPEN_STAGES
+
+    return list(
+        Deal.objects.filter(stage__in=OPEN_STAGES, lines__offering__isnull=False)
+        .exclude(stage=Deal.Stage.HELD)
+        .filter(owner__username="sales")
+        .distinct()
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def postmaster_pid(cluster: Any) -> int:
     """The cluster's postmaster: its first line of ``postmaster.pid``."""
     return int((cluster.datadir / "postmaster.pid").read_text().split()[0])
 
@@ -371,14 +477,8 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="pk-bench-http-")
     server: subprocess.Popen[bytes] | None = None
     try:
-        import psycopg
-
-        with psycopg.connect(
-            host=HOST, port=cluster.port, user="postgres", dbname="postgres", autocommit=True
-        ) as conn:
-            conn.execute("CREATE DATABASE promisekeeper")
-        database_url = f"postgres://postgres@{HOST}:{cluster.port}/promisekeeper"
-        env = _env(database_url, data_dir)
+        database_url = database_create(cluster)
+        env = server_env(database_url, data_dir)
         promisekeeper = str(VENV_BIN / "promisekeeper")
         console.print(
             f"PostgreSQL on {HOST}:{cluster.port}; migrating and seeding size {args.size}"
@@ -392,53 +492,20 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         django.setup()
         from django.db.models import F
 
-        from promisekeeper.catalog.models import Offering
         from promisekeeper.promising.integrity import person_day_overcommitted
         from promisekeeper.sales.models import (
             CapacityReservation,
-            Customer,
-            Deal,
             ProductAvailability,
             Promise,
         )
-        from promisekeeper.sales.selectors import OPEN_STAGES
 
-        offerings = list(
-            Offering.objects.filter(active=True, sop_versions__isnull=False)
-            .distinct()
-            .values_list("pk", flat=True)
-        )
-        customers = list(Customer.objects.values_list("pk", flat=True)[:200])
-        deals = list(
-            Deal.objects.filter(stage__in=OPEN_STAGES, lines__offering__isnull=False)
-            .exclude(stage=Deal.Stage.HELD)
-            .filter(owner__username="sales")
-            .distinct()
-            .order_by("pk")
-            .values_list("pk", flat=True)[: args.commits]
-        )
+        offerings, customers = quote_choices()
+        deals = sellers_open_deals(args.commits)
         promises_before = Promise.objects.count()
 
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "promisekeeper.wsgi",
-                "--workers",
-                str(args.workers),
-                "--bind",
-                f"{HOST}:{port}",
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=REPO_DIR,
-            stdout=subprocess.DEVNULL,
-            stderr=open(Path(data_dir) / "gunicorn.log", "wb"),  # noqa: SIM115
+        server, port = gunicorn_start(
+            env, workers=args.workers, log_path=Path(data_dir) / "gunicorn.log"
         )
-        _wait_for_port(port, 60)
         clients = [Client(port) for _ in range(args.clients)]
         for client in clients:
             client.login("sales", "promise-demo")
@@ -475,7 +542,7 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         )
         console.print(f"{args.clients} clients: committing {len(deals)} deals")
         promised = datetime.date.today() + datetime.timedelta(days=400)  # noqa: DTZ011
-        roots = {"workers": server.pid, "postgres": _postmaster_pid(cluster)}
+        roots = {"workers": server.pid, "postgres": postmaster_pid(cluster)}
         (commit_s, outcomes, commit_wall, sent), commit_cpu = cpu_phase(
             roots,
             lambda: commit_load(clients, deals, seconds=args.seconds, promised=promised),
@@ -500,8 +567,7 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         for client in clients:
             client.close()
         # Stop serving first, so requests the clients gave up on have finished or rolled back.
-        server.terminate()
-        server.wait(timeout=180)
+        server_stop(server)
         server = None
 
         over = person_day_overcommitted()
@@ -513,11 +579,7 @@ def measure(args: argparse.Namespace, console: Any) -> dict[str, Any]:
         reservations = CapacityReservation.objects.count()
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server_stop(server, timeout=30)
         try:
             from django.db import connections
 

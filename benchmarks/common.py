@@ -39,11 +39,12 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def git_commit() -> str:
+def git_commit(repo: Path = REPO_DIR) -> str:
+    """The short commit checked out in ``repo``."""
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_DIR,
+            cwd=repo,
             capture_output=True,
             text=True,
             timeout=10,
@@ -54,8 +55,8 @@ def git_commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def machine_info() -> dict[str, Any]:
-    """Where and when a measurement was taken."""
+def machine_info(repo: Path = REPO_DIR) -> dict[str, Any]:
+    """Where and when a measurement was taken, and the commit of ``repo`` (the code measured)."""
     return {
         "nproc": os.cpu_count(),
         "cpu_model": cpu_model(),
@@ -64,7 +65,7 @@ def machine_info() -> dict[str, Any]:
         "platform": platform.platform(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": git_commit(),
+        "commit": git_commit(repo),
     }
 
 
@@ -167,11 +168,12 @@ def target(
     }
 
 
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    """Write ``results/<name>.json`` with machine info added; return its path."""
+def write_result(name: str, payload: dict[str, Any], *, repo: Path = REPO_DIR) -> Path:
+    """Write ``results/<name>.json`` with machine info added (its commit: that of ``repo``,
+    the checkout whose code was measured); return its path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
-    document = {"name": name, "machine": machine_info(), **payload}
+    document = {"name": name, "machine": machine_info(repo), **payload}
     path.write_text(json.dumps(document, indent=2, sort_keys=False) + "\n")
     return path
 

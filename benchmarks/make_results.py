@@ -27,9 +27,10 @@ EXPECTED_AREAS = (
     ("taskjuggler", "bench_taskjuggler.py"),
     ("psplib", "bench_psplib.py"),
     ("http", "HTTP benchmark"),
+    ("hold_storm", "bench_hold_storm.py"),
     ("dashboard", "dashboard benchmark"),
 )
-AREA_ORDER = ("engine", "taskjuggler", "psplib", "http", "dashboard")
+AREA_ORDER = ("engine", "taskjuggler", "psplib", "http", "hold_storm", "dashboard")
 
 
 def area_of(name: str) -> str:
@@ -167,6 +168,63 @@ def taskjuggler_sections(doc: dict[str, Any]) -> list[str]:
     return lines + ([""] if doc.get("notes") else [])
 
 
+def hold_storm_sections(doc: dict[str, Any]) -> list[str]:
+    """The code measured, quotes without and with a hold a second, and the limit probe."""
+    code = doc.get("code") or {}
+    lines = [f"_Code measured: commit {code.get('commit', '?')} ({code.get('repo', '?')})._", ""]
+    if doc.get("params"):
+        lines += [f"_Params: {fmt(doc['params'])}._", ""]
+    header = (
+        "phase",
+        "quotes",
+        "quotes/s",
+        "p50 / p95 / max ms",
+        "plan rebuilds",
+        "journal replays",
+        "worker CPU ms per quote",
+        "holds placed",
+    )
+    rows = []
+    for name in ("baseline", "storm"):
+        phase = doc.get(name) or {}
+        plan = phase.get("plan") or {}
+        cpu = phase.get("cpu_ms_per_quote") or {}
+        holds = phase.get("holds") or {}
+        latency = " / ".join(fmt(phase.get(k)) for k in ("p50_ms", "p95_ms", "max_ms"))
+        rows.append(
+            (
+                name,
+                phase.get("n"),
+                phase.get("per_s"),
+                latency,
+                plan.get("snapshot_builds"),
+                plan.get("snapshot_replays"),
+                cpu.get("workers"),
+                holds.get("placed", 0),
+            )
+        )
+    lines += table(header, rows)
+    holds = (doc.get("storm") or {}).get("holds") or {}
+    if holds:
+        lines += [
+            f"Storm holds: {fmt(holds.get('placed'))} placed of {fmt(holds.get('attempted'))}"
+            f" (statuses {fmt(holds.get('statuses'))}), p95 "
+            f"{fmt((holds.get('latency') or {}).get('p95_ms'))} ms; the default limit would "
+            f"have refused {fmt(holds.get('refused_at_default_limit'))}.",
+            "",
+        ]
+    probe = doc.get("limit_probe") or {}
+    if probe.get("attempted"):
+        lines += [
+            f"Limit probe ({fmt(probe.get('setting'))}): {fmt(probe.get('placed'))} of "
+            f"{fmt(probe.get('attempted'))} holds at one a second accepted (statuses "
+            f"{fmt(probe.get('statuses'))}).",
+            "",
+        ]
+    lines += [f"- {note}" for note in doc.get("notes") or []]
+    return lines + ([""] if doc.get("notes") else [])
+
+
 def _measurements(value: Any) -> bool:
     """A mapping of measurements, one row each: scalars, some perhaps broken down by a flat
     mapping shown in one cell ("workers: 27.9, postgres: 6.9"). A mapping of mappings only
@@ -237,6 +295,8 @@ def render(docs: Sequence[tuple[str, dict[str, Any]]]) -> str:
             lines += engine_sections(doc)
         elif area == "taskjuggler":
             lines += taskjuggler_sections(doc)
+        elif area == "hold_storm":
+            lines += hold_storm_sections(doc)
         else:
             lines += generic_sections(doc, with_scalars=not doc.get("targets"))
     return "\n".join(lines).rstrip() + "\n"
