@@ -10,7 +10,8 @@ from promisekeeper.demo.seed import DemoDataExists, demo_company_create
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import is_operations, is_sales
 from promisekeeper.people.models import Person, Skill, TimeOff
-from promisekeeper.sales.models import Deal
+from promisekeeper.promising.holds import hold_place
+from promisekeeper.sales.models import Deal, Hold
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +111,22 @@ def test_seed_command_creates_requested_size_and_refuses_twice(capsys):
     assert "size S" in capsys.readouterr().out
     with pytest.raises(CommandError, match="already holds data"):
         call_command("seed", "--size", "S")
+
+
+def test_the_demo_seller_can_hold_capacity_right_after_seeding():
+    demo_company_create(seed=1, size="S")
+    seller = get_user_model().objects.get(username="sales")
+    assert Hold.objects.filter(created_by=seller, active=True).exists()
+    deal = (
+        Deal.objects.filter(
+            stage=Deal.Stage.PROPOSAL, project__isnull=True, lines__offering__isnull=False
+        )
+        .distinct()
+        .first()
+    )
+    assert deal is not None
+
+    hold = hold_place(user=seller, deal=deal, days=2)
+
+    deal.refresh_from_db()
+    assert hold.active and deal.stage == Deal.Stage.HELD

@@ -681,6 +681,11 @@ class _Builder:
                 )
         DealLine.objects.bulk_create(lines, batch_size=1000)
         Hold.objects.bulk_create(holds, batch_size=1000)
+        # The demo's holds were placed days ago (created_at is set on save), so they do not
+        # count against the seller's holds-per-minute limit right after seeding.
+        Hold.objects.filter(pk__in=[h.pk for h in holds]).update(
+            created_at=timezone.now() - datetime.timedelta(days=1)
+        )
         self.deal_offerings = {
             deal.pk: choice for deal, choice in zip(deals, offering_choices, strict=True)
         }
