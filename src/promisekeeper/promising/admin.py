@@ -1,7 +1,8 @@
 """Admin pages for capacity that promises stand on. A stock cut that leaves promised units
 missing lists those promises and saves only once confirmed, through
-``capacity_stock.product_stock_set`` (which flags them); time off over reserved hours lists
-what moves and what breaks, and saves through ``capacity_cuts.time_off_save``."""
+``capacity_stock.product_stock_set`` (which flags them). Time off, a person's hours, share or
+dates, and company closures that take reserved hours away list what moves and what breaks,
+and save only once confirmed, through ``capacity_cuts`` (which places the work again)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,24 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.forms.models import construct_instance
 from django.http import HttpRequest
 
 from promisekeeper.catalog import admin as catalog_admin
 from promisekeeper.catalog.models import Product
+from promisekeeper.organisation import admin as organisation_admin
+from promisekeeper.organisation.models import CompanyClosure
 from promisekeeper.people import admin as people_admin
-from promisekeeper.people.models import TimeOff
+from promisekeeper.people.models import Person, TimeOff
 from promisekeeper.people.services import time_off_build
-from promisekeeper.promising.capacity_cuts import time_off_cut_preview, time_off_save
+from promisekeeper.promising.capacity_cuts import (
+    CutConsequence,
+    capacity_change_save,
+    closure_cut_preview,
+    person_cut_preview,
+    time_off_cut_preview,
+    time_off_save,
+)
 from promisekeeper.promising.capacity_stock import product_stock_set, stock_cut_preview
 
 TIME_OFF_FIELDS = ("start_date", "end_date", "kind", "status", "hours_per_day")
@@ -66,25 +77,26 @@ class ProductAdmin(catalog_admin.ProductAdmin):
         product_stock_set(user=request.user, product=obj, stock_on_hand=stock, confirmed=True)
 
 
-class TimeOffForm(forms.ModelForm):
+class CapacityCutForm(forms.ModelForm):
+    """A change that may take reserved hours away: when it does, it saves only with
+    ``confirm`` ticked, and the error lists each promise that moves and whether it holds."""
+
     confirm = forms.BooleanField(
         required=False,
-        label="Confirm the promises this time off moves",
+        label="Confirm the promises this change moves",
         help_text="Needed when it takes away hours reserved for promises.",
     )
+    change_words = "This change"
 
-    class Meta:
-        model = TimeOff
-        fields = ["person", *TIME_OFF_FIELDS]
+    def cut_preview(self, cleaned: dict[str, Any]) -> list[CutConsequence]:
+        """What the change in ``cleaned`` displaces (subclasses say how to build it)."""
+        raise NotImplementedError
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        person = cleaned.get("person") or getattr(self.instance, "person", None)
-        if self.errors or person is None or cleaned.get("confirm"):
+        if self.errors or cleaned.get("confirm"):
             return cleaned
-        fields: dict[str, Any] = {name: cleaned.get(name) for name in TIME_OFF_FIELDS}
-        saved = TimeOff.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
-        cut = time_off_cut_preview(time_off=time_off_build(person=person, **fields), replaces=saved)
+        cut = self.cut_preview(cleaned)
         if cut:
             listed = "; ".join(
                 f"{c.name}: {c.displaced_hours:g} h move, "
@@ -93,10 +105,77 @@ class TimeOffForm(forms.ModelForm):
             )
             self.add_error(
                 "confirm",
-                f"This time off takes reserved hours away ({listed}). Tick confirm to save: "
-                "the work is placed again and broken promises are told to owners and operations.",
+                f"{self.change_words} takes reserved hours away ({listed}). Tick confirm to "
+                "save: the work is placed again and broken promises are told to owners and "
+                "operations.",
             )
         return cleaned
+
+
+class TimeOffForm(CapacityCutForm):
+    change_words = "This time off"
+
+    class Meta:
+        model = TimeOff
+        fields = ["person", *TIME_OFF_FIELDS]
+
+    def cut_preview(self, cleaned: dict[str, Any]) -> list[CutConsequence]:
+        person = cleaned.get("person") or getattr(self.instance, "person", None)
+        if person is None:
+            return []
+        fields: dict[str, Any] = {name: cleaned.get(name) for name in TIME_OFF_FIELDS}
+        saved = TimeOff.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        return time_off_cut_preview(
+            time_off=time_off_build(person=person, **fields), replaces=saved
+        )
+
+
+PERSON_CAPACITY_FIELDS = frozenset(
+    {
+        "hours_mon",
+        "hours_tue",
+        "hours_wed",
+        "hours_thu",
+        "hours_fri",
+        "hours_sat",
+        "hours_sun",
+        "delivery_share",
+        "start_date",
+        "end_date",
+    }
+)
+
+
+class PersonForm(CapacityCutForm):
+    change_words = "This change of hours or dates"
+
+    class Meta:
+        model = Person
+        fields = "__all__"
+
+    def cut_preview(self, cleaned: dict[str, Any]) -> list[CutConsequence]:
+        if self.instance.pk is None or not PERSON_CAPACITY_FIELDS & set(self.changed_data):
+            return []  # a new person only adds capacity
+        changed = Person.objects.get(pk=self.instance.pk)
+        construct_instance(self, changed)
+        return person_cut_preview(person=changed)
+
+
+class ClosureForm(CapacityCutForm):
+    change_words = "This closure"
+
+    class Meta:
+        model = CompanyClosure
+        fields = ["name", "start_date", "end_date"]
+
+    def cut_preview(self, cleaned: dict[str, Any]) -> list[CutConsequence]:
+        saved = CompanyClosure.objects.filter(pk=self.instance.pk).first()
+        candidate = CompanyClosure(
+            name=cleaned.get("name", ""),
+            start_date=cleaned["start_date"],
+            end_date=cleaned["end_date"],
+        )
+        return closure_cut_preview(closure=candidate, replaces=saved)
 
 
 class TimeOffAdmin(people_admin.TimeOffAdmin):
@@ -117,7 +196,43 @@ class TimeOffAdmin(people_admin.TimeOffAdmin):
         obj.pk = saved.time_off.pk
 
 
+class PersonAdmin(people_admin.PersonAdmin):
+    form = PersonForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change or not PERSON_CAPACITY_FIELDS & set(form.changed_data):
+            super().save_model(request, obj, form, change)
+            return
+        capacity_change_save(
+            user=request.user,
+            preview=lambda: person_cut_preview(person=obj),
+            write=lambda: super(PersonAdmin, self).save_model(request, obj, form, change),
+            cause=f"the new hours or dates of {obj.name}",
+            people=[obj.pk],
+            confirmed=True,
+        )
+
+
+class CompanyClosureAdmin(organisation_admin.CompanyClosureAdmin):
+    form = ClosureForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        saved = CompanyClosure.objects.filter(pk=obj.pk).first() if change else None
+        capacity_change_save(
+            user=request.user,
+            preview=lambda: closure_cut_preview(closure=obj, replaces=saved),
+            write=lambda: super(CompanyClosureAdmin, self).save_model(request, obj, form, change),
+            cause=f"the closure {obj.name} ({obj.start_date:%Y-%m-%d} to {obj.end_date:%Y-%m-%d})",
+            people=None,
+            confirmed=True,
+        )
+
+
 admin.site.unregister(Product)
 admin.site.register(Product, ProductAdmin)
 admin.site.unregister(TimeOff)
 admin.site.register(TimeOff, TimeOffAdmin)
+admin.site.unregister(Person)
+admin.site.register(Person, PersonAdmin)
+admin.site.unregister(CompanyClosure)
+admin.site.register(CompanyClosure, CompanyClosureAdmin)

@@ -1,4 +1,5 @@
-"""Capacity cut under promises: time off booked over reserved hours.
+"""Capacity cut under promises: time off booked over reserved hours, a person's hours, share
+or end date lowered, a company closure added or widened.
 
 The engine places the displaced work again (``engine.edits.replace_displaced``): each
 promised project holding hours a person-day no longer has is placed at its earliest on what
@@ -11,10 +12,10 @@ page first shows what moves and what breaks, and saves only once that is confirm
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
@@ -22,7 +23,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from promisekeeper.engine.edits import Displaced, replace_displaced
+from promisekeeper.engine.model import Instance
 from promisekeeper.engine.plan import Plan
+from promisekeeper.organisation.models import CompanyClosure
 from promisekeeper.organisation.permissions import is_admin, is_operations
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.people.models import Person as DbPerson
@@ -35,10 +38,18 @@ from promisekeeper.promising.permissions import User
 from promisekeeper.promising.plan_edits import Pinned, firm_plan_build
 from promisekeeper.promising.previews import time_off_people
 from promisekeeper.promising.reservations import reservations_move
-from promisekeeper.promising.snapshot import Snapshot, pinned_allocations, snapshot_build
+from promisekeeper.promising.snapshot import (
+    Snapshot,
+    person_to_engine,
+    pinned_allocations,
+    snapshot_build,
+)
+from promisekeeper.promising.to_engine import person_engine_id
 from promisekeeper.sales.models import AuditEvent, Deal, PersonDayLoad
 from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
 from promisekeeper.sales.units import hours_from_minutes, minutes_from_hours
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,11 +87,61 @@ def time_off_cut_preview(
     """The promised projects whose reserved hours ``time_off`` (unsaved; ``replaces`` is
     the entry it would overwrite) takes away, and where they would go. Reads only."""
     snapshot = portfolio_snapshot()
-    firm = replace(
-        snapshot.firm_plan.instance, people=time_off_people(snapshot, time_off, replaces)
+    people = time_off_people(snapshot, time_off, replaces)
+    return _cut_preview(snapshot, replace(snapshot.firm_plan.instance, people=people))
+
+
+def person_cut_preview(*, person: DbPerson) -> list[CutConsequence]:
+    """What changing a person's weekly hours, delivery share, start or end date to the
+    values of ``person`` (a saved row, changed in memory) takes from promised work. Reads only."""
+    snapshot = portfolio_snapshot()
+    engine_id = person_engine_id(person.pk)
+    firm = snapshot.firm_plan.instance
+    if not any(p.id == engine_id for p in firm.people):
+        return []  # not planned now (no skills, or outside the horizon): nothing booked
+    skills = {s.role.name: float(s.efficiency) for s in person.skills.select_related("role")}
+    changed = person_to_engine(
+        person, skills=skills, time_off=person.time_off.all(), today=snapshot.today
     )
+    people = tuple(changed if p.id == engine_id else p for p in firm.people)
+    return _cut_preview(snapshot, replace(firm, people=people))
+
+
+def closure_cut_preview(
+    *, closure: CompanyClosure, replaces: CompanyClosure | None = None
+) -> list[CutConsequence]:
+    """What a company closure (unsaved; ``replaces`` is the one it would change) takes from
+    promised work: nobody works its days. Reads only."""
+    snapshot = portfolio_snapshot()
+    firm = snapshot.firm_plan.instance
+    calendar = firm.calendar
+    closed = set(calendar.closed_days)
+    if replaces is not None:
+        closed -= _closure_days(snapshot, replaces)
+        closed |= _other_closure_days(snapshot, replaces)
+    closed |= _closure_days(snapshot, closure)
+    changed = replace(calendar, closed_days=frozenset(closed))
+    return _cut_preview(snapshot, replace(firm, calendar=changed))
+
+
+def _closure_days(snapshot: Snapshot, closure: CompanyClosure) -> set[int]:
+    horizon = snapshot.instance.calendar.horizon_days
+    first = max((closure.start_date - snapshot.today).days, 0)
+    last = min((closure.end_date - snapshot.today).days, horizon - 1)
+    return set(range(first, last + 1))
+
+
+def _other_closure_days(snapshot: Snapshot, replaces: CompanyClosure) -> set[int]:
+    """Days other closures still close (they may overlap the one being changed)."""
+    days: set[int] = set()
+    for other in CompanyClosure.objects.exclude(pk=replaces.pk):
+        days |= _closure_days(snapshot, other)
+    return days
+
+
+def _cut_preview(snapshot: Snapshot, firm: Instance) -> list[CutConsequence]:
     pinned = pinned_allocations(firm, snapshot.projects, snapshot.people)
-    # The snapshot's own firm planning, on the changed people: a pure function.
+    # The snapshot's own firm planning, on the changed capacity: a pure function.
     _, displaced = _displaced(snapshot, firm_plan_build(firm, pinned), pinned)
     return [_consequence(snapshot, d) for d in displaced]
 
@@ -99,32 +160,61 @@ def time_off_save(
     (``CutNotConfirmed`` otherwise, nothing written); if under the lock it displaces more
     than the preview showed, it is refused the same way.
     """
+
+    def write() -> DbTimeOff:
+        if editing is not None:
+            return time_off_update(time_off=editing, **fields)
+        return time_off_create(person=person, **fields)
+
+    preview = time_off_build(person=person, **fields)
+    saved, consequences = capacity_change_save(
+        user=user,
+        preview=lambda: time_off_cut_preview(time_off=preview, replaces=editing),
+        write=write,
+        cause=f"time off of {person.name} ({preview.start_date:%Y-%m-%d} to "
+        f"{preview.end_date:%Y-%m-%d})",
+        people=[person.pk],
+        confirmed=confirmed,
+    )
+    return TimeOffSaved(saved, consequences)
+
+
+def capacity_change_save(
+    *,
+    user: User,
+    preview: Callable[[], list[CutConsequence]],
+    write: Callable[[], T],
+    cause: str,
+    people: Sequence[int] | None,
+    confirmed: bool,
+) -> tuple[T, list[CutConsequence]]:
+    """Make a change that may take capacity from promised work: ``preview`` says what it
+    would displace; unless ``confirmed`` that must be nothing (``CutNotConfirmed``, nothing
+    written). Then, under the ledger lock, ``write`` saves the change and the displaced work
+    is booked again (``capacity_cut_apply``; ``people``: whose loads follow their new
+    capacity, None for everyone). Displacing more than was previewed rolls it all back."""
     if not (is_operations(user) or is_admin(user) or getattr(user, "is_superuser", False)):
         raise PermissionDenied("Only operations can change capacity.")
-    previewed = time_off_cut_preview(
-        time_off=time_off_build(person=person, **fields), replaces=editing
-    )
+    previewed = preview()
     if previewed and not confirmed:
         raise CutNotConfirmed(previewed)
 
-    def attempt() -> TimeOffSaved:
+    def attempt() -> tuple[T, list[CutConsequence]]:
         # Not durable: the admin saves its form in a transaction of its own, which this joins.
         with transaction.atomic():
             ledger_lock()
-            if editing is not None:
-                saved = time_off_update(time_off=editing, **fields)
-            else:
-                saved = time_off_create(person=person, **fields)
-            cause = f"time off of {person.name} ({saved.start_date:%Y-%m-%d} to {saved.end_date:%Y-%m-%d})"
-            consequences = capacity_cut_apply(user=user, cause=cause, people=[person.pk])
+            saved = write()
+            consequences = capacity_cut_apply(user=user, cause=cause, people=people)
             if not _covered(consequences, previewed):
                 raise CutNotConfirmed(consequences)  # rolls the save back
-            return TimeOffSaved(saved, consequences)
+            return saved, consequences
 
     return with_retries(attempt)
 
 
-def capacity_cut_apply(*, user: User, cause: str, people: Sequence[int]) -> list[CutConsequence]:
+def capacity_cut_apply(
+    *, user: User, cause: str, people: Sequence[int] | None
+) -> list[CutConsequence]:
     """Under the ledger lock, after a capacity write: re-book the promised work the cut
     displaced, let the load rows of ``people`` follow their new capacity, record each move
     and flag each promise that cannot be kept (in this transaction, so the flags exist
@@ -166,13 +256,16 @@ def _overtime_grid(snapshot: Snapshot, plan: Plan) -> np.ndarray:
     return grid
 
 
-def _loads_follow_capacity(snapshot: Snapshot, people: Sequence[int]) -> None:
-    """The load rows of ``people`` from today carry the capacity they have now (their CHECK
-    then compares the reserved hours with it)."""
+def _loads_follow_capacity(snapshot: Snapshot, people: Sequence[int] | None) -> None:
+    """The load rows of ``people`` (None: everyone's) from today carry the capacity they
+    have now (their CHECK then compares the reserved hours with it)."""
     row_of = {snapshot.people[p.id]: row for row, p in enumerate(snapshot.instance.people)}
     capacity = snapshot.firm_plan.capacity
     changed = []
-    for load in PersonDayLoad.objects.filter(person_id__in=people, day__gte=snapshot.today):
+    loads = PersonDayLoad.objects.filter(day__gte=snapshot.today)
+    if people is not None:
+        loads = loads.filter(person_id__in=people)
+    for load in loads:
         d = (load.day - snapshot.today).days
         if load.person_id not in row_of or d >= capacity.shape[1]:
             continue
