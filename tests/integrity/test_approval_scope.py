@@ -368,3 +368,42 @@ def test_re_dating_when_the_plan_cache_is_behind_the_ledger_rebuilds_and_retries
     assert response.json()["promise"]["promised_date"] == str(later)
     assert Project.objects.get(deal=deal).promised_date == later
     assert Promise.objects.filter(deal=deal).count() == 2
+
+
+def _uncertain(shop) -> None:
+    """A Website build is likely 40 h but may take up to 80 h (a right tail)."""
+    SopPhase.objects.filter(sop_version=shop.sop).update(effort_per_unit_high=Decimal(80))
+
+
+def test_approved_overtime_that_makes_the_date_only_if_all_goes_well_is_refused(
+    as_rep, as_ops, shop, sales_rep
+):
+    _uncertain(shop)
+    deal = deal_for(shop, sales_rep)
+    # 40 h at 10 h a day end on day 4; half the simulated efforts need day 6 or later.
+    day_4 = nth_working_day(4)
+    exception_id = _approved(as_rep, as_ops, deal, day_4, overtime_share=0.25)
+    before = _written()
+
+    response = _commit(as_rep, deal, _site(shop), day_4, exception_id)
+
+    assert response.status_code == 409
+    assert "fewer than half of the simulated outcomes" in response.json()["reason"]
+    assert _written() == before and _unused(exception_id)
+
+
+def test_an_approved_date_is_stored_with_the_confidence_it_has_not_the_usual_one(
+    as_rep, as_ops, shop, sales_rep
+):
+    _uncertain(shop)
+    deal = deal_for(shop, sales_rep)
+    # With 25 % overtime, half the efforts finish by day 6, but not four in five.
+    day_6 = nth_working_day(6)
+    exception_id = _approved(as_rep, as_ops, deal, day_6, overtime_share=0.25)
+
+    response = _commit(as_rep, deal, _site(shop), day_6, exception_id)
+
+    assert response.status_code == 201, response.content
+    promise = Promise.objects.get(deal=deal)
+    assert promise.confidence == "P50" and not promise.beyond_capacity
+    assert response.json()["promise"]["confidence"] == "P50"

@@ -55,6 +55,7 @@ from promisekeeper.engine.options import (
     OptionsAnswer,
     hire_option,
     largest_scope,
+    overtime_confidence,
     overtime_option,
     overtime_placement,
     overtime_room,
@@ -73,7 +74,7 @@ from promisekeeper.engine.promise import (
     placement_fits,
 )
 from promisekeeper.engine.schedule import default_order, schedule_in_order
-from promisekeeper.engine.verdict import Binding, Verdict, promise_verdict
+from promisekeeper.engine.verdict import Binding, Verdict, promise_verdict, strongest_level_met
 
 __all__ = [
     # input model
@@ -114,6 +115,7 @@ __all__ = [
     "Binding",
     "Verdict",
     "promise_verdict",
+    "strongest_level_met",
     # options
     "options",
     "Option",
@@ -122,6 +124,7 @@ __all__ = [
     "OptionsAnswer",
     "hire_option",
     "largest_scope",
+    "overtime_confidence",
     "overtime_option",
     "overtime_placement",
     "overtime_room",

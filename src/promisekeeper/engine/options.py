@@ -41,6 +41,7 @@ from typing import TypeVar
 import numpy as np
 
 from promisekeeper.engine.capacity import person_capacity
+from promisekeeper.engine.confidence import ConfidenceAnswer, confidence
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import EffortPhase, Person, Phase, Project, project_roles
 from promisekeeper.engine.placement import Context, Placement, place_project
@@ -488,6 +489,36 @@ def overtime_placement(
     extra hours are what :func:`overtime_room` leaves: overtime already booked on a
     person-day counts against ``share``, so approvals never stack.
     """
+    regular, free, stretched = _with_overtime(plan, project, share)
+    return place_project(plan_context(plan), free, stretched, NEW_PROJECT), regular
+
+
+def overtime_confidence(
+    plan: Plan, project: Project, *, share: float, samples: int = 1000, seed: int = 0
+) -> ConfidenceAnswer:
+    """The finish-day quantiles of ``project`` when its people may work ``share`` more
+    hours (the room :func:`overtime_room` leaves): how sure a date approved with overtime is.
+
+    The same Monte Carlo as :func:`~promisekeeper.engine.confidence.confidence`, on the free
+    grid with the overtime added and the project's daily caps stretched by ``share``.
+    """
+    _, free, stretched = _with_overtime(plan, project, share)
+    with_room = Plan(
+        plan.instance,
+        plan.capacity,
+        free,
+        plan.allocations,
+        plan.projects,
+        context=plan_context(plan),
+    )
+    return confidence(with_room, stretched, samples=samples, seed=seed)
+
+
+def _with_overtime(
+    plan: Plan, project: Project, share: float
+) -> tuple[np.ndarray, np.ndarray, Project]:
+    """The regular free grid, the grid with the overtime room of the project's people
+    added, and the project with its daily caps stretched by ``share``."""
     _check_share(share, "share")
     new_project_order(plan, project)  # validates the project
     ctx = plan_context(plan)
@@ -504,7 +535,7 @@ def overtime_placement(
             for p in project.phases
         ),
     )
-    return place_project(ctx, free, stretched, NEW_PROJECT), regular
+    return regular, free, stretched
 
 
 def overtime_room(plan: Plan, share: float) -> np.ndarray:

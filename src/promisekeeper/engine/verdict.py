@@ -219,3 +219,29 @@ def _work_day(work: ConfidenceAnswer | None, level: ConfidenceLevel) -> tuple[in
     if confident_day > capacity_day:
         return confident_day, Binding.CONFIDENCE
     return capacity_day, Binding.CAPACITY
+
+
+def strongest_level_met(work: ConfidenceAnswer, requested_day: int) -> ConfidenceLevel | None:
+    """The highest confidence level at which ``requested_day`` may be promised for ``work``
+    (P95, then P80, then P50), or None when not even half the draws finish by then: the
+    level a promise on that day honestly has.
+
+    >>> from datetime import date
+    >>> from promisekeeper.engine.confidence import confidence
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> from promisekeeper.engine.schedule import schedule
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=60),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ... )
+    >>> build = EffortPhase("build", "developer", 40.0, effort_low=30.0, effort_high=80.0)
+    >>> new = Project("b", (build,))
+    >>> run = confidence(schedule(instance), new, seed=1)
+    >>> [strongest_level_met(run, day - 1) for day in (3, run.p50_day, run.p95_day)]
+    [None, <ConfidenceLevel.P50: 'P50'>, <ConfidenceLevel.P95: 'P95'>]
+    """
+    for level in (ConfidenceLevel.P95, ConfidenceLevel.P80, ConfidenceLevel.P50):
+        if promise_verdict(work, level, requested_day=requested_day).requested_day_met:
+            return level
+    return None

@@ -12,10 +12,13 @@ from typing import Any
 from django.utils import timezone
 
 from promisekeeper.catalog.models import Offering, Product
+from promisekeeper.engine.confidence import ConfidenceAnswer, confidence
+from promisekeeper.engine.edits import plan_without
 from promisekeeper.engine.model import Project
-from promisekeeper.engine.options import overtime_placement
+from promisekeeper.engine.options import overtime_confidence, overtime_placement
 from promisekeeper.engine.plan import Allocations, Plan
 from promisekeeper.engine.promise import can_deliver_by
+from promisekeeper.engine.verdict import strongest_level_met
 from promisekeeper.promising.booking import Taken, Work
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.lines import LineRow, QuoteLine, canonical_lines
@@ -107,6 +110,8 @@ class ApprovedWork:
     work: Work
     applied: dict[str, Any] | None
     beyond_capacity: bool
+    confidence: str | None = None
+    """The level the date has with what was applied (None beyond capacity)."""
 
 
 def approval_applied(
@@ -147,11 +152,17 @@ def approval_work(
     other is refused with the date the work would finish. (``plain_finish_day``: the plain
     placement's exclusive finish day, as the engine reports it.)"""
     measure = approved_placement(approval, evaluation, snapshot, promised_date)
-    if measure is not None and measure.meets:
-        return ApprovedWork(_work_of(plain, measure), measure.placement.note, beyond_capacity=False)
     by_day = (promised_date - snapshot.today).days
-    if plain_finish_day is not None and plain_finish_day - 1 <= by_day:
-        return ApprovedWork(plain, None, beyond_capacity=False)
+    if measure is not None and measure.meets:
+        level = _level_met(measure.confidence, by_day)
+        if level is not None:
+            return ApprovedWork(
+                _work_of(plain, measure), measure.placement.note, False, confidence=level
+            )
+    elif plain_finish_day is not None and plain_finish_day - 1 <= by_day:
+        level = _level_met(evaluation.engine, by_day)
+        if level is not None:
+            return ApprovedWork(plain, None, beyond_capacity=False, confidence=level)
     finish_day = plain_finish_day if measure is None else measure.finish_day
     finish = _finish_date(snapshot, finish_day)
     if approval.beyond_capacity:
@@ -160,12 +171,27 @@ def approval_work(
         note = {} if measure is None else dict(measure.placement.note)
         note["beyond_capacity"] = {"planned_finish": finish.isoformat() if finish else None}
         return ApprovedWork(work, note, beyond_capacity=True)
+    if finish_day is not None and finish_day - 1 <= by_day:
+        return Taken(
+            f"what operations approved makes {promised_date:%d %b %Y} in fewer than half of "
+            "the simulated outcomes, so no confidence level stands behind it; ask operations "
+            "again (another date, or beyond capacity)",
+            evaluation.answer.promise_date,
+        )
     finish_text = f"{finish:%d %b %Y}" if finish else "beyond the planning horizon"
     return Taken(
         f"what operations approved does not make {promised_date:%d %b %Y}: the work would "
         f"finish {finish_text}; ask operations again (another date, or beyond capacity)",
         evaluation.answer.promise_date,
     )
+
+
+def _level_met(run: ConfidenceAnswer | None, by_day: int) -> str | None:
+    """The strongest level the date has in ``run`` (no run: the date is exact)."""
+    if run is None:
+        return None
+    level = strongest_level_met(run, by_day)
+    return None if level is None else level.value
 
 
 def _work_of(plain: Work, measure: MeasureApplied) -> Work:
@@ -199,6 +225,7 @@ class MeasureApplied:
     placement: ApprovedPlacement
     finish_day: int | None
     meets: bool
+    confidence: ConfidenceAnswer | None = None
 
 
 def approved_placement(
@@ -219,12 +246,20 @@ def approved_placement(
         share = float(exception.overtime_share)
         placed, regular = overtime_placement(evaluation.plan, project, share=share)
         finish = placed.finish_day(project.release_day)
+        run = evaluation.engine
         overtime = MeasureApplied(
             ApprovedPlacement(
                 placed.allocations, ApprovedOvertime(share, regular), {}, {"overtime_share": share}
             ),
             finish,
             meets=finish is not None and finish - 1 <= by_day,
+            confidence=overtime_confidence(
+                evaluation.plan,
+                project,
+                share=share,
+                samples=run.samples if run else 1000,
+                seed=run.seed if run else 0,
+            ),
         )
         if overtime.meets:
             return overtime
@@ -232,7 +267,16 @@ def approved_placement(
         delivery = can_deliver_by(evaluation.plan, project, by_day, allow_reshuffle=True)
         if delivery.feasible and delivery.reshuffled and delivery.plan is not None:
             reshuffled = _reshuffled(delivery.plan, delivery.moves, snapshot)
-            return MeasureApplied(reshuffled, delivery.finish_day, meets=True)
+            run = evaluation.engine
+            on_reshuffled = confidence(
+                plan_without(delivery.plan, project.id),
+                project,
+                samples=run.samples if run else 1000,
+                seed=run.seed if run else 0,
+            )
+            return MeasureApplied(
+                reshuffled, delivery.finish_day, meets=True, confidence=on_reshuffled
+            )
     return overtime
 
 

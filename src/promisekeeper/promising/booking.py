@@ -89,7 +89,8 @@ class Booking:
     lines become exactly them, products reserve units); a re-date carries ``redate``.
     ``replaces`` is the engine id of the deal's own planned work this booking supersedes.
     ``beyond_capacity``: operations agreed to a date the planned work does not make (the
-    promise is stored without a confidence).
+    promise is stored without a confidence). ``confidence``: the level an approved date has
+    with what was applied, when it is not the answer's own.
     """
 
     snapshot: Snapshot
@@ -100,6 +101,7 @@ class Booking:
     approval: ExceptionRequest | None = None
     applied: dict[str, Any] | None = None
     beyond_capacity: bool = False
+    confidence: str | None = None
     lines: tuple[ResolvedLine, ...] = ()
     replaces: str = ""
     redate: Redate | None = None
@@ -183,7 +185,7 @@ def _promise_create(
     promise = Promise(
         deal=booking.deal.deal,
         promised_date=booking.promised_date,
-        confidence=None if booking.beyond_capacity else answer.confidence,
+        confidence=None if booking.beyond_capacity else booking.confidence or answer.confidence,
         beyond_capacity=booking.beyond_capacity,
         p50_date=answer.p50_date,
         p80_date=answer.p80_date,

@@ -159,6 +159,7 @@ def redate_check(
         approval=approval,
         applied=approved.applied if approved else None,
         beyond_capacity=approved.beyond_capacity if approved else False,
+        confidence=approved.confidence if approved else None,
         redate=Redate(project, previous, reason),
     )
 

@@ -275,6 +275,7 @@ def commit_check(
         approval=approval,
         applied=approved.applied if approved else None,
         beyond_capacity=approved.beyond_capacity if approved else False,
+        confidence=approved.confidence if approved else None,
         lines=tuple(lines),
         replaces=evaluation.replaces or "",
     )
