@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.forms.models import construct_instance
 from django.http import HttpRequest
 
 from promisekeeper.catalog import admin as catalog_admin
-from promisekeeper.catalog.models import Product
+from promisekeeper.catalog.models import IncomingSupply, Product
 from promisekeeper.organisation import admin as organisation_admin
 from promisekeeper.organisation.models import CompanyClosure
 from promisekeeper.people import admin as people_admin
@@ -28,7 +28,14 @@ from promisekeeper.promising.capacity_cuts import (
     time_off_cut_preview,
     time_off_save,
 )
-from promisekeeper.promising.capacity_stock import product_stock_set, stock_cut_preview
+from promisekeeper.promising.capacity_stock import (
+    ShortPromise,
+    Supply,
+    product_stock_set,
+    stock_cut_preview,
+    supply_change_save,
+    supply_cut_preview,
+)
 
 TIME_OFF_FIELDS = ("start_date", "end_date", "kind", "status", "hours_per_day")
 
@@ -75,6 +82,95 @@ class ProductAdmin(catalog_admin.ProductAdmin):
         obj.stock_on_hand = form.initial["stock_on_hand"]
         super().save_model(request, obj, form, change)
         product_stock_set(user=request.user, product=obj, stock_on_hand=stock, confirmed=True)
+
+
+def _short_listed(short: list[ShortPromise]) -> str:
+    return "; ".join(
+        f"{s.deal_name}: {s.short} of {s.quantity} missing on {s.promised:%Y-%m-%d}" for s in short
+    )
+
+
+def _supply_without(row: IncomingSupply) -> Supply:
+    """The product's incoming supply without ``row`` (as saved)."""
+    return list(
+        IncomingSupply.objects.filter(product_id=row.product_id)
+        .exclude(pk=row.pk)
+        .values_list("date", "quantity")
+    )
+
+
+class IncomingSupplyForm(forms.ModelForm):
+    confirm = forms.BooleanField(
+        required=False,
+        label="Confirm the promises this supply change leaves short",
+        help_text="Needed when less or later supply no longer covers units already promised.",
+    )
+
+    class Meta:
+        model = IncomingSupply
+        fields = ["product", "date", "quantity"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk is None or cleaned.get("confirm"):
+            return cleaned  # new supply only adds units
+        saved = IncomingSupply.objects.get(pk=self.instance.pk)
+        after = [*_supply_without(saved), (cleaned["date"], cleaned["quantity"])]
+        short = supply_cut_preview(product=saved.product, incoming=after)
+        if short:
+            self.add_error(
+                "confirm",
+                f"This supply change leaves promised units missing ({_short_listed(short)}). "
+                "Tick confirm to save: the owners and operations are told at once.",
+            )
+        return cleaned
+
+
+class IncomingSupplyAdmin(catalog_admin.IncomingSupplyAdmin):
+    """Less or later supply under promised units lists them and needs a confirm; deleting
+    supply warns on the confirmation page; both flag the promises left short."""
+
+    form = IncomingSupplyForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["product"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        supply_change_save(
+            user=request.user,
+            product=obj.product,
+            incoming=[*_supply_without(obj), (obj.date, obj.quantity)],
+            write=lambda: super(IncomingSupplyAdmin, self).save_model(request, obj, form, change),
+            confirmed=True,
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        supply_change_save(
+            user=request.user,
+            product=obj.product,
+            incoming=_supply_without(obj),
+            write=lambda: super(IncomingSupplyAdmin, self).delete_model(request, obj),
+            confirmed=True,
+        )
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for row in queryset:
+            self.delete_model(request, row)
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        row = IncomingSupply.objects.filter(pk=object_id).first()
+        if request.method == "GET" and row is not None:
+            short = supply_cut_preview(product=row.product, incoming=_supply_without(row))
+            if short:
+                messages.warning(
+                    request,
+                    f"Deleting this supply leaves promised units missing ({_short_listed(short)}); "
+                    "confirming the deletion tells the owners and operations at once.",
+                )
+        return super().delete_view(request, object_id, extra_context)
 
 
 class CapacityCutForm(forms.ModelForm):
@@ -228,6 +324,8 @@ class CompanyClosureAdmin(organisation_admin.CompanyClosureAdmin):
         )
 
 
+admin.site.unregister(IncomingSupply)
+admin.site.register(IncomingSupply, IncomingSupplyAdmin)
 admin.site.unregister(Product)
 admin.site.register(Product, ProductAdmin)
 admin.site.unregister(TimeOff)

@@ -1,4 +1,5 @@
-"""Stock cut under promises: on hand set below what is promised.
+"""Stock cut under promises: on hand set below what is promised, or incoming supply
+lowered, moved later or deleted.
 
 The units promised on a product are due on their promises' dates, earliest first (as
 ``stock.product_atp`` counts them). A new on-hand figure that leaves a promise's units
@@ -9,18 +10,24 @@ its owner and operations, and recorded, in the same transaction.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from promisekeeper.catalog.models import IncomingSupply, Product, StockReservation
-from promisekeeper.organisation.permissions import is_operations
+from promisekeeper.organisation.permissions import is_admin, is_operations
 from promisekeeper.promising.locks import ledger_lock, products_lock, with_retries
 from promisekeeper.promising.permissions import User
 from promisekeeper.sales.models import AuditEvent, Deal
 from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
+
+T = TypeVar("T")
+Supply = list[tuple[datetime.date, int]]
+"""Incoming supply of one product: (date, quantity) rows."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,7 @@ class StockCutNotConfirmed(Exception):
 def stock_cut_preview(*, product: Product, stock_on_hand: int) -> list[ShortPromise]:
     """The promises that ``stock_on_hand`` (instead of the product's own) would leave short
     and that are not short already. Reads only."""
-    before = {(s.deal_pk, s.promised): s for s in _short(product, product.stock_on_hand)}
-    return [
-        s
-        for s in _short(product, stock_on_hand)
-        if (s.deal_pk, s.promised) not in before or before[(s.deal_pk, s.promised)].short < s.short
-    ]
+    return _newly_short(_short(product, product.stock_on_hand), _short(product, stock_on_hand))
 
 
 def product_stock_set(
@@ -61,7 +63,7 @@ def product_stock_set(
     which were flagged. A cut that leaves promises short needs ``confirmed``
     (``StockCutNotConfirmed`` otherwise, nothing written); so does one that, under the
     lock, leaves more short than the caller saw."""
-    if not (is_operations(user) or getattr(user, "is_superuser", False)):
+    if not (is_operations(user) or is_admin(user) or getattr(user, "is_superuser", False)):
         raise PermissionDenied("Only operations can change stock.")
     seen = stock_cut_preview(product=product, stock_on_hand=stock_on_hand)
     if seen and not confirmed:
@@ -86,16 +88,65 @@ def product_stock_set(
     return with_retries(attempt)
 
 
-def _short(product: Product, on_hand: int) -> list[ShortPromise]:
+def supply_cut_preview(*, product: Product, incoming: Supply) -> list[ShortPromise]:
+    """The promises that ``incoming`` (instead of the product's supply rows) would leave
+    short and that are not short already. Reads only."""
+    return _newly_short(_short(product, product.stock_on_hand), _short(product, None, incoming))
+
+
+def supply_change_save(
+    *,
+    user: User,
+    product: Product,
+    incoming: Supply,
+    write: Callable[[], T],
+    confirmed: bool = False,
+) -> tuple[T, list[ShortPromise]]:
+    """Change a product's incoming supply (``write`` does it; ``incoming`` is the supply it
+    leaves); as ``product_stock_set``: promises it leaves short need ``confirmed``, are
+    flagged, and more short under the lock than seen refuses it all."""
+    if not (is_operations(user) or is_admin(user) or getattr(user, "is_superuser", False)):
+        raise PermissionDenied("Only operations can change stock.")
+    seen = supply_cut_preview(product=product, incoming=incoming)
+    if seen and not confirmed:
+        raise StockCutNotConfirmed(seen)
+
+    def attempt() -> tuple[T, list[ShortPromise]]:
+        with transaction.atomic():
+            ledger_lock()
+            locked = products_lock([product.pk])[product.pk]
+            before = _short(locked, locked.stock_on_hand)
+            saved = write()
+            short = _newly_short(before, _short(locked, locked.stock_on_hand))
+            if {(s.deal_pk, s.short) for s in short} - {(s.deal_pk, s.short) for s in seen}:
+                raise StockCutNotConfirmed(short)  # rolls the write back
+            for promise in short:
+                _flag(user, promise)
+            return saved, short
+
+    return with_retries(attempt)
+
+
+def _newly_short(
+    before: Sequence[ShortPromise], after: Sequence[ShortPromise]
+) -> list[ShortPromise]:
+    was = {(s.deal_pk, s.promised): s.short for s in before}
+    return [s for s in after if s.short > was.get((s.deal_pk, s.promised), 0)]
+
+
+def _short(
+    product: Product, on_hand: int | None, supply: Supply | None = None
+) -> list[ShortPromise]:
     """Promises of ``product`` whose units are missing on their date with ``on_hand`` in
-    stock: supply (on hand + incoming by then) against the units due by then, earliest first."""
+    stock (None: the product's) and ``supply`` incoming (None: its supply rows): on hand +
+    incoming by then against the units due by then, earliest first."""
     today = timezone.localdate()
-    incoming = sorted(
-        (max(when, today), quantity)
-        for when, quantity in IncomingSupply.objects.filter(product=product).values_list(
-            "date", "quantity"
+    on_hand = product.stock_on_hand if on_hand is None else on_hand
+    if supply is None:
+        supply = list(
+            IncomingSupply.objects.filter(product=product).values_list("date", "quantity")
         )
-    )
+    incoming = sorted((max(when, today), quantity) for when, quantity in supply)
     due: dict[tuple[int, datetime.date], tuple[str, int]] = {}
     for deal_pk, name, promised, quantity in StockReservation.objects.filter(
         product=product, promise__isnull=False, deal__isnull=False
@@ -106,8 +157,8 @@ def _short(product: Product, on_hand: int) -> list[ShortPromise]:
     demand = 0
     for (deal_pk, when), (name, quantity) in sorted(due.items(), key=lambda i: (i[0][1], i[0][0])):
         demand += quantity
-        supply = on_hand + sum(q for day, q in incoming if day <= when)
-        missing = min(quantity, demand - supply)
+        available = on_hand + sum(q for day, q in incoming if day <= when)
+        missing = min(quantity, demand - available)
         if missing > 0:
             short.append(ShortPromise(deal_pk, name, product.sku, when, quantity, missing))
     return short
