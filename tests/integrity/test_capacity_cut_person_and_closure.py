@@ -17,7 +17,7 @@ from django.db import connection
 from django.urls import reverse
 
 from promisekeeper.organisation.models import CompanyClosure
-from promisekeeper.people.models import Person
+from promisekeeper.people.models import Person, Skill
 from promisekeeper.sales.models import AuditEvent, CapacityReservation, Notification, PersonDayLoad
 from tests.integrity.invariants import capacity_violations
 from tests.integrity.test_capacity_cut_time_off import _promise
@@ -152,3 +152,36 @@ def test_a_closure_or_hours_change_over_free_days_saves_without_a_confirm(
     assert CompanyClosure.objects.count() == 1
     assert Person.objects.get(pk=shop.person.pk).hours_mon == 9
     assert _reserved() == before
+
+
+def test_a_skill_promised_work_stands_on_cannot_be_removed_or_made_slower(
+    client, shop, sales_rep, superuser
+):
+    _promise(shop, sales_rep, nth_working_day(10))
+    skill = Skill.objects.get(person=shop.person)
+    client.force_login(superuser)
+
+    removed = _lower_hours(client, shop.person, "8", **{"skills-0-DELETE": "on"})
+    slower = client.post(
+        reverse("admin:people_skill_change", args=[skill.pk]),
+        {"role": skill.role_id, "efficiency": "0.50", "_save": "Save"},
+    )
+    delete_page = client.get(reverse("admin:people_skill_delete", args=[skill.pk]))
+
+    assert removed.status_code == 200
+    refusal = str(removed.context["inline_admin_formsets"][0].formset.non_form_errors())
+    assert "Ana holds 40 h of promised work as developer until" in refusal
+    assert "cannot be removed" in refusal
+    assert slower.status_code == 200
+    assert "cannot be made slower" in str(slower.context["adminform"].form.errors)
+    assert delete_page.status_code == 403
+    assert Skill.objects.get(pk=skill.pk).efficiency == 1
+
+
+def test_a_skill_without_promised_work_on_it_can_be_removed(client, shop, superuser):
+    client.force_login(superuser)
+
+    response = _lower_hours(client, shop.person, "8", **{"skills-0-DELETE": "on"})
+
+    assert response.status_code == 302
+    assert not Skill.objects.filter(person=shop.person).exists()

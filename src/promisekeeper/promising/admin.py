@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.forms.models import construct_instance
 from django.http import HttpRequest
 
@@ -18,13 +19,14 @@ from promisekeeper.catalog.models import IncomingSupply, Product
 from promisekeeper.organisation import admin as organisation_admin
 from promisekeeper.organisation.models import CompanyClosure
 from promisekeeper.people import admin as people_admin
-from promisekeeper.people.models import Person, TimeOff
+from promisekeeper.people.models import Person, Role, Skill, TimeOff
 from promisekeeper.people.services import time_off_build
 from promisekeeper.promising.capacity_cuts import (
     CutConsequence,
     capacity_change_save,
     closure_cut_preview,
     person_cut_preview,
+    promised_in_role,
     time_off_cut_preview,
     time_off_save,
 )
@@ -257,6 +259,88 @@ class PersonForm(CapacityCutForm):
         return person_cut_preview(person=changed)
 
 
+def skill_cut_refusal(skill: Skill, *, role: Role | None, efficiency: Any, deleting: bool) -> str:
+    """Why a saved skill may not be removed, moved to another role or made slower ("" if
+    it may): promised work of the person stands on it."""
+    removed = deleting or role is None or role.pk != skill.role_id
+    slower = not removed and efficiency is not None and efficiency < skill.efficiency
+    if not (removed or slower):
+        return ""
+    held = promised_in_role(person_pk=skill.person_id, role_pk=skill.role_id)
+    if held is None:
+        return ""
+    change = "removed" if removed else "made slower"
+    return (
+        f"{skill.person.name} holds {held.minutes / 60:g} h of promised work as "
+        f"{skill.role.name} until {held.last_day:%d %b %Y}; the skill cannot be {change} "
+        "while that work stands on it. Re-date or re-plan those promises first."
+    )
+
+
+class SkillGuardFormSet(forms.BaseInlineFormSet):
+    """A person's skills inline: a saved skill with promised work on it stays (see
+    ``skill_cut_refusal``); new skills only add capacity."""
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if form.errors or form.instance.pk is None or not form.has_changed():
+                continue
+            saved = Skill.objects.select_related("person", "role").get(pk=form.instance.pk)
+            why = skill_cut_refusal(
+                saved,
+                role=form.cleaned_data.get("role"),
+                efficiency=form.cleaned_data.get("efficiency"),
+                deleting=bool(form.cleaned_data.get("DELETE")),
+            )
+            if why:
+                raise forms.ValidationError(why)
+
+
+class SkillGuardInline(people_admin.SkillInline):
+    formset = SkillGuardFormSet
+
+
+class SkillForm(forms.ModelForm):
+    class Meta:
+        model = Skill
+        fields = ["person", "role", "efficiency"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or self.instance.pk is None:
+            return cleaned
+        saved = Skill.objects.select_related("person", "role").get(pk=self.instance.pk)
+        why = skill_cut_refusal(
+            saved, role=cleaned.get("role"), efficiency=cleaned.get("efficiency"), deleting=False
+        )
+        if why:
+            raise forms.ValidationError(why)
+        return cleaned
+
+
+class SkillAdmin(people_admin.SkillAdmin):
+    """Skills with promised work on them cannot be made slower, moved or deleted here."""
+
+    form = SkillForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ["person"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and promised_in_role(person_pk=obj.person_id, role_pk=obj.role_id):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for skill in queryset:
+            if promised_in_role(person_pk=skill.person_id, role_pk=skill.role_id):
+                raise PermissionDenied(
+                    skill_cut_refusal(skill, role=None, efficiency=None, deleting=True)
+                )
+        super().delete_queryset(request, queryset)
+
+
 class ClosureForm(CapacityCutForm):
     change_words = "This closure"
 
@@ -294,6 +378,7 @@ class TimeOffAdmin(people_admin.TimeOffAdmin):
 
 class PersonAdmin(people_admin.PersonAdmin):
     form = PersonForm
+    inlines = [SkillGuardInline]
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change or not PERSON_CAPACITY_FIELDS & set(form.changed_data):
@@ -330,6 +415,8 @@ admin.site.unregister(Product)
 admin.site.register(Product, ProductAdmin)
 admin.site.unregister(TimeOff)
 admin.site.register(TimeOff, TimeOffAdmin)
+admin.site.unregister(Skill)
+admin.site.register(Skill, SkillAdmin)
 admin.site.unregister(Person)
 admin.site.register(Person, PersonAdmin)
 admin.site.unregister(CompanyClosure)

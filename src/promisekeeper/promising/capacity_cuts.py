@@ -20,8 +20,10 @@ from typing import Any, TypeVar
 import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Exists, Max, OuterRef, Sum
 from django.utils import timezone
 
+from promisekeeper.delivery.models import ProjectPhase
 from promisekeeper.engine.edits import Displaced, replace_displaced
 from promisekeeper.engine.model import Instance
 from promisekeeper.engine.plan import Plan
@@ -45,7 +47,7 @@ from promisekeeper.promising.snapshot import (
     snapshot_build,
 )
 from promisekeeper.promising.to_engine import person_engine_id
-from promisekeeper.sales.models import AuditEvent, Deal, PersonDayLoad
+from promisekeeper.sales.models import AuditEvent, CapacityReservation, Deal, PersonDayLoad
 from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
 from promisekeeper.sales.units import hours_from_minutes, minutes_from_hours
 
@@ -333,3 +335,30 @@ def cut_warning(consequence: CutConsequence, cause: str) -> str:
         f"{consequence.name}: the promise for {promised} cannot be kept after {cause}; "
         f"the work now finishes {finish}. Re-date it with the customer or find capacity."
     )
+
+
+@dataclass(frozen=True)
+class PromisedInRole:
+    """Promised work a person holds in one role from today: minutes and the last day."""
+
+    minutes: int
+    last_day: datetime.date
+
+
+def promised_in_role(*, person_pk: int, role_pk: int) -> PromisedInRole | None:
+    """The reserved minutes a person holds from today in phases of ``role``, or None.
+
+    A skill that promised work stands on cannot be removed or made slower silently: the
+    booked hours would no longer do the work they were booked for (the admin refuses it,
+    naming this work, until it is re-planned or re-dated)."""
+    in_role = ProjectPhase.objects.filter(
+        project=OuterRef("project"), key=OuterRef("phase_key"), role_id=role_pk
+    )
+    held = (
+        CapacityReservation.objects.filter(person_id=person_pk, day__gte=timezone.localdate())
+        .filter(Exists(in_role))
+        .aggregate(minutes=Sum("minutes"), last=Max("day"))
+    )
+    if not held["minutes"]:
+        return None
+    return PromisedInRole(int(held["minutes"]), held["last"])
