@@ -480,7 +480,8 @@ def test_one_query_reads_the_ledger_version_and_whether_a_hold_is_due(shop, sale
     from django.test.utils import CaptureQueriesContext
 
     from promisekeeper.organisation.models import Ledger
-    from promisekeeper.promising.cache import ledger_version_and_holds_due
+    from promisekeeper.promising.sql import ledger_version_and_holds_due
+    from promisekeeper.sales.models import Hold
 
     now = timezone.now()
     hold_place(user=sales_rep, deal=deal_for(shop, sales_rep, name="a"), days=1)
@@ -492,6 +493,12 @@ def test_one_query_reads_the_ledger_version_and_whether_a_hold_is_due(shop, sale
             True,
         )
     assert len(queries.captured_queries) == 1
+    expires = Hold.objects.get(active=True).expires_at
+    assert ledger_version_and_holds_due(now=expires) == (version, True)
+    assert ledger_version_and_holds_due(now=expires - datetime.timedelta(microseconds=1)) == (
+        version,
+        False,
+    )
     Ledger.objects.all().delete()  # before the first capacity write there is no ledger row
     assert ledger_version_and_holds_due(now=now + datetime.timedelta(days=2)) == (0, True)
 

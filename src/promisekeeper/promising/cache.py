@@ -17,14 +17,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Exists
 from django.utils import timezone
 
-from promisekeeper.organisation.models import Ledger
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.promising.journal import snapshot_catch_up
 from promisekeeper.promising.snapshot import Snapshot, snapshot_build
-from promisekeeper.sales.selectors import holds_due
 
 T = TypeVar("T")
 ANSWERS_PER_SNAPSHOT = 256
@@ -191,20 +188,6 @@ def stats_count(name: str) -> None:
     if name not in _COUNTERS:
         raise ValueError(f"no plan cache counter {name!r}")
     plan_cache.count(name)
-
-
-def ledger_version_and_holds_due(*, now: datetime.datetime) -> tuple[int, bool]:
-    """The capacity ledger version, and whether an active hold has expired by ``now``: what
-    every quote and commit asks first (one query)."""
-    row = (
-        Ledger.objects.annotate(due=Exists(holds_due(now=now)))
-        .order_by("pk")
-        .values_list("version", "due")
-        .first()
-    )
-    if row is None:
-        return 0, holds_due(now=now).exists()
-    return int(row[0]), bool(row[1])
 
 
 def answer_cached(snapshot: Snapshot, keys: list[tuple[Any, ...]], compute: Callable[[], T]) -> T:

@@ -77,7 +77,15 @@ def resolve_lines(lines: Sequence[Any], memo: Memo | None = None) -> list[Resolv
     return resolved
 
 
-def check_date(value: datetime.date | None, field: str, *, required: bool = False) -> None:
+def check_date(
+    value: datetime.date | None,
+    field: str,
+    *,
+    required: bool = False,
+    horizon_days: int | None = None,
+) -> None:
+    """Refuse a missing (when ``required``), past or beyond-the-horizon date, naming
+    ``field``. ``horizon_days`` saves the settings read when the caller has it already."""
     if value is None:
         if required:
             raise QuoteInputError(field, "is required")
@@ -87,21 +95,25 @@ def check_date(value: datetime.date | None, field: str, *, required: bool = Fals
     today = timezone.localdate()
     if value < today:
         raise QuoteInputError(field, "is in the past")
-    last = horizon_last_day(today)
+    last = horizon_last_day(today, horizon_days)
     if value > last:
         raise QuoteInputError(
             field, f"is beyond the planning horizon (the last date it plans is {last:%d %b %Y})"
         )
 
 
-def horizon_last_day(today: datetime.date) -> datetime.date:
-    """The last date the plan reaches: no promise can be kept, or checked, past it."""
+def planning_horizon_days() -> int:
+    """How many days ahead the organisation plans (the field's default until configured)."""
     settings = organisation_settings_get()
-    days = (
-        settings.planning_horizon_days
-        if settings
-        else OrganisationSettings._meta.get_field("planning_horizon_days").default
-    )
+    if settings:
+        return settings.planning_horizon_days
+    default: int = OrganisationSettings._meta.get_field("planning_horizon_days").default
+    return default
+
+
+def horizon_last_day(today: datetime.date, horizon_days: int | None = None) -> datetime.date:
+    """The last date the plan reaches: no promise can be kept, or checked, past it."""
+    days = planning_horizon_days() if horizon_days is None else horizon_days
     return today + datetime.timedelta(days=days - 1)
 
 

@@ -38,17 +38,23 @@ from promisekeeper.promising.answer import (
 )
 from promisekeeper.promising.cache import (
     answer_cached,
-    ledger_version_and_holds_due,
     portfolio_snapshot,
     stats_count,
 )
 from promisekeeper.promising.evidence import evidence_of, unique_offerings
 from promisekeeper.promising.holds import holds_expire
-from promisekeeper.promising.lines import QuoteLine, ResolvedLine, check_date, resolve_lines
+from promisekeeper.promising.lines import (
+    QuoteLine,
+    ResolvedLine,
+    check_date,
+    planning_horizon_days,
+    resolve_lines,
+)
 from promisekeeper.promising.load import role_load
 from promisekeeper.promising.options import quote_options
 from promisekeeper.promising.permissions import User, may_quote
 from promisekeeper.promising.snapshot import Snapshot
+from promisekeeper.promising.sql import ledger_version_and_holds_due
 from promisekeeper.promising.stock import stock_line
 from promisekeeper.promising.to_engine import (
     deal_engine_id,
@@ -73,9 +79,10 @@ def quote_check(
     """Can we promise these lines by the wanted date? Reads only (besides lazily expiring holds)."""
     may_quote(user).require()
     resolved, answer_on = lines_on_snapshot(lines)
-    check_date(wanted_date, "wanted_date")
+    snapshot = answer_on()
+    check_date(wanted_date, "wanted_date", horizon_days=horizon_days_of(snapshot))
     return quote_compute(
-        snapshot=answer_on(), deal=deal, lines=resolved, wanted_date=wanted_date
+        snapshot=snapshot, deal=deal, lines=resolved, wanted_date=wanted_date
     ).answer
 
 
@@ -107,6 +114,11 @@ def quote_confidence_get() -> str:
     """The organisation's quote confidence (P80 until configured)."""
     org = organisation_settings_get()
     return org.quote_confidence if org else QuoteConfidence.P80
+
+
+def horizon_days_of(snapshot: Snapshot) -> int:
+    """The planning horizon once per snapshot lineage (settings changes bump the ledger)."""
+    return memoised(snapshot.memo, ("horizon-days",), planning_horizon_days)
 
 
 def confidence_level(snapshot: Snapshot) -> str:
