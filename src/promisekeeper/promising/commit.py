@@ -33,6 +33,7 @@ from promisekeeper.promising.locks import BookingLocks, booking_locks, with_retr
 from promisekeeper.promising.permissions import User, may_commit
 from promisekeeper.promising.quote import (
     Evaluation,
+    horizon_days_of,
     lines_on_snapshot,
     quote_compute,
     quote_recheck,
@@ -119,10 +120,13 @@ def commit_prepare(
     if replayed is not None:
         return replayed
     resolved, answer_on = lines_on_snapshot(lines)
-    check_date(promised_date, "promised_date", required=True)
+    snapshot = answer_on()
+    check_date(
+        promised_date, "promised_date", required=True, horizon_days=horizon_days_of(snapshot)
+    )
     approval = exception if approval_covers(exception, deal, promised_date, lines) else None
     quoted = quote_compute(
-        snapshot=answer_on(),
+        snapshot=snapshot,
         deal=deal,
         lines=resolved,
         wanted_date=promised_date,

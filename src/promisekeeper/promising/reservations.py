@@ -21,7 +21,7 @@ from promisekeeper.engine.model import Project
 from promisekeeper.engine.plan import Allocations
 from promisekeeper.promising.plan_edits import BookedRow
 from promisekeeper.promising.snapshot import Snapshot
-from promisekeeper.promising.sql import person_day_load_add
+from promisekeeper.promising.sql import capacity_reservations_insert, person_day_load_add
 from promisekeeper.sales.models import CapacityReservation, PersonDayLoad, Promise
 from promisekeeper.sales.units import minutes_from_hours
 
@@ -90,7 +90,7 @@ def capacity_reserve(
     """
     people = [snapshot.people[p.id] for p in snapshot.instance.people]
     capacity = snapshot.firm_plan.capacity
-    reservations: list[CapacityReservation] = []
+    reservations: list[tuple[int, int, str, int, datetime.date, int, int]] = []
     loads = []
     booked_rows: list[BookedRow] = []
     per_day = _per_person_day(allocations)
@@ -109,17 +109,9 @@ def capacity_reserve(
             over -= share
             booked_rows.append((person, day, phase, minutes))
             reservations.append(
-                CapacityReservation(
-                    promise_id=promise.pk,
-                    project_id=project.pk,
-                    phase_key=phases[phase].id,
-                    person_id=people[person],
-                    day=date,
-                    minutes=minutes,
-                    overtime_minutes=share,
-                )
+                (promise.pk, project.pk, phases[phase].id, people[person], date, minutes, share)
             )
-    CapacityReservation.objects.bulk_create(reservations)
+    capacity_reservations_insert(reservations)
     person_day_load_add(loads)
     return booked_rows
 

@@ -12,7 +12,12 @@ from typing import Any, TypeVar
 from django.db import IntegrityError, connection, models
 
 from promisekeeper.organisation.models import Ledger
-from promisekeeper.sales.models import Hold, PersonDayLoad, ProductAvailability
+from promisekeeper.sales.models import (
+    CapacityReservation,
+    Hold,
+    PersonDayLoad,
+    ProductAvailability,
+)
 
 T = TypeVar("T")
 
@@ -103,6 +108,31 @@ def person_day_load_add(
             f"THEN {allowed} ELSE excluded.overtime_allowed_minutes END, "
             "capacity_minutes = excluded.capacity_minutes"
         ),
+    )
+
+
+def capacity_reservations_insert(
+    rows: Sequence[tuple[int, int, str, int, datetime.date, int, int]],
+) -> None:
+    """Insert (promise, project, phase key, person, day, minutes, overtime minutes) rows.
+
+    A commit writes one row per person-day and phase (tens to hundreds) inside the capacity
+    lock; ``bulk_create`` builds a model instance per row first, which cost about a fifth of
+    a commit's CPU (benchmarks/RESULTS.md, "request overhead"). The table's CHECKs and its
+    unique constraint still judge every row.
+    """
+    rows_insert(
+        CapacityReservation,
+        (
+            "promise_id",
+            "project_id",
+            "phase_key",
+            "person_id",
+            "day",
+            "minutes",
+            "overtime_minutes",
+        ),
+        rows,
     )
 
 
