@@ -16,13 +16,11 @@ from promisekeeper.delivery.models import Project
 from promisekeeper.delivery.selectors import project_detail_get, project_list
 from promisekeeper.delivery.services import thank_you_note_create
 from promisekeeper.insights import exports
-from promisekeeper.insights.selectors import (
-    BEYOND_CAPACITY_REASON,
-    ProjectPlan,
+from promisekeeper.insights.selectors.plan_facts import plan_facts_get
+from promisekeeper.insights.selectors.risk import (
+    at_risk_reason,
     beyond_capacity_project_pks,
     plan_at_risk,
-    plan_facts_get,
-    risk_reason,
     risk_threshold_days_get,
 )
 from promisekeeper.organisation.input import id_param
@@ -69,11 +67,6 @@ def _project_or_404(pk: int) -> Project:
         raise Http404("No such project.") from None
 
 
-def _risk_reason(plan: ProjectPlan, beyond_capacity: set[int]) -> str:
-    reason = risk_reason(plan)
-    return f"{BEYOND_CAPACITY_REASON}; {reason}" if plan.pk in beyond_capacity else reason
-
-
 @read_required(Area.PROJECTS)
 def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
@@ -89,7 +82,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "plan": plan,
         "at_risk": at_risk,
-        "reason": _risk_reason(plan, beyond) if plan and at_risk else "",
+        "reason": at_risk_reason(plan, beyond_capacity=beyond) if plan and at_risk else "",
         "planned_people": people,
         "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from icalendar import Calendar, Event
 
-from promisekeeper.insights.selectors import AtRiskRow, HeatRow
+from promisekeeper.insights.selectors.heatmap import HeatRow
+from promisekeeper.insights.selectors.risk import AtRiskRow
 
 Table = tuple[list[str], list[list[Any]]]
 

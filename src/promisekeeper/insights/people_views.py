@@ -20,7 +20,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
-from promisekeeper.insights.selectors import person_work_blocks
+from promisekeeper.insights.selectors.person_work import person_work_blocks
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import (
     Area,
