@@ -5,11 +5,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.catalog.models import Offering
 from promisekeeper.delivery.models import Project
@@ -23,15 +22,10 @@ from promisekeeper.insights.selectors.risk import (
     plan_at_risk,
     risk_threshold_days_get,
 )
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
 from promisekeeper.sales.models import Customer
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
 
 
 @read_required(Area.PROJECTS)
@@ -46,7 +40,7 @@ def projects(request: HtmxHttpRequest) -> HttpResponse:
         sort=sort,
     )
     if request.GET.get("format") == "csv":
-        return exports.csv_response("projects.csv", *exports.project_table(rows))
+        return csv_response("projects.csv", *exports.project_table(rows))
     context = {
         "projects": rows[:500],
         "total": rows.count(),

@@ -12,15 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
 from promisekeeper.insights.selectors.person_work import person_work_blocks
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import (
     Area,
@@ -51,12 +51,6 @@ from promisekeeper.promising.capacity_cuts import (
 from promisekeeper.promising.previews import AffectedPromise, hire_preview, time_off_preview
 
 
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
-
-
 @read_required(Area.PEOPLE)
 def people(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
@@ -69,7 +63,7 @@ def people(request: HtmxHttpRequest) -> HttpResponse:
     )
     roles = list(Role.objects.values_list("name", flat=True))
     if request.GET.get("format") == "csv":
-        return exports.csv_response("people.csv", *exports.person_table(rows, roles))
+        return csv_response("people.csv", *exports.person_table(rows, roles))
     matrix = [
         (person, [{s.role.name: s.efficiency for s in person.skills.all()}.get(r) for r in roles])
         for person in rows

@@ -8,11 +8,10 @@ from typing import Any
 
 import plotly
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import charts, exports
 from promisekeeper.insights.selectors.deals import deal_list, deal_owner_options
@@ -28,18 +27,13 @@ from promisekeeper.insights.selectors.recognition import (
 from promisekeeper.insights.selectors.risk import at_risk_list, risk_threshold_days_get
 from promisekeeper.insights.selectors.tiles import history_tiles, plan_tiles
 from promisekeeper.insights.selectors.todos import todo_list_for_user
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
 from promisekeeper.organisation.selectors import organisation_name_get
 from promisekeeper.sales.models import Deal
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
 
 
 @require_GET
@@ -161,14 +155,14 @@ def heatmap_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = plan_facts_get()
     people = may_read(request.user, Area.PEOPLE)
     rows = heatmap_rows(facts=facts, expand=set(facts.roles) if people else set())
-    return exports.csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
+    return csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
 
 
 @read_required(Area.PLAN)
 def at_risk_csv(request: HtmxHttpRequest) -> HttpResponse:
     facts = plan_facts_get()
     rows = at_risk_list(facts=facts, threshold_days=risk_threshold_days_get())
-    return exports.csv_response("at-risk.csv", *exports.at_risk_table(rows))
+    return csv_response("at-risk.csv", *exports.at_risk_table(rows))
 
 
 @read_required(Area.DEALS)
@@ -181,7 +175,7 @@ def deals(request: HtmxHttpRequest) -> HttpResponse:
         sort=sort,
     )
     if request.GET.get("format") == "csv":
-        return exports.csv_response("deals.csv", *exports.deal_table(rows))
+        return csv_response("deals.csv", *exports.deal_table(rows))
     context = {
         "deals": rows,
         "stages": Deal.Stage.choices,
