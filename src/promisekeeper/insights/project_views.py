@@ -1,4 +1,7 @@
-"""Project list and page, thank-you notes and the project calendar feed."""
+"""Delivery projects: the list, a project's page, thank-you notes and its calendar feed.
+
+They live above the promising app (not in ``delivery``) because a project's page and feed
+show its planned phases and whether it is at risk."""
 
 from __future__ import annotations
 
