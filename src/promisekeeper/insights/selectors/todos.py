@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
-from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.organisation.permissions import AnyUser, is_operations, is_sales
 from promisekeeper.sales.models import ExceptionRequest, Hold
 
 
@@ -20,7 +19,7 @@ class Todo:
     due: datetime.datetime | None = None
 
 
-def todo_list_for_user(*, user: AbstractBaseUser | AnonymousUser, days: int = 3) -> list[Todo]:
+def todo_list_for_user(*, user: AnyUser, days: int = 3) -> list[Todo]:
     """A salesperson's holds expiring within ``days``; operations' pending exception requests."""
     todos: list[Todo] = []
     now = timezone.now()
