@@ -17,6 +17,6 @@ urlpatterns = [
     path("sales/", include("promisekeeper.promising.urls")),
     path("people/", include("promisekeeper.insights.people_urls")),
     path("catalog/", include("promisekeeper.catalog.urls")),
-    path("delivery/", include("promisekeeper.delivery.urls")),
+    path("delivery/", include("promisekeeper.insights.project_urls")),
     path("", include("promisekeeper.insights.urls")),
 ]

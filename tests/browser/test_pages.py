@@ -180,7 +180,7 @@ def test_time_off_preview_then_save_in_the_browser(browser, live_server):
 
     from django.utils import timezone
 
-    from promisekeeper.insights.selectors import plan_facts_get
+    from promisekeeper.insights.selectors.plan_facts import plan_facts_get
     from promisekeeper.people.models import TimeOff
 
     demo_company_create(seed=1, size="S")

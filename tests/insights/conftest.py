@@ -17,7 +17,7 @@ from django.utils import timezone
 from promisekeeper.catalog.models import SopPhase, SopVersion
 from promisekeeper.delivery.models import Project
 from promisekeeper.delivery.services import project_create
-from promisekeeper.insights import selectors as insights_selectors
+from promisekeeper.insights.selectors import plan_facts
 from promisekeeper.organisation.models import OrganisationSettings
 from promisekeeper.people.models import Person, Role, Team
 from promisekeeper.promising.cache import plan_cache_clear
@@ -29,10 +29,10 @@ from tests import factories
 def fresh_snapshot() -> Iterator[None]:
     """Each test's database is new, so no snapshot or plan facts may leak between tests."""
     plan_cache_clear()
-    insights_selectors._facts_cache.clear()
+    plan_facts._facts_cache.clear()
     yield
     plan_cache_clear()
-    insights_selectors._facts_cache.clear()
+    plan_facts._facts_cache.clear()
 
 
 @dataclass

@@ -328,7 +328,7 @@ def test_every_deal_name_in_the_deals_list_links_to_its_deal_page(client, ops_us
 
 
 def test_heatmap_figure_marks_overload(world):
-    from promisekeeper.insights.selectors import HeatRow
+    from promisekeeper.insights.selectors.heatmap import HeatRow
 
     row = HeatRow("role:x", "x", False, [1.2, 0.5], [None, 0.1], [10, 10], [12, 5], [0, 1])
     figure = charts.heatmap([row], [datetime.date(2026, 3, 2), datetime.date(2026, 3, 9)])

@@ -27,12 +27,10 @@ from django.utils import timezone
 
 from promisekeeper.catalog.models import Offering, SopPhase, SopVersion
 from promisekeeper.delivery.models import Project
-from promisekeeper.insights.selectors import (
-    at_risk_list,
-    delivered_rows,
-    history_tiles,
-    plan_facts_get,
-)
+from promisekeeper.insights.selectors.history import delivered_rows
+from promisekeeper.insights.selectors.plan_facts import plan_facts_get
+from promisekeeper.insights.selectors.risk import at_risk_list
+from promisekeeper.insights.selectors.tiles import history_tiles
 from promisekeeper.promising.pdf import promise_sheet_pdf
 from promisekeeper.promising.sheet import promise_sheet_build
 from promisekeeper.sales.models import CapacityReservation, DealLine, ExceptionRequest, Promise

@@ -11,7 +11,7 @@ from promisekeeper.catalog.selectors import (
     sop_version_diff,
     sop_versions_for,
 )
-from promisekeeper.insights import exports
+from promisekeeper.organisation.http import csv_response
 from promisekeeper.organisation.permissions import Area, read_required
 
 
@@ -30,7 +30,7 @@ def offerings(request: HttpRequest) -> HttpResponse:
             ]
             for o in rows
         ]
-        return exports.csv_response("offerings.csv", header, lines)
+        return csv_response("offerings.csv", header, lines)
     return render(request, "catalog/offerings.html", {"offerings": rows})
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from promisekeeper.insights.selectors import GanttRow, HeatRow, KpiTile
+from promisekeeper.insights.selectors.gantt import GanttRow
+from promisekeeper.insights.selectors.heatmap import HeatRow
+from promisekeeper.insights.selectors.tiles import KpiTile
 
 OVER = "#b42318"
 Figure = dict[str, Any]

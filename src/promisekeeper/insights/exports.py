@@ -1,12 +1,11 @@
-"""CSV and iCalendar renderings of the lists, the heatmap and the plan.
+"""CSV tables and iCalendar renderings of the lists, the heatmap and the plan.
 
-Tables are (header, rows) pairs so a page and its CSV show the same columns; calendars are
-all-day events because the plan is in whole days.
+Tables are (header, rows) pairs (``organisation.http.Table``) so a page and its CSV show the
+same columns; calendars are all-day events because the plan is in whole days.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -17,22 +16,9 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from icalendar import Calendar, Event
 
-from promisekeeper.insights.selectors import AtRiskRow, HeatRow
-
-Table = tuple[list[str], list[list[Any]]]
-
-
-def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> HttpResponse:
-    """A UTF-8 CSV download."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
-    return response
+from promisekeeper.insights.selectors.heatmap import HeatRow
+from promisekeeper.insights.selectors.risk import AtRiskRow
+from promisekeeper.organisation.http import Table
 
 
 def heatmap_table(rows: Sequence[HeatRow], weeks: Sequence[datetime.date]) -> Table:

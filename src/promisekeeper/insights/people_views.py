@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.insights import exports
-from promisekeeper.insights.selectors import person_work_blocks
+from promisekeeper.insights.selectors.person_work import person_work_blocks
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import (
     Area,
@@ -51,12 +52,6 @@ from promisekeeper.promising.capacity_cuts import (
 from promisekeeper.promising.previews import AffectedPromise, hire_preview, time_off_preview
 
 
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
-
-
 @read_required(Area.PEOPLE)
 def people(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "name")
@@ -69,7 +64,7 @@ def people(request: HtmxHttpRequest) -> HttpResponse:
     )
     roles = list(Role.objects.values_list("name", flat=True))
     if request.GET.get("format") == "csv":
-        return exports.csv_response("people.csv", *exports.person_table(rows, roles))
+        return csv_response("people.csv", *exports.person_table(rows, roles))
     matrix = [
         (person, [{s.role.name: s.efficiency for s in person.skills.all()}.get(r) for r in roles])
         for person in rows
@@ -157,48 +152,8 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied("Only operations can change capacity.")
         form = TimeOffForm(request.POST)
         if form.is_valid():
-            data = form.cleaned_data
-            fields = {
-                "start_date": data["start_date"],
-                "end_date": data["end_date"],
-                "kind": data["kind"],
-                "status": data["status"],
-                "hours_per_day": data["hours_per_day"],
-            }
-
-            def preview() -> list[AffectedPromise]:
-                changed = time_off_build(person=person, **fields)
-                cut.extend(time_off_cut_preview(time_off=changed, replaces=editing))
-                return time_off_preview(time_off=changed, replaces=editing)
-
-            def change() -> object:
-                try:
-                    saved = time_off_save(
-                        user=request.user,
-                        person=person,
-                        fields=fields,
-                        editing=editing,
-                        confirmed=request.POST.get("confirm") == "on",
-                    )
-                    broken = [c.name for c in saved.consequences if not c.kept]
-                    if broken:
-                        messages.warning(
-                            request,
-                            f"Cannot be kept: {', '.join(broken)}; owners and operations told.",
-                        )
-                    return saved
-                except CutNotConfirmed as refused:
-                    cut.extend(refused.consequences)
-                    raise ValidationError(
-                        "This change takes reserved hours away: check what moves and what "
-                        "breaks below, tick Confirm and save again."
-                    ) from None
-
-            done, affected = _preview_or_save(
-                request,
-                preview=preview,
-                change=change,
-                saved="Time off saved; the plan has been updated.",
+            done, affected = _time_off_change(
+                request, person, editing=editing, data=form.cleaned_data, cut=cut
             )
             if done:
                 return _go(request, reverse("people:person_detail", args=[pk]))
@@ -220,6 +175,60 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.method == "POST":
         return render(request, "people/person_detail.html#time-off-form", context)
     return render(request, "people/person_detail.html", context)
+
+
+def _time_off_change(
+    request: HtmxHttpRequest,
+    person: Person,
+    *,
+    editing: TimeOff | None,
+    data: dict[str, Any],
+    cut: list[CutConsequence],
+) -> tuple[bool, list[AffectedPromise] | None]:
+    """Preview or save the time off in ``data``; the hours it takes from promised work are
+    added to ``cut``, and a save over reserved hours needs the Confirm box ticked."""
+    fields = {
+        "start_date": data["start_date"],
+        "end_date": data["end_date"],
+        "kind": data["kind"],
+        "status": data["status"],
+        "hours_per_day": data["hours_per_day"],
+    }
+
+    def preview() -> list[AffectedPromise]:
+        changed = time_off_build(person=person, **fields)
+        cut.extend(time_off_cut_preview(time_off=changed, replaces=editing))
+        return time_off_preview(time_off=changed, replaces=editing)
+
+    def change() -> object:
+        try:
+            saved = time_off_save(
+                user=request.user,
+                person=person,
+                fields=fields,
+                editing=editing,
+                confirmed=request.POST.get("confirm") == "on",
+            )
+            broken = [c.name for c in saved.consequences if not c.kept]
+            if broken:
+                messages.warning(
+                    request,
+                    f"Cannot be kept: {', '.join(broken)}; owners and operations told.",
+                )
+            return saved
+        except CutNotConfirmed as refused:
+            cut.extend(refused.consequences)
+            raise ValidationError(
+                "This change takes reserved hours away: check what moves and what "
+                "breaks below, tick Confirm and save again."
+            ) from None
+
+    return _preview_or_save(
+        request,
+        preview=preview,
+        change=change,
+        saved="Time off saved; the plan has been updated.",
+    )
 
 
 @login_required

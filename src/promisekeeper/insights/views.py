@@ -8,24 +8,32 @@ from typing import Any
 
 import plotly
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_htmx.middleware import HtmxDetails
 
-from promisekeeper.insights import charts, exports, selectors
+from promisekeeper.insights import charts, exports
+from promisekeeper.insights.selectors.deals import deal_list, deal_owner_options
+from promisekeeper.insights.selectors.gantt import GanttFilters, gantt_filter_options, gantt_rows
+from promisekeeper.insights.selectors.heatmap import heatmap_cell_projects, heatmap_rows
+from promisekeeper.insights.selectors.history import delivered_rows, history_since
+from promisekeeper.insights.selectors.plan_facts import PlanFacts, plan_facts_get
+from promisekeeper.insights.selectors.recognition import (
+    recognition_list,
+    sales_credit_list,
+    thank_you_feed,
+)
+from promisekeeper.insights.selectors.risk import at_risk_list, risk_threshold_days_get
+from promisekeeper.insights.selectors.tiles import history_tiles, plan_tiles
+from promisekeeper.insights.selectors.todos import todo_list_for_user
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
+from promisekeeper.organisation.selectors import organisation_name_get
 from promisekeeper.sales.models import Deal
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
 
 
 @require_GET
@@ -36,8 +44,8 @@ def plotly_js(request: HtmxHttpRequest) -> FileResponse:
     return response
 
 
-def _gantt_filters(request: HtmxHttpRequest) -> selectors.GanttFilters:
-    return selectors.GanttFilters(
+def _gantt_filters(request: HtmxHttpRequest) -> GanttFilters:
+    return GanttFilters(
         team=id_param(request.GET.get("team"), "team"),
         role=request.GET.get("role", "").strip(),
         customer=id_param(request.GET.get("customer"), "customer"),
@@ -53,9 +61,9 @@ def _expand(request: HtmxHttpRequest) -> set[str]:
 
 
 def _heatmap_context(
-    request: HtmxHttpRequest, facts: selectors.PlanFacts, expand: set[str]
+    request: HtmxHttpRequest, facts: PlanFacts, expand: set[str]
 ) -> dict[str, Any]:
-    rows = selectors.heatmap_rows(facts=facts, expand=expand)
+    rows = heatmap_rows(facts=facts, expand=expand)
     return {
         "heat_rows": rows,
         "heat_weeks": facts.weeks,
@@ -66,17 +74,14 @@ def _heatmap_context(
     }
 
 
-def _gantt_context(
-    request: HtmxHttpRequest, facts: selectors.PlanFacts, threshold: int
-) -> dict[str, Any]:
-
+def _gantt_context(request: HtmxHttpRequest, facts: PlanFacts, threshold: int) -> dict[str, Any]:
     filters = _gantt_filters(request)
-    rows = selectors.gantt_rows(facts=facts, filters=filters, threshold_days=threshold)
+    rows = gantt_rows(facts=facts, filters=filters, threshold_days=threshold)
     return {
         "gantt_rows": rows,
         "gantt_figure": charts.gantt(rows, today=facts.today),
         "filters": filters,
-        "filter_options": selectors.gantt_filter_options(),
+        "filter_options": gantt_filter_options(),
     }
 
 
@@ -85,22 +90,20 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     if request.htmx and request.htmx.target == "timeline":
         return timeline(request)
-    facts = selectors.plan_facts_get(today=today)
-    threshold = selectors.risk_threshold_days_get()
+    facts = plan_facts_get(today=today)
+    threshold = risk_threshold_days_get()
     credit_since = today - datetime.timedelta(weeks=52)
-    history = selectors.delivered_rows(
-        since=min(credit_since, selectors.history_since(today=today))
-    )
-    tiles = selectors.history_tiles(today=today, rows=history) + selectors.plan_tiles(facts=facts)
+    history = delivered_rows(since=min(credit_since, history_since(today=today)))
+    tiles = history_tiles(today=today, rows=history) + plan_tiles(facts=facts)
     context: dict[str, Any] = {
-        "organisation_name": selectors.organisation_name_get(),
-        "todos": selectors.todo_list_for_user(user=request.user),
+        "organisation_name": organisation_name_get(),
+        "todos": todo_list_for_user(user=request.user),
         "tiles": [(tile, charts.sparkline(tile)) for tile in tiles],
-        "at_risk": selectors.at_risk_list(facts=facts, threshold_days=threshold),
+        "at_risk": at_risk_list(facts=facts, threshold_days=threshold),
         "threshold": threshold,
-        "recognition": selectors.recognition_list(today=today),
-        "sales_credit": selectors.sales_credit_list(since=credit_since, rows=history),
-        "thanks": selectors.thank_you_feed(),
+        "recognition": recognition_list(today=today),
+        "sales_credit": sales_credit_list(since=credit_since, rows=history),
+        "thanks": thank_you_feed(),
         "today": today,
         **_heatmap_context(request, facts, _expand(request)),
         **_gantt_context(request, facts, threshold),
@@ -110,15 +113,15 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 @read_required(Area.PLAN)
 def timeline(request: HtmxHttpRequest) -> HttpResponse:
-    facts = selectors.plan_facts_get()
-    context = _gantt_context(request, facts, selectors.risk_threshold_days_get())
+    facts = plan_facts_get()
+    context = _gantt_context(request, facts, risk_threshold_days_get())
     template = "insights/dashboard.html#timeline" if request.htmx else "insights/timeline.html"
     return render(request, template, context)
 
 
 @read_required(Area.PLAN)
 def heatmap(request: HtmxHttpRequest) -> HttpResponse:
-    facts = selectors.plan_facts_get()
+    facts = plan_facts_get()
     context = _heatmap_context(request, facts, _expand(request))
     template = "insights/dashboard.html#heatmap" if request.htmx else "insights/heatmap.html"
     return render(request, template, context)
@@ -126,14 +129,14 @@ def heatmap(request: HtmxHttpRequest) -> HttpResponse:
 
 @read_required(Area.PLAN)
 def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
-    facts = selectors.plan_facts_get()
+    facts = plan_facts_get()
     row_key = request.GET.get("row", "")
     if row_key.startswith("person:") and not may_read(request.user, Area.PEOPLE):
         raise PermissionDenied(read_refusal(Area.PEOPLE))
     week = id_param(request.GET.get("week"), "week")
     if week is None or week >= len(facts.weeks):
         raise Http404("No such week.")
-    projects = selectors.heatmap_cell_projects(facts=facts, row_key=row_key, week=week)
+    projects = heatmap_cell_projects(facts=facts, row_key=row_key, week=week)
     return render(
         request,
         "insights/heatmap_cell.html",
@@ -149,34 +152,34 @@ def heatmap_cell(request: HtmxHttpRequest) -> HttpResponse:
 
 @read_required(Area.PLAN)
 def heatmap_csv(request: HtmxHttpRequest) -> HttpResponse:
-    facts = selectors.plan_facts_get()
+    facts = plan_facts_get()
     people = may_read(request.user, Area.PEOPLE)
-    rows = selectors.heatmap_rows(facts=facts, expand=set(facts.roles) if people else set())
-    return exports.csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
+    rows = heatmap_rows(facts=facts, expand=set(facts.roles) if people else set())
+    return csv_response("heatmap.csv", *exports.heatmap_table(rows, facts.weeks))
 
 
 @read_required(Area.PLAN)
 def at_risk_csv(request: HtmxHttpRequest) -> HttpResponse:
-    facts = selectors.plan_facts_get()
-    rows = selectors.at_risk_list(facts=facts, threshold_days=selectors.risk_threshold_days_get())
-    return exports.csv_response("at-risk.csv", *exports.at_risk_table(rows))
+    facts = plan_facts_get()
+    rows = at_risk_list(facts=facts, threshold_days=risk_threshold_days_get())
+    return csv_response("at-risk.csv", *exports.at_risk_table(rows))
 
 
 @read_required(Area.DEALS)
 def deals(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "-created")
-    rows = selectors.deal_list(
+    rows = deal_list(
         q=request.GET.get("q", "").strip(),
         stage=request.GET.get("stage", ""),
         owner=id_param(request.GET.get("owner"), "owner"),
         sort=sort,
     )
     if request.GET.get("format") == "csv":
-        return exports.csv_response("deals.csv", *exports.deal_table(rows))
+        return csv_response("deals.csv", *exports.deal_table(rows))
     context = {
         "deals": rows,
         "stages": Deal.Stage.choices,
-        "owners": selectors.deal_owner_options(),
+        "owners": deal_owner_options(),
         "sort": sort,
         "query": request.GET,
     }

@@ -1,39 +1,34 @@
-"""Project list and page, thank-you notes and the project calendar feed."""
+"""Delivery projects: the list, a project's page, thank-you notes and its calendar feed.
+
+They live above the promising app (not in ``delivery``) because a project's page and feed
+show its planned phases and whether it is at risk."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
 
 from promisekeeper.catalog.models import Offering
 from promisekeeper.delivery.models import Project
 from promisekeeper.delivery.selectors import project_detail_get, project_list
 from promisekeeper.delivery.services import thank_you_note_create
 from promisekeeper.insights import exports
-from promisekeeper.insights.selectors import (
-    BEYOND_CAPACITY_REASON,
-    ProjectPlan,
+from promisekeeper.insights.selectors.plan_facts import plan_facts_get
+from promisekeeper.insights.selectors.risk import (
+    at_risk_reason,
     beyond_capacity_project_pks,
     plan_at_risk,
-    plan_facts_get,
-    risk_reason,
     risk_threshold_days_get,
 )
+from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
 from promisekeeper.sales.models import Customer
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request that passed django-htmx's middleware (typed, as the django-htmx docs show)."""
-
-    htmx: HtmxDetails
 
 
 @read_required(Area.PROJECTS)
@@ -48,7 +43,7 @@ def projects(request: HtmxHttpRequest) -> HttpResponse:
         sort=sort,
     )
     if request.GET.get("format") == "csv":
-        return exports.csv_response("projects.csv", *exports.project_table(rows))
+        return csv_response("projects.csv", *exports.project_table(rows))
     context = {
         "projects": rows[:500],
         "total": rows.count(),
@@ -69,11 +64,6 @@ def _project_or_404(pk: int) -> Project:
         raise Http404("No such project.") from None
 
 
-def _risk_reason(plan: ProjectPlan, beyond_capacity: set[int]) -> str:
-    reason = risk_reason(plan)
-    return f"{BEYOND_CAPACITY_REASON}; {reason}" if plan.pk in beyond_capacity else reason
-
-
 @read_required(Area.PROJECTS)
 def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project = _project_or_404(pk)
@@ -89,7 +79,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "project": project,
         "plan": plan,
         "at_risk": at_risk,
-        "reason": _risk_reason(plan, beyond) if plan and at_risk else "",
+        "reason": at_risk_reason(plan, beyond_capacity=beyond) if plan and at_risk else "",
         "planned_people": people,
         "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),

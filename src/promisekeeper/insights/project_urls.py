@@ -1,6 +1,9 @@
+"""The delivery project pages (under ``delivery/``); they live here because they show
+planned work."""
+
 from django.urls import path
 
-from promisekeeper.delivery import views
+from promisekeeper.insights import project_views as views
 
 app_name = "delivery"
 
