@@ -435,6 +435,12 @@ SENTENCES: list[tuple[Callable[[], Option], OptionOutcome, str]] = [
         "on day 4; the hire works 40 hours on it",
     ),
     (
+        lambda: hire_option(make_plan(), build(80.0, max_people=2), 6),
+        OptionOutcome.NO_GAIN,
+        "one more developer (40 h/week) from day 30 would not bring the finish forward: "
+        "the project still has its last work day on day 11",
+    ),
+    (
         lambda: reshuffle_option(_slack_plan(), build(40.0), 4),
         OptionOutcome.MOVES,
         "re-planning unstarted work moves a +7 days; every kept promise stays kept",
@@ -475,6 +481,13 @@ def test_a_sentence_writes_its_days_the_caller_s_way() -> None:
     scope = largest_scope(make_plan(), build(80.0, per_unit=4.0, quantity=10), 2)
     assert scope.describe(lambda day: f"<{day}>") == (
         "even 1 unit has its last work day on <7>, after <2>"
+    )
+
+
+def test_a_sentence_names_moved_projects_the_caller_s_way() -> None:
+    moved = reshuffle_option(_slack_plan(), build(40.0), 4)
+    assert moved.describe(project=lambda project_id: f"the {project_id.upper()} shop") == (
+        "re-planning unstarted work moves the A shop +7 days; every kept promise stays kept"
     )
 
 
