@@ -214,7 +214,7 @@ class Option:
                 full = _given(self.full_quantity, "full_quantity")
                 return f"the full quantity ({full:g}) finishes by {day(self.by_day)}"
             case OptionOutcome.NOT_SCALABLE:
-                return "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)"
+                return "no phase's effort grows with the quantity, so a smaller one takes as long"
             case OptionOutcome.CANNOT_SHRINK:
                 full = _given(self.full_quantity, "full_quantity")
                 return f"the quantity ({full:g}) cannot shrink to a smaller whole number"
