@@ -226,7 +226,8 @@ def test_smaller_scope_reports_when_even_one_unit_does_not_fit() -> None:
 def test_smaller_scope_needs_effort_that_scales_with_quantity() -> None:
     option = largest_scope(make_plan(), build(80.0, quantity=10), by_day=2)
     assert not option.feasible
-    assert "per_unit_hours" in option.detail
+    assert option.outcome is OptionOutcome.NOT_SCALABLE
+    assert "per_unit_hours" not in option.detail  # a field name is no sentence for people
 
 
 def test_smaller_scope_of_a_single_unit_cannot_shrink() -> None:
@@ -400,7 +401,7 @@ SENTENCES: list[tuple[Callable[[], Option], OptionOutcome, str]] = [
     (
         lambda: largest_scope(make_plan(), build(80.0, quantity=10), 2),
         OptionOutcome.NOT_SCALABLE,
-        "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)",
+        "no phase's effort grows with the quantity, so a smaller one takes as long",
     ),
     (
         lambda: largest_scope(make_plan(), build(80.0, per_unit=8.0, quantity=1), 2),
@@ -433,6 +434,12 @@ SENTENCES: list[tuple[Callable[[], Option], OptionOutcome, str]] = [
         OptionOutcome.HIRE,
         "with one more developer (40 h/week) from day 0 the project has its last work day "
         "on day 4; the hire works 40 hours on it",
+    ),
+    (
+        lambda: hire_option(make_plan(), build(80.0, max_people=2), 6),
+        OptionOutcome.NO_GAIN,
+        "one more developer (40 h/week) from day 30 would not bring the finish forward: "
+        "the project still has its last work day on day 11",
     ),
     (
         lambda: reshuffle_option(_slack_plan(), build(40.0), 4),
@@ -475,6 +482,13 @@ def test_a_sentence_writes_its_days_the_caller_s_way() -> None:
     scope = largest_scope(make_plan(), build(80.0, per_unit=4.0, quantity=10), 2)
     assert scope.describe(lambda day: f"<{day}>") == (
         "even 1 unit has its last work day on <7>, after <2>"
+    )
+
+
+def test_a_sentence_names_moved_projects_the_caller_s_way() -> None:
+    moved = reshuffle_option(_slack_plan(), build(40.0), 4)
+    assert moved.describe(project=lambda project_id: f"the {project_id.upper()} shop") == (
+        "re-planning unstarted work moves the A shop +7 days; every kept promise stays kept"
     )
 
 

@@ -122,6 +122,12 @@ def test_work_beyond_the_horizon_is_reported_not_half_planned() -> None:
     assert len(plan.allocations) == 0
 
 
+def test_an_unscheduled_phase_is_named_as_people_know_it() -> None:
+    phase = EffortPhase("l0-build", "dev", 5000.0, name="Build")
+    plan = schedule(_instance(Project("huge", (phase,))))
+    assert plan.projects["huge"].reason == "phase 'Build' does not fit before the horizon ends"
+
+
 def test_a_crew_nobody_can_staff_is_unscheduled() -> None:
     plan = schedule(_instance(Project("x", (FixedPhase("i", 1, {"elec": 2}),))))
     assert plan.projects["x"].status is ProjectStatus.UNSCHEDULED

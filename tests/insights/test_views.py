@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from promisekeeper.delivery.models import ProjectAssignment, ThankYouNote
+from promisekeeper.delivery.models import Project, ProjectAssignment, ThankYouNote
 from promisekeeper.demo.seed import demo_company_create
 from promisekeeper.insights import charts
 from promisekeeper.organisation.permissions import is_admin, is_operations, is_sales
+from promisekeeper.promising.cache import plan_cache_clear
 from promisekeeper.sales.models import Deal, ExceptionRequest, Hold
 from tests import factories
 
@@ -156,6 +157,19 @@ def test_heatmap_cell_lists_the_projects_behind_it(client, world, ops_user):
     empty = client.get(reverse("insights:heatmap_cell"), {"row": "role:designer", "week": 0})
     assert empty.context["cell_projects"] == []
     assert client.get(reverse("insights:heatmap_cell"), {"row": "x", "week": 99}).status_code == 404
+
+
+def test_heatmap_cell_words_a_project_state_for_people(client, world, ops_user):
+    Project.objects.filter(pk=world.tight.pk).update(status=Project.Status.IN_DELIVERY)
+    plan_cache_clear()
+    client.force_login(ops_user)
+    pages = "".join(
+        client.get(
+            reverse("insights:heatmap_cell"), {"row": "role:developer", "week": week}
+        ).content.decode()
+        for week in range(len(client.get("/").context["heat_weeks"]))
+    )
+    assert "in delivery" in pages and "in_delivery" not in pages
 
 
 def test_heatmap_expands_a_role_to_its_people_via_htmx(client, world, ops_user):

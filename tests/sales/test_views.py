@@ -492,7 +492,8 @@ def test_deal_page_shows_lines_hold_and_history(client, shop, sales_rep, ops_man
         client.force_login(user)
         page = client.get(f"/sales/deals/{deal.pk}/").content.decode()
         assert "Website build" in page and "Held until" in page
-        assert "hold.placed" in page and "deal.lines_set" in page and "by rep" in page
+        assert "Capacity held" in page and "Deal lines changed" in page and "by rep" in page
+        assert "hold.placed" not in page and "deal.lines_set" not in page
 
 
 def test_deal_page_is_not_for_outsiders(client, shop, sales_rep, outsider):

@@ -90,7 +90,9 @@ class OptionOutcome(enum.StrEnum):
     NO_ROLE = "no_role"
     """``hire``: the project needs no role, so there is nobody to hire."""
     HIRE = "hire"
-    """``hire``: the finish with one more person of ``hire_role``."""
+    """``hire``: the finish with one more person of ``hire_role``, earlier than without."""
+    NO_GAIN = "no_gain"
+    """``hire``: one more person of ``hire_role`` would not bring the finish forward."""
     MOVES = "moves"
     """``reshuffle``: re-planning unstarted work makes the day and moves ``moves``."""
     NOTHING_MOVES = "nothing_moves"
@@ -182,7 +184,9 @@ class Option:
         """One sentence for people, days written as ``day N`` (:meth:`describe`)."""
         return self.describe()
 
-    def describe(self, day: Callable[[int], str] = day_index) -> str:
+    def describe(
+        self, day: Callable[[int], str] = day_index, project: Callable[[str], str] = str
+    ) -> str:
         """The option in one English sentence, built from its fields.
 
         Parameters
@@ -190,6 +194,9 @@ class Option:
         day
             How to write a day index (default :func:`day_index`, ``"day 12"``); an
             adapter passes one that writes the date.
+        project
+            How to name a moved project from its id (default: the id itself); an
+            adapter passes one that gives the name people know it by.
 
         Examples
         --------
@@ -207,7 +214,7 @@ class Option:
                 full = _given(self.full_quantity, "full_quantity")
                 return f"the full quantity ({full:g}) finishes by {day(self.by_day)}"
             case OptionOutcome.NOT_SCALABLE:
-                return "no phase's effort scales with quantity (per_unit_hours is 0 everywhere)"
+                return "no phase's effort grows with the quantity, so a smaller one takes as long"
             case OptionOutcome.CANNOT_SHRINK:
                 full = _given(self.full_quantity, "full_quantity")
                 return f"the quantity ({full:g}) cannot shrink to a smaller whole number"
@@ -234,8 +241,17 @@ class Option:
                     f"with one more {self.hire_role} ({weekly:g} h/week) from {start} "
                     f"the project {ends}; the hire works {hours:g} hours on it"
                 )
+            case OptionOutcome.NO_GAIN:
+                weekly = _given(self.hire_weekly_hours, "hire_weekly_hours")
+                start = day(_given(self.hire_day, "hire_day"))
+                return (
+                    f"one more {self.hire_role} ({weekly:g} h/week) from {start} would not "
+                    f"bring the finish forward: the project still {ends}"
+                )
             case OptionOutcome.MOVES:
-                moved = ", ".join(f"{m.project_id} {m.shift_days:+d} days" for m in self.moves)
+                moved = ", ".join(
+                    f"{project(m.project_id)} {m.shift_days:+d} days" for m in self.moves
+                )
                 return f"re-planning unstarted work moves {moved}; every kept promise stays kept"
             case OptionOutcome.NOTHING_MOVES:
                 return f"the project {ends} without moving any other project"
@@ -586,7 +602,10 @@ def hire_option(
     1.0, with the median weekly hours and delivery share of the people who
     have the role (a 40-hour week when nobody has it), and starts on
     ``hire_day`` (default ``DEFAULT_HIRE_NOTICE_DAYS``). The project is placed
-    on the plan's free capacity plus the hire's.
+    on the plan's free capacity plus the hire's; when that does not finish
+    earlier than ``baseline`` (the hire starts too late, or another role binds
+    as soon as this one has room) the outcome is ``no_gain`` with the
+    baseline's finish, so nobody is offered a hire that moves nothing.
 
     Examples
     --------
@@ -619,11 +638,14 @@ def hire_option(
     placed = place_project(grown, np.vstack([free_grid(plan), row]), project, NEW_PROJECT)
     finish = _finish(project, placed)
     hours = float(placed.allocations.hours[placed.allocations.person == len(instance.people)].sum())
+    gains = finish is not None and (baseline.finish_day is None or finish < baseline.finish_day)
+    if not gains:
+        finish, hours = baseline.finish_day, 0.0
     return Option(
         OptionKind.HIRE,
         _meets(finish, by_day),
         finish,
-        OptionOutcome.HIRE,
+        OptionOutcome.HIRE if gains else OptionOutcome.NO_GAIN,
         by_day,
         hire_role=role,
         hire_day=hire_day,

@@ -57,18 +57,45 @@ class AnswerStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Bottleneck:
-    """What held a new project back: a role (or phase) and the weeks it was short.
+class PhaseWait:
+    """A phase on the chain that sets a new project's finish, and the days it lost itself.
 
-    ``delay_days`` is how much later the project finishes than it would on an
-    empty calendar; ``weeks`` lists ``(week_start_day, utilisation)`` of the
-    role over the phase's span, utilisation being booked / available hours.
+    ``ready_day`` is the earliest day its predecessors (with their lags) and the project's
+    release allow it to start; ``days`` is how much later it ends than it would from
+    ``ready_day`` on an empty calendar. A phase that only starts late because a predecessor
+    finished late has ``ready_day`` late too, and loses nothing itself. ``role`` is the role
+    whose booked capacity held it back: an effort phase's role, or the crew role of a fixed
+    phase that had too few people free on the days it could have run but did not.
+    """
+
+    phase: str
+    name: str
+    role: str
+    ready_day: int
+    end_day: int
+    days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bottleneck:
+    """What holds a new project's finish back: a phase, its role and the days it lost.
+
+    The phase is, of the phases on the chain that sets the finish (the last phase to end,
+    the predecessor it waited for, and so on back), the one that lost the most days to
+    booked capacity (``delay_days``, see :class:`PhaseWait`); a phase off that chain does
+    not move the date, however long it waits. When no phase on the chain lost a day, it is
+    the longest one, with ``delay_days`` 0: its role's capacity sets the pace. ``name`` is
+    the phase's name for people; ``waits`` lists every phase on the chain that lost days,
+    most days first; ``weeks`` lists ``(week_start_day, utilisation)`` of the role from the
+    phase's ready day to its end, utilisation being booked / available hours.
     """
 
     phase: str
     role: str
     delay_days: int
     weeks: tuple[tuple[int, float], ...]
+    name: str = ""
+    waits: tuple[PhaseWait, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +172,9 @@ def new_project_order(plan: Plan, project: Project) -> list[int]:
 def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     """Earliest finish of ``project`` on the capacity ``plan`` leaves free; moves nothing.
 
-    The answer names the bottleneck: the phase that lost the most days to
-    booked capacity, its role, and that role's load in the weeks concerned.
+    The answer names the bottleneck (:class:`Bottleneck`): the phase on the chain that
+    sets the finish that lost the most days to booked capacity, the role that was full,
+    and that role's load in the weeks concerned.
     """
     order = new_project_order(plan, project)
     ctx = plan_context(plan)
@@ -163,7 +191,7 @@ def earliest_finish(plan: Plan, project: Project) -> PromiseAnswer:
     ideal_finish = (
         None if ideal is None else max((t.end_day for t in ideal), default=project.release_day)
     )
-    bottleneck = _bottleneck(plan, ctx, project, placed.timings, ideal or (), finish, ideal_finish)
+    bottleneck = _bottleneck(plan, ctx, project, placed.timings, placed.allocations)
     status = AnswerStatus.FEASIBLE
     if project.promised_day is not None and finish - 1 > project.promised_day:
         status = AnswerStatus.LATE
@@ -211,18 +239,88 @@ def _unconstrained_timings(
     return tuple(timings[p.id] for p in project.phases)
 
 
-def _phase_role(
-    ctx: Context, free: np.ndarray, phase: EffortPhase | FixedPhase, span: slice
+def _ready_days(project: Project, timings: tuple[PhaseTiming, ...]) -> list[int]:
+    """Each phase's earliest start allowed by its predecessors, their lags and the release."""
+    by_id = {t.id: t for t in timings}
+    ready = []
+    for phase in project.phases:
+        day = project.release_day
+        for dep in phase.predecessors:
+            day = max(day, by_id[dep.phase].end_day + dep.lag_days)
+        ready.append(day)
+    return ready
+
+
+def _finishing_chain(
+    project: Project, timings: tuple[PhaseTiming, ...], ready: list[int]
+) -> list[int]:
+    """The phases that set the finish, last first: the phase that ends last, then the
+    predecessor whose end (plus lag) made it ready, and so on back to the release."""
+    index = {p.id: k for k, p in enumerate(project.phases)}
+    k: int | None = max(range(len(timings)), key=lambda j: (timings[j].end_day, j))
+    chain: list[int] = []
+    while k is not None and k not in chain:
+        chain.append(k)
+        k = next(
+            (
+                index[dep.phase]
+                for dep in project.phases[k].predecessors
+                if timings[index[dep.phase]].end_day + dep.lag_days == ready[k]
+            ),
+            None,
+        )
+    return chain
+
+
+def _days_lost(
+    ctx: Context, phase: EffortPhase | FixedPhase, ready: int, timing: PhaseTiming
+) -> int:
+    """How much later ``phase`` ends than it would from ``ready`` on an empty calendar."""
+    alone = phase_span(ctx, ctx.capacity, phase, ready) if ready < ctx.horizon else None
+    return 0 if alone is None else max(0, timing.end_day - alone[1])
+
+
+def _short_role(
+    ctx: Context,
+    free: np.ndarray,
+    own: Allocations,
+    phase: EffortPhase | FixedPhase,
+    waited: tuple[int, int] | None,
 ) -> str:
+    """The role whose capacity held ``phase`` back on the days ``waited`` (lo, hi).
+
+    An effort phase has one role. For a fixed phase, each working day in ``waited`` (on
+    which it could have run but did not) counts against every crew role that had fewer
+    people free for a whole day than the crew needs, the project's own other phases
+    taking hours too; the role short on the most days binds, ties going to the one with
+    the fewest people to spare. Without ``waited`` (nothing was lost) the role with the
+    fewest people per crew place is named.
+    """
     if isinstance(phase, EffortPhase):
         return phase.role
-    scarcest, best = "", np.inf
-    for role, count in phase.crew.items():
-        people = ctx.pools[ctx.role_index[role]].people
-        spare = float(free[np.ix_(people, np.arange(span.start, span.stop))].sum()) / max(1, count)
-        if count > 0 and spare < best:
-            scarcest, best = role, spare
-    return scarcest
+    needs = [(role, count) for role, count in phase.crew.items() if count > 0]
+    if not needs:
+        return ""
+
+    def pool(role: str) -> np.ndarray:
+        return ctx.pools[ctx.role_index[role]].people
+
+    if waited is None:
+        return min(needs, key=lambda rc: (len(pool(rc[0])) / rc[1], rc[0]))[0]
+    working = ctx.working_days
+    days = working[(working >= waited[0]) & (working < waited[1])]
+    score: dict[str, tuple[int, float]] = {}
+    for role, count in needs:
+        people = pool(role)
+        grid = free[np.ix_(people, days)]
+        mine = np.isin(own.person, people) & np.isin(own.day, days)
+        if mine.any():
+            rows = np.searchsorted(people, own.person[mine])
+            cols = np.searchsorted(days, own.day[mine])
+            np.subtract.at(grid, (rows, cols), own.hours[mine])
+        able = np.count_nonzero(grid >= phase.hours_per_day - 1e-9, axis=0)
+        score[role] = (int(np.count_nonzero(able < count)), -float((able - count).sum()) / count)
+    return max(needs, key=lambda rc: (score[rc[0]], rc[0]))[0]
 
 
 def _bottleneck(
@@ -230,42 +328,43 @@ def _bottleneck(
     ctx: Context,
     project: Project,
     actual: tuple[PhaseTiming, ...],
-    ideal: tuple[PhaseTiming, ...],
-    finish: int,
-    ideal_finish: int | None,
+    own: Allocations,
 ) -> Bottleneck | None:
     if not actual:
         return None
-    ideal_by_id = {t.id: t for t in ideal}
-    worst, worst_extra = 0, -1
-    for k, timing in enumerate(actual):
-        reference = ideal_by_id.get(timing.id)
-        ideal_length = (reference.end_day - reference.start_day) if reference else 0
-        earliest = _earliest_start(project, k, actual)
-        extra = (timing.end_day - earliest) - ideal_length
-        if extra > worst_extra:
-            worst, worst_extra = k, extra
-    timing = actual[worst]
-    phase = project.phases[worst]
-    lo = _earliest_start(project, worst, actual)
-    hi = max(timing.end_day, lo + 1)
-    role = _phase_role(ctx, plan.free, phase, slice(lo, hi))
-    weeks = _role_weeks(plan, ctx, role, lo, hi)
-    delay = 0 if ideal_finish is None else max(0, finish - ideal_finish)
-    return Bottleneck(phase.id, role, delay, weeks)
+    ready = _ready_days(project, actual)
+    chain = _finishing_chain(project, actual, ready)
+    lost = {k: _days_lost(ctx, project.phases[k], ready[k], actual[k]) for k in chain}
 
+    def wait(k: int, waited: tuple[int, int] | None) -> PhaseWait:
+        phase = project.phases[k]
+        role = _short_role(ctx, plan.free, own, phase, waited)
+        return PhaseWait(
+            phase.id, phase.name or phase.id, role, ready[k], actual[k].end_day, lost[k]
+        )
 
-def _earliest_start(project: Project, k: int, timings: tuple[PhaseTiming, ...]) -> int:
-    by_id = {t.id: t for t in timings}
-    earliest = project.release_day
-    for dep in project.phases[k].predecessors:
-        earliest = max(earliest, by_id[dep.phase].end_day + dep.lag_days)
-    return earliest
+    with ctx.lock:  # the free grid holds other queries' work while they place it
+        waits = sorted(
+            (wait(k, (ready[k], actual[k].start_day)) for k in chain if lost[k] > 0),
+            key=lambda w: (-w.days, w.ready_day),
+        )
+        # Nothing on the chain waited: its longest phase sets the pace.
+        held = (
+            waits[0]
+            if waits
+            else wait(max(chain, key=lambda j: actual[j].end_day - ready[j]), None)
+        )
+        weeks = _role_weeks(
+            plan, ctx, held.role, held.ready_day, max(held.end_day, held.ready_day + 1)
+        )
+    return Bottleneck(held.phase, held.role, held.days, weeks, name=held.name, waits=tuple(waits))
 
 
 def _role_weeks(
     plan: Plan, ctx: Context, role: str, lo: int, hi: int
 ) -> tuple[tuple[int, float], ...]:
+    if role not in ctx.role_index:
+        return ()
     people = ctx.pools[ctx.role_index[role]].people
     if len(people) == 0:
         return ()

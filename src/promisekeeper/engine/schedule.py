@@ -165,6 +165,8 @@ def _slack(project: Project, placement: Placement) -> int:
 
 def _result(project: Project, placement: Placement) -> ProjectResult:
     if placement.failed_phase is not None:
+        # The reason is read by people (the at-risk list): the phase's name, not its key.
+        failed = next(p for p in project.phases if p.id == placement.failed_phase)
         return ProjectResult(
             project.id,
             ProjectStatus.UNSCHEDULED,
@@ -172,7 +174,7 @@ def _result(project: Project, placement: Placement) -> ProjectResult:
             project.promised_day,
             None,
             (),
-            reason=f"phase {placement.failed_phase!r} does not fit before the horizon ends",
+            reason=f"phase {failed.name or failed.id!r} does not fit before the horizon ends",
         )
     return project_result(project.id, project.promised_day, placement.timings)
 

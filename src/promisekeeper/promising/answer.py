@@ -20,11 +20,28 @@ class LoadWeek:
 
 
 @dataclass(frozen=True)
+class PhaseWait:
+    """A phase on the chain that sets the finish that lost ``days`` to booked ``role``
+    capacity itself (not to a late predecessor); ``name`` is the phase's name for people."""
+
+    phase: str
+    name: str
+    role: str
+    days: int
+
+
+@dataclass(frozen=True)
 class Bottleneck:
+    """The phase (``phase`` its key, ``name`` for people) and role that hold the date back,
+    the days that phase lost itself, the role's load in those weeks, and every phase on the
+    finishing chain that lost days (``waits``, most first)."""
+
     role: str
     phase: str
     delay_days: int
     weeks: tuple[tuple[datetime.date, float], ...]
+    name: str = ""
+    waits: tuple[PhaseWait, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[Quo
         include_reshuffle=len(plan.instance.projects) <= RESHUFFLE_MAX_PROJECTS,
         baseline=core.engine.deterministic,
     )
-    names = {p.id: p.name or p.id for p in plan.instance.projects}
+    # People know projects by name; an engine id ("deal-44") is never shown.
+    names = {p.id: p.name or "another project" for p in plan.instance.projects}
     found = []
     for option in answer.options:
         found.append(
@@ -34,7 +35,10 @@ def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[Quo
                 kind=option.kind.value,
                 feasible=option.feasible,
                 finish_date=finish_date(snapshot, option.finish_day),
-                detail=option.describe(lambda day: f"{snapshot.date_of(day):%a %d %b %Y}"),
+                detail=option.describe(
+                    lambda day: f"{snapshot.date_of(day):%a %d %b %Y}",
+                    lambda project_id: names.get(project_id, "another project"),
+                ),
                 outcome=option.outcome.value,
                 quantity=option.quantity,
                 overtime_hours=tuple(option.overtime_hours),
@@ -43,7 +47,7 @@ def quote_options(snapshot: Snapshot, core: QuoteCore, by_day: int) -> tuple[Quo
                 moves=tuple(
                     MovedProject(
                         project=m.project_id,
-                        name=names.get(m.project_id, m.project_id),
+                        name=names.get(m.project_id, "another project"),
                         old_date=snapshot.date_of(max(0, m.old_finish_day - 1)),
                         new_date=snapshot.date_of(max(0, m.new_finish_day - 1)),
                     )

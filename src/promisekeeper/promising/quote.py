@@ -32,6 +32,7 @@ from promisekeeper.promising.answer import (
     Bottleneck,
     LoadWeek,
     OfferingEvidence,
+    PhaseWait,
     QuoteAnswer,
     QuoteOption,
     finish_date,
@@ -357,6 +358,8 @@ def _core_of(
             phase=b.phase,
             delay_days=b.delay_days,
             weeks=tuple((snapshot.date_of(max(0, w)), u) for w, u in b.weeks),
+            name=b.name or b.phase,
+            waits=tuple(PhaseWait(w.phase, w.name, w.role, w.days) for w in b.waits),
         )
         if with_load:
             load = role_load(snapshot, plan, b.role)

@@ -118,7 +118,7 @@ def _table(answer: QuoteAnswer) -> Table:
     )
     if answer.bottleneck:
         b = answer.bottleneck
-        table.add_row("bottleneck", f"{b.role} ({b.phase}), {b.delay_days} days of delay")
+        table.add_row("bottleneck", f"{b.role} ({b.name}), {b.delay_days} days lost waiting")
     for option in answer.options:
         mark = "[green]✓[/]" if option.feasible else "[red]✗[/]"
         table.add_row(f"option: {option.kind}", f"{mark} {option.detail}")
