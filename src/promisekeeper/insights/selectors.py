@@ -387,7 +387,7 @@ def _engine_effort_hours(project: object) -> float:
     total = 0.0
     for phase in project.phases:  # type: ignore[attr-defined]
         if phase.kind == "effort":
-            total += float(phase.effort_hours)
+            total += float(phase.remaining_hours)
         else:
             total += float(phase.days) * float(phase.hours_per_day) * sum(phase.crew.values())
     return total
