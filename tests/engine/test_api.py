@@ -25,6 +25,7 @@ ENGINE_MODULES = (  # the modules behind the public API (not io, report or resea
     "check",
     "confidence",
     "edits",
+    "effort",
     "errors",
     "model",
     "options",

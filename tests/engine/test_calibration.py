@@ -7,6 +7,7 @@ import csv
 import math
 from datetime import date, timedelta
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -16,12 +17,15 @@ from hypothesis import strategies as st
 from promisekeeper.engine.calibration import (
     LEVELS,
     PRIOR_RATIOS,
+    CalibrationSettings,
     HistoryRow,
     PredictRow,
     calibrate,
+    effort_distribution,
     pinball_loss,
     ratio_quantiles,
 )
+from promisekeeper.engine.effort import EffortKind
 from promisekeeper.engine_cli import main
 from promisekeeper.research.effort_history import (
     as_predictions,
@@ -201,3 +205,32 @@ def test_a_missing_column_or_a_repeated_prediction_id_is_refused(tmp_path, capsy
     assert main(args) == 2
     assert "predict.csv line 3, id: 'p' appears twice" in capsys.readouterr().err
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- distributions
+
+
+def test_a_fitted_lognormal_has_the_pooled_median_and_a_spread_between_p80_and_p95() -> None:
+    rows = _rows("Site/build", [0.9, 1.0, 1.2, 1.3, 1.5, 2.4, 1.1, 1.0, 1.4, 1.2] * 3)
+    on = DAY + timedelta(days=60)
+    fitted = effort_distribution(rows, "Site/build", on)
+    p50, p80, p95 = ratio_quantiles(rows, "Site/build", on)
+    assert fitted.kind is EffortKind.LOGNORMAL
+    assert fitted.median == pytest.approx(p50)
+    z80, z95 = NormalDist().inv_cdf(0.8), NormalDist().inv_cdf(0.95)
+    assert min(math.log(p80 / p50) / z80, math.log(p95 / p50) / z95) <= fitted.sigma
+    assert fitted.sigma <= max(math.log(p80 / p50) / z80, math.log(p95 / p50) / z95)
+
+
+def test_an_empirical_fit_takes_the_most_specific_group_with_enough_rows_before_the_day() -> None:
+    rows = _rows("Site/build", [1.5] * 4) + _rows("Site/design", [2.0] * 12)
+    on = DAY + timedelta(days=30)
+    own = effort_distribution(rows, "Site/design", on, kind=EffortKind.EMPIRICAL)
+    assert own.kind is EffortKind.EMPIRICAL and own.ratios == pytest.approx([2.0] * 12)
+    pooled = effort_distribution(rows, "Site/build", on, kind=EffortKind.EMPIRICAL)
+    assert sorted(pooled.ratios) == pytest.approx([1.5] * 4 + [2.0] * 12)  # from "Site"
+    too_early = effort_distribution(rows, "Site/design", DAY, kind=EffortKind.EMPIRICAL)
+    assert too_early.kind is EffortKind.LOGNORMAL  # nothing finished yet: the prior
+    capped = CalibrationSettings(max_rows_per_level=5)
+    few = effort_distribution(rows, "Site/build", on, kind=EffortKind.EMPIRICAL, settings=capped)
+    assert few.kind is EffortKind.LOGNORMAL  # 5 rows are too few to draw from

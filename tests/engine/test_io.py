@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promisekeeper.engine.capacity import capacity_matrix
+from promisekeeper.engine.effort import EffortDistribution, EffortKind
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.io import (
     dump_json,
@@ -37,6 +38,7 @@ from promisekeeper.engine.model import (
     Project,
     ProjectState,
     TimeOff,
+    validate_instance,
 )
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, project_result
 
@@ -719,3 +721,124 @@ def test_fixtures_and_plans_validate_against_the_schemas() -> None:
     validator(schema("instance")).validate(fixture("tiny.json"))
     validator(schema("project")).validate(fixture("new_project.json"))
     validator(schema("plan")).validate(plan_to_dict(tiny_plan()))
+
+
+# --------------------------------------------------------------------------- effort fields
+
+
+def in_progress_instance() -> dict:
+    return {
+        "calendar": {"start": "2027-01-04", "horizon_days": 60},
+        "roles": ["dev"],
+        "people": [{"id": "ana", "skills": {"dev": 1.0}, "weekly_hours": [8, 8, 8, 8, 8, 0, 0]}],
+        "projects": [
+            {
+                "id": "late",
+                "state": "in_delivery",
+                "phases": [
+                    {
+                        "id": "build",
+                        "kind": "effort",
+                        "role": "dev",
+                        "effort_hours": 40,
+                        "spent_hours": 48,
+                        "effort_distribution": {"kind": "lognormal", "median": 1.0, "sigma": 0.5},
+                    },
+                    {
+                        "id": "test",
+                        "kind": "effort",
+                        "role": "dev",
+                        "effort_hours": 10,
+                        "effort_distribution": {"kind": "empirical", "ratios": [0.9, 1.4]},
+                        "predecessors": ["build"],
+                    },
+                    {
+                        "id": "ship",
+                        "kind": "effort",
+                        "role": "dev",
+                        "effort_hours": 4,
+                        "effort_low": 3,
+                        "effort_high": 8,
+                        "effort_distribution": {"kind": "pert"},
+                        "predecessors": ["test"],
+                    },
+                ],
+            }
+        ],
+    }
+
+
+def test_the_new_fields_are_read_written_and_valid_against_the_schemas() -> None:
+    import jsonschema
+
+    data = in_progress_instance()
+    instance = instance_from_dict(data)
+    build, test, ship = instance.projects[0].phases
+    assert isinstance(build, EffortPhase) and build.spent_hours == 48.0
+    assert build.effort_distribution == EffortDistribution(
+        EffortKind.LOGNORMAL, median=1.0, sigma=0.5
+    )
+    assert isinstance(test, EffortPhase) and test.effort_distribution == EffortDistribution(
+        EffortKind.EMPIRICAL, ratios=(0.9, 1.4)
+    )
+    assert isinstance(ship, EffortPhase)
+    assert ship.effort_distribution == EffortDistribution(EffortKind.PERT)
+    written = instance_to_dict(instance)
+    assert instance_from_dict(written).projects == instance.projects
+    for document in (data, written):
+        jsonschema.Draft202012Validator(schema("instance")).validate(document)
+    jsonschema.Draft202012Validator(schema("project")).validate(
+        project_to_dict(instance.projects[0], instance.calendar)
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"spent_hours": -1}, "spent_hours"),
+        ({"spent_hours": "lots"}, "spent_hours"),
+        ({"effort_distribution": {"kind": "weibull"}}, "effort_distribution.kind"),
+        ({"effort_distribution": {"kind": "lognormal"}}, "effort_distribution.sigma"),
+        ({"effort_distribution": {"kind": "lognormal", "sigma": 9}}, "effort_distribution.sigma"),
+        (
+            {"effort_distribution": {"kind": "lognormal", "sigma": 1, "median": 0}},
+            "effort_distribution.median",
+        ),
+        ({"effort_distribution": {"kind": "pert", "sigma": 1}}, "effort_distribution.sigma"),
+        ({"effort_distribution": {"kind": "empirical"}}, "effort_distribution.ratios"),
+        (
+            {"effort_distribution": {"kind": "empirical", "ratios": [1, -2]}},
+            "effort_distribution.ratios[1]",
+        ),
+        (
+            {"effort_distribution": {"kind": "triangular", "ratios": [1]}},
+            "effort_distribution.ratios",
+        ),
+        (
+            {"effort_distribution": {"kind": "lognormal", "sigma": 1, "mu": 0}},
+            "effort_distribution.mu",
+        ),
+    ],
+)
+def test_bad_effort_fields_are_named(change: dict, field: str) -> None:
+    import jsonschema
+
+    data = in_progress_instance()
+    data["projects"][0]["phases"][0].update(change)
+    with pytest.raises(InvalidInput) as error:
+        instance_from_dict(data)
+    assert error.value.field == f"projects[0].phases[0].{field}"
+    assert not jsonschema.Draft202012Validator(schema("instance")).is_valid(data)
+
+
+def test_a_bad_distribution_built_in_python_is_named_by_validation() -> None:
+    phase = EffortPhase(
+        "build", "developer", 40.0,
+        effort_distribution=EffortDistribution(EffortKind.LOGNORMAL, sigma=-1.0),
+    )  # fmt: skip
+    instance = Instance(
+        Calendar(date(2027, 1, 4), 30), ("developer",), (), (Project("p", (phase,)),)
+    )
+    with pytest.raises(InvalidInput) as error:
+        validate_instance(instance)
+    assert error.value.field == "projects[0].phases[0].effort_distribution.sigma"

@@ -105,6 +105,41 @@ def test_project_remaining_effort_is_estimate_times_what_is_left():
     assert engine_project.state is ProjectState.IN_DELIVERY
 
 
+def _phase_under_way(*, progress: str, actual: int) -> EffortPhase:
+    role = RoleFactory(name="developer")
+    sop = SopVersionFactory()
+    build = SopPhaseFactory(sop_version=sop, key="build", role=role)  # 8/16/32 h: ×0.5 .. ×2
+    project = ProjectFactory(sop_version=sop, status=Project.Status.IN_DELIVERY)
+    ProjectPhaseFactory(
+        project=project,
+        sop_phase=build,
+        key="build",
+        role=role,
+        effort_estimated_hours=Decimal(40),
+        effort_actual_hours=Decimal(actual),
+        progress=Decimal(progress),
+    )
+    calendar = calendar_build(org=None, today=TODAY)
+    (phase,) = delivery_project_to_engine(
+        Project.objects.prefetch_related("phases").get(pk=project.pk), calendar
+    ).phases
+    assert isinstance(phase, EffortPhase)
+    return phase
+
+
+def test_a_phase_past_its_estimate_keeps_the_work_its_spent_hours_imply():
+    phase = _phase_under_way(progress="0.90", actual=48)  # "90 % done" at 120 % of 40 h
+    assert (phase.effort_hours, phase.spent_hours) == (40.0, 48.0)
+    assert (phase.effort_low, phase.effort_high) == (20.0, 80.0)
+    assert phase.remaining_hours > 40 * 0.10  # more than the progress report leaves
+
+
+def test_a_phase_whose_progress_leaves_more_than_its_hours_keeps_the_progress_rule():
+    phase = _phase_under_way(progress="0.25", actual=12)
+    assert (phase.effort_hours, phase.spent_hours) == (30.0, 0.0)
+    assert phase.remaining_hours == 30.0
+
+
 def test_snapshot_translates_people_and_skips_finished_projects():
     _organisation()
     role = RoleFactory(name="developer")

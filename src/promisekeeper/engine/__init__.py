@@ -19,6 +19,7 @@ from promisekeeper.engine.calibration import (
     HistoryRow,
     PredictRow,
     calibrate,
+    effort_distribution,
     pinball_loss,
     ratio_quantiles,
 )
@@ -33,6 +34,12 @@ from promisekeeper.engine.edits import (
     replace_displaced,
     schedule_after,
     schedule_pinned,
+)
+from promisekeeper.engine.effort import (
+    EffortDistribution,
+    EffortKind,
+    minimum_remaining,
+    remaining_effort,
 )
 from promisekeeper.engine.errors import EngineError, InvalidInput
 from promisekeeper.engine.model import (
@@ -81,6 +88,8 @@ __all__ = [
     # input model
     "Calendar",
     "Dependency",
+    "EffortDistribution",
+    "EffortKind",
     "EffortPhase",
     "FixedPhase",
     "Instance",
@@ -90,6 +99,8 @@ __all__ = [
     "ProjectState",
     "TimeOff",
     "validate_instance",
+    "minimum_remaining",
+    "remaining_effort",
     # plans
     "Allocations",
     "PhaseTiming",
@@ -150,6 +161,7 @@ __all__ = [
     "HistoryRow",
     "PredictRow",
     "calibrate",
+    "effort_distribution",
     "pinball_loss",
     "ratio_quantiles",
     # checking plans

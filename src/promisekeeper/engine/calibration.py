@@ -3,7 +3,9 @@
 Estimates are optimistic and the error has a long tail (in published estimate-vs-actual data
 the actual/estimate ratio has a median near 1.0 but a P80 near 1.4 and a P95 near 3). This
 module learns that ratio per group of similar work (``"Website build/design"``: an offering's
-phase) from finished work and turns a new estimate into P50/P80/P95 hours.
+phase) from finished work and turns a new estimate into P50/P80/P95 hours, or, with
+:func:`effort_distribution`, into the lognormal or empirical shape of a phase's effort
+(:class:`~promisekeeper.engine.effort.EffortDistribution`) for the planner and ``confidence``.
 
 The model, per predicted row:
 
@@ -43,8 +45,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from statistics import NormalDist
 
 import numpy as np
+
+from promisekeeper.engine.effort import MAX_SIGMA, EffortDistribution, EffortKind
+from promisekeeper.engine.errors import InvalidInput
 
 LEVELS = (0.5, 0.8, 0.95)
 """The quantiles calibration reports."""
@@ -54,6 +60,11 @@ PRIOR_RATIOS = (1.0, 1.43, 3.1)
 
 RATIO_FLOOR = 0.05
 """The smallest actual/estimate taken (a phase logged at zero hours is not a free phase)."""
+
+MIN_EMPIRICAL_ROWS = 10
+"""The fewest finished rows an empirical distribution is drawn from."""
+
+_Z = tuple(NormalDist().inv_cdf(level) for level in LEVELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +168,52 @@ def ratio_quantiles(
     settings = settings or CalibrationSettings()
     logs, _ = _pooled_logs(_index(history), group, on, settings)
     return (math.exp(logs[0]), math.exp(logs[1]), math.exp(logs[2]))
+
+
+def effort_distribution(
+    history: Iterable[HistoryRow],
+    group: str,
+    on: date,
+    *,
+    kind: EffortKind = EffortKind.LOGNORMAL,
+    settings: CalibrationSettings | None = None,
+    min_rows: int = MIN_EMPIRICAL_ROWS,
+) -> EffortDistribution:
+    """The distribution of actual/estimate for work of ``group`` as known on ``on``, for an
+    effort phase's ``effort_distribution``.
+
+    ``LOGNORMAL``: the median is the pooled P50 ratio (:func:`ratio_quantiles`) and
+    ``sigma`` the least-squares fit of the pooled P80 and P95 log ratios above it
+    (``log q - log p50 = sigma * z``, z = 0.8416 and 1.6449), at most ``MAX_SIGMA``.
+    ``EMPIRICAL``: the ratios of the most specific level of the group's path with at least
+    ``min_rows`` rows finished before ``on`` (its most recent ``max_rows_per_level``); when
+    no level has that many, the lognormal (too little history to draw from).
+
+    >>> from datetime import date
+    >>> lognormal = effort_distribution([], "Site/design", date(2026, 6, 1))
+    >>> lognormal.kind.value, lognormal.median, round(lognormal.sigma, 2)
+    ('lognormal', 1.0, 0.63)
+    """
+    settings = settings or CalibrationSettings()
+    indexed = _index(history)
+    if kind is EffortKind.EMPIRICAL:
+        for level in group_path(group):
+            found = indexed.levels.get(level)
+            if found is None:
+                continue
+            end = int(np.searchsorted(found.days, on.toordinal(), side="left"))
+            start = max(0, end - settings.max_rows_per_level)
+            if end - start >= min_rows:
+                ratios = np.exp(found.logs[start:end])
+                return EffortDistribution(EffortKind.EMPIRICAL, ratios=tuple(ratios.tolist()))
+    elif kind is not EffortKind.LOGNORMAL:
+        raise InvalidInput("kind", f"must be lognormal or empirical, got {kind!r}")
+    logs, _ = _pooled_logs(indexed, group, on, settings)
+    z80, z95 = _Z[1], _Z[2]
+    sigma = ((logs[1] - logs[0]) * z80 + (logs[2] - logs[0]) * z95) / (z80 * z80 + z95 * z95)
+    return EffortDistribution(
+        EffortKind.LOGNORMAL, median=math.exp(logs[0]), sigma=min(MAX_SIGMA, max(0.0, sigma))
+    )
 
 
 def pinball_loss(actual: float, predicted: float, level: float) -> float:

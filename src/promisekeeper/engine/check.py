@@ -451,11 +451,11 @@ class _Checker:
                     )
                 delivered += hours * max(0.0, efficiency)
         where = {"project": pid, "phase": phase.id}
-        if abs(delivered - phase.effort_hours) > HOURS_TOLERANCE * max(1.0, phase.effort_hours):
+        needed = phase.remaining_hours
+        if abs(delivered - needed) > HOURS_TOLERANCE * max(1.0, needed):
             self.add(
                 "effort_total",
-                f"phase {name} delivers {delivered:.6g} effective hours "
-                f"but needs {phase.effort_hours:g}",
+                f"phase {name} delivers {delivered:.6g} effective hours but needs {needed:g}",
                 **where,
             )
         if work:
@@ -657,7 +657,7 @@ def check_plan(
     Checked: available hours per person-day (tolerance ``HOURS_TOLERANCE``);
     qualification; precedence with lags; release days; effort phases
     (``max_people``, ``max_hours_per_day``, work only inside the phase,
-    delivered effort = ``effort_hours``, phase bounds = first/last work day);
+    delivered effort = ``remaining_hours``, phase bounds = first/last work day);
     fixed phases (a run of exactly ``days`` working days, the exact crew, one
     role per person, ``hours_per_day`` each, nothing outside the run); every
     project present with all its phases; unscheduled projects without work;

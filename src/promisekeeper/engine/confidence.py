@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from promisekeeper.engine.effort import EffortDistribution, EffortKind, sample_remaining
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import EffortPhase, FixedPhase, Project
 from promisekeeper.engine.placement import (
@@ -191,11 +192,14 @@ def confidence(
     plan
         The current plan; it is not modified.
     project
-        The new project. An effort phase's effort is drawn from
-        ``distribution`` over ``(effort_low, effort_hours, effort_high)``; a
-        fixed phase's days from the same distribution over ``(days_low, days,
-        days_high)``, rounded to whole days. Missing bounds mean no
-        uncertainty on that side.
+        The new project. An effort phase's effort is drawn from its
+        ``effort_distribution`` (lognormal, empirical ratios, or the
+        triangular/PERT it names), else from ``distribution`` over
+        ``(effort_low, effort_hours, effort_high)``; a fixed phase's days from
+        ``distribution`` over ``(days_low, days, days_high)``, rounded to whole
+        days. Missing bounds mean no uncertainty on that side. A phase with
+        ``spent_hours`` draws its total given at least those hours were needed
+        and places the rest (:func:`promisekeeper.engine.effort.sample_remaining`).
     samples
         Number of Monte Carlo draws (1 to ``MAX_SAMPLES``).
     seed
@@ -205,10 +209,11 @@ def confidence(
         phase with ratios (its id first, then its role; roles apply to effort
         phases only) gets ``effort_hours`` (or ``days``, rounded) times a ratio
         drawn from that list with replacement (an empirical bootstrap) instead
-        of the distribution.
+        of the distribution (of a phase under way, from the ratios that reach
+        its spent hours).
     distribution
         ``"triangular"`` or ``"pert"`` (the beta-PERT with weight 4 on the
-        most likely value).
+        most likely value), for phases without an ``effort_distribution``.
 
     Returns
     -------
@@ -362,12 +367,9 @@ def _draw(
 ) -> np.ndarray:
     """Efforts (hours) of an effort phase or durations (days, int64) of a fixed phase."""
     if isinstance(phase, EffortPhase):
-        own = ratios.get(phase.id, ratios.get(phase.role))
-        if own is not None:
-            return phase.effort_hours * rng.choice(own, n)
-        low = phase.effort_hours if phase.effort_low is None else phase.effort_low
-        high = phase.effort_hours if phase.effort_high is None else phase.effort_high
-        return _spread(low, phase.effort_hours, high, n, rng, distribution)
+        return _draw_effort(
+            phase, ratios.get(phase.id, ratios.get(phase.role)), n, rng, distribution
+        )
     own = ratios.get(phase.id)
     if own is not None:
         days = phase.days * rng.choice(own, n)
@@ -378,9 +380,47 @@ def _draw(
     return np.floor(days + 0.5).astype(np.int64)
 
 
+def _draw_effort(
+    phase: EffortPhase,
+    own: np.ndarray | None,
+    n: int,
+    rng: np.random.Generator,
+    distribution: str,
+) -> np.ndarray:
+    """Efforts still to do (hours) of an effort phase: ``own`` calibration ratios first,
+    then the phase's distribution, then ``distribution`` over its low/likely/high; for a
+    phase under way the total given what is spent, less the spent hours."""
+    given = phase.effort_distribution
+    if own is not None:
+        given = EffortDistribution(EffortKind.EMPIRICAL, ratios=tuple(own.tolist()))
+    kind = EffortKind(distribution) if given is None else given.kind
+    effort = phase.effort_hours
+    if phase.spent_hours > 0:
+        return sample_remaining(
+            effort,
+            phase.spent_hours,
+            n,
+            rng,
+            low=phase.effort_low,
+            high=phase.effort_high,
+            distribution=given,
+            default=kind,
+        )
+    if own is not None:
+        return effort * rng.choice(own, n)
+    if given is not None and kind is EffortKind.LOGNORMAL:
+        return effort * rng.lognormal(math.log(given.median), given.sigma, n)
+    if given is not None and kind is EffortKind.EMPIRICAL:
+        return effort * rng.choice(np.asarray(given.ratios), n)
+    low = effort if phase.effort_low is None else phase.effort_low
+    high = effort if phase.effort_high is None else phase.effort_high
+    return _spread(low, effort, high, n, rng, kind.value)
+
+
 def _most_likely(phase: EffortPhase | FixedPhase) -> float | int:
-    """The estimate itself: effort hours, or whole days (keeps a duration array integer)."""
-    return phase.effort_hours if isinstance(phase, EffortPhase) else phase.days
+    """The estimate itself: the effort the planner places, or whole days (keeps a duration
+    array integer)."""
+    return phase.remaining_hours if isinstance(phase, EffortPhase) else phase.days
 
 
 def _simulate(

@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from promisekeeper.engine.capacity import capacity_matrix
+from promisekeeper.engine.effort import EffortDistribution, EffortKind
 from promisekeeper.engine.errors import InvalidInput
 from promisekeeper.engine.model import (
     DEFAULT_HORIZON_DAYS,
@@ -113,7 +114,10 @@ _EFFORT_KEYS = _COMMON_PHASE_KEYS | {
     "per_unit_hours",
     "max_people",
     "max_hours_per_day",
+    "effort_distribution",
+    "spent_hours",
 }
+_DISTRIBUTION_KEYS = {"kind", "median", "sigma", "ratios"}
 _FIXED_KEYS = _COMMON_PHASE_KEYS | {"days", "crew", "hours_per_day", "days_low", "days_high"}
 _DEPENDENCY_KEYS = {"phase", "lag_days"}
 
@@ -312,6 +316,36 @@ def _dependency_from_json(data: object, where: str) -> Dependency:
     )
 
 
+def _distribution_from_dict(data: object, where: str) -> EffortDistribution:
+    obj = _object(data, where, _DISTRIBUTION_KEYS, required=("kind",))
+    kind = _str(obj["kind"], f"{where}.kind")
+    if kind not in {k.value for k in EffortKind}:
+        allowed = ", ".join(k.value for k in EffortKind)
+        raise InvalidInput(f"{where}.kind", f"must be one of {allowed}, got {kind!r}")
+    if kind == EffortKind.LOGNORMAL and "sigma" not in obj:
+        raise InvalidInput(f"{where}.sigma", "is required for a lognormal")
+    ratios = tuple(
+        _float(value, f"{where}.ratios[{k}]")
+        for k, value in enumerate(_list(obj.get("ratios", []), f"{where}.ratios"))
+    )
+    return EffortDistribution(
+        EffortKind(kind),
+        median=_optional(obj, "median", where, _float, 1.0),
+        sigma=_optional(obj, "sigma", where, _float, 0.0),
+        ratios=ratios,
+    )
+
+
+def _distribution_to_dict(distribution: EffortDistribution) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": distribution.kind.value}
+    if distribution.kind is EffortKind.LOGNORMAL:
+        out["median"] = float(distribution.median)
+        out["sigma"] = float(distribution.sigma)
+    if distribution.kind is EffortKind.EMPIRICAL:
+        out["ratios"] = [float(r) for r in distribution.ratios]
+    return out
+
+
 def _phase_from_dict(data: object, where: str) -> Phase:
     if not isinstance(data, dict):
         raise InvalidInput(where, f"must be an object, got {_type_name(data)}")
@@ -337,6 +371,10 @@ def _phase_from_dict(data: object, where: str) -> Phase:
             effort_high=_optional(obj, "effort_high", where, _float, None),
             per_unit_hours=_optional(obj, "per_unit_hours", where, _float, 0.0),
             name=_optional(obj, "name", where, _str, ""),
+            effort_distribution=_optional(
+                obj, "effort_distribution", where, _distribution_from_dict, None
+            ),
+            spent_hours=_optional(obj, "spent_hours", where, _float, 0.0),
         )
     obj = _object(data, where, _FIXED_KEYS, required=("id", "days", "crew"))
     crew_obj = obj["crew"]
@@ -447,6 +485,10 @@ def _phase_to_dict(phase: Phase) -> dict[str, Any]:
             out["effort_high"] = float(phase.effort_high)
         if phase.per_unit_hours:
             out["per_unit_hours"] = float(phase.per_unit_hours)
+        if phase.effort_distribution is not None:
+            out["effort_distribution"] = _distribution_to_dict(phase.effort_distribution)
+        if phase.spent_hours:
+            out["spent_hours"] = float(phase.spent_hours)
         out["max_people"] = int(phase.max_people)
         out["max_hours_per_day"] = float(phase.max_hours_per_day)
     else:

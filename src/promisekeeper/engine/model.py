@@ -13,11 +13,17 @@ Construct the dataclasses directly, or read an instance from JSON with
 from __future__ import annotations
 
 import enum
+import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from promisekeeper.engine.effort import (
+    EffortDistribution,
+    remaining_effort,
+    validate_distribution,
+)
 from promisekeeper.engine.errors import InvalidInput
 
 MAX_HORIZON_DAYS = 3 * 366
@@ -124,8 +130,17 @@ class EffortPhase:
     At most ``max_people`` people work on it on any day, each at most
     ``max_hours_per_day``. Work may pause between days. ``effort_low`` and
     ``effort_high`` (optional) bound the uncertainty used by ``confidence``;
-    ``per_unit_hours`` is the part of the effort that scales with the project's
-    quantity (used by ``options`` to shrink scope).
+    ``effort_distribution`` (optional) gives the effort another shape, such as
+    a lognormal or past actual/estimate ratios (see
+    :mod:`promisekeeper.engine.effort`); ``per_unit_hours`` is the part of the
+    effort that scales with the project's quantity (used by ``options`` to
+    shrink scope).
+
+    ``spent_hours`` above 0 marks a phase under way: ``effort_hours`` (and the
+    bounds and distribution) then describe its *total* effort, and the engine
+    plans :attr:`remaining_hours`, the effort still to do given what has been
+    spent. With ``spent_hours`` 0 (the default) ``effort_hours`` is the effort
+    to place, as it always was.
     """
 
     id: str
@@ -138,10 +153,31 @@ class EffortPhase:
     effort_high: float | None = None
     per_unit_hours: float = 0.0
     name: str = ""
+    effort_distribution: EffortDistribution | None = None
+    spent_hours: float = 0.0
 
     @property
     def kind(self) -> str:
         return "effort"
+
+    @property
+    def remaining_hours(self) -> float:
+        """The effort the planner places: ``effort_hours`` when nothing is spent, else
+        what is still to do of the total given the spent hours (never below
+        :func:`~promisekeeper.engine.effort.minimum_remaining`).
+
+        >>> EffortPhase("build", "dev", 40.0).remaining_hours
+        40.0
+        >>> EffortPhase("build", "dev", 40.0, spent_hours=10.0).remaining_hours
+        30.0
+        """
+        return remaining_effort(
+            self.effort_hours,
+            self.spent_hours,
+            low=self.effort_low,
+            high=self.effort_high,
+            distribution=self.effort_distribution,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +334,13 @@ def validate_phase(phase: Phase, roles: frozenset[str], where: str) -> None:
             f"{where}.effort_low",
             "must satisfy 0 <= effort_low <= effort_hours <= effort_high",
         )
+        _require(
+            math.isfinite(phase.spent_hours) and phase.spent_hours >= 0,
+            f"{where}.spent_hours",
+            f"must be >= 0, got {phase.spent_hours}",
+        )
+        if phase.effort_distribution is not None:
+            validate_distribution(phase.effort_distribution, f"{where}.effort_distribution")
     else:
         _require(phase.days >= 0, f"{where}.days", f"must be >= 0, got {phase.days}")
         _require(

@@ -747,7 +747,7 @@ def _busiest_role(project: Project) -> str:
     hours: dict[str, float] = {}
     for phase in project.phases:
         if isinstance(phase, EffortPhase):
-            hours[phase.role] = hours.get(phase.role, 0.0) + phase.effort_hours
+            hours[phase.role] = hours.get(phase.role, 0.0) + phase.remaining_hours
         else:
             for role, count in phase.crew.items():
                 work = count * phase.days * phase.hours_per_day

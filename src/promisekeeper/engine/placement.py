@@ -193,7 +193,8 @@ def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int)
     pool = ctx.pools[ctx.role_index[phase.role]]
     if len(pool.people) == 0:
         return None
-    window = effort_window(phase, len(pool.people), phase.effort_hours)
+    need = phase.remaining_hours
+    window = effort_window(phase, len(pool.people), need)
     people, efficiency, primary = pool.people, pool.efficiency, pool.primary
     mixed = bool(primary.any() and not primary.all())
     main_rows = np.flatnonzero(primary)
@@ -204,7 +205,7 @@ def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int)
         main: _Crew | None = None
         if mixed:
             main_daily = best_crew_effort(effective[main_rows], phase.max_people)
-            main_last = _finish_index(main_daily, phase.effort_hours)
+            main_last = _finish_index(main_daily, need)
             if main_last < len(main_daily):
                 main = (
                     people[main_rows],
@@ -216,10 +217,10 @@ def _effort_crew(ctx: Context, grid: np.ndarray, phase: EffortPhase, start: int)
                 # Cross-trained people add at most all their hours: when even that
                 # would not finish sooner, the main-role crew is the answer.
                 bound = main_daily + effective[~primary].sum(axis=0)
-                if _finish_index(bound, phase.effort_hours) >= main_last:
+                if _finish_index(bound, need) >= main_last:
                     return main
         daily = best_crew_effort(effective, phase.max_people)
-        last = _finish_index(daily, phase.effort_hours)
+        last = _finish_index(daily, need)
         if main is not None and main[4] <= last:
             return main
         if last < len(daily):
@@ -239,7 +240,7 @@ def place_effort(
     undo: Undo | None = None,
 ) -> tuple[PhaseTiming, Allocations] | None:
     """Put an effort phase on the free grid from ``start`` on; None if it overruns the horizon."""
-    if phase.effort_hours <= _EPS:
+    if phase.remaining_hours <= _EPS:
         return PhaseTiming(phase.id, start, start), Allocations()
     crew = _effort_crew(ctx, free, phase, start)
     if crew is None:
@@ -256,7 +257,7 @@ def phase_span(
     judged one at a time, so parallel phases of one project do not compete.
     """
     if isinstance(phase, EffortPhase):
-        if phase.effort_hours <= _EPS:
+        if phase.remaining_hours <= _EPS:
             return start, start
         crew = _effort_crew(ctx, grid, phase, start)
         if crew is None:
@@ -293,7 +294,7 @@ def _commit_effort(
     hours, effective = hours[:, :span].copy(), effective[:, :span].copy()
     if len(people) > phase.max_people:
         _drop_all_but_best(hours, effective, phase.max_people)
-    remaining = phase.effort_hours - float(daily[:last].sum())
+    remaining = phase.remaining_hours - float(daily[:last].sum())
     final = effective[:, last]
     offered = hours[:, last].copy()
     hours[:, last] = 0.0

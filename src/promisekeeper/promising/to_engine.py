@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from promisekeeper.catalog.models import SopPhase, SopVersion
+from promisekeeper.catalog.models import EffortRange, SopPhase, SopVersion
 from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.model import (
     Calendar,
@@ -86,7 +86,10 @@ def as_float(value: Decimal | float | None, default: float = 0.0) -> float:
 
 
 def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Project:
-    """A delivery project's remaining work: estimate × (1 − progress) per phase."""
+    """A delivery project's remaining work per phase: estimate × (1 − progress), or, for an
+    effort phase under way with actual hours recorded, the engine's remaining effort given
+    those hours (``spent_hours``) when that leaves more: neither a progress report nor the
+    hours may make a phase look more done than the other says it is."""
     phases: list[Phase] = []
     key_of_sop_phase = {p.sop_phase_id: p.key for p in row.phases.all() if p.sop_phase_id}
     for phase in row.phases.all():
@@ -109,27 +112,36 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
                 )
             )
             continue
-        likely = as_float(phase.effort_estimated_hours) * remaining
-        low, high = likely, likely
         planned = sop.effort_for(row.quantity) if sop is not None else None
-        if planned is not None and planned.likely > 0:
-            low = likely * float(planned.low) / float(planned.likely)
-            high = likely * float(planned.high) / float(planned.likely)
-        phases.append(
-            EffortPhase(
-                phase.key,
-                phase.role.name if phase.role else "",
-                likely,
-                max_people=sop.max_people if sop else 1,
-                max_hours_per_day=as_float(
-                    sop.max_hours_per_day if sop else None, DEFAULT_MAX_HOURS_PER_DAY
-                ),
-                predecessors=predecessors,
-                effort_low=min(low, likely),
-                effort_high=max(high, likely),
-                name=phase.name,
-            )
+        estimate = as_float(phase.effort_estimated_hours)
+        likely = estimate * remaining
+        low, high = _bounds_like(planned, likely)
+        effort = EffortPhase(
+            phase.key,
+            phase.role.name if phase.role else "",
+            likely,
+            max_people=sop.max_people if sop else 1,
+            max_hours_per_day=as_float(
+                sop.max_hours_per_day if sop else None, DEFAULT_MAX_HOURS_PER_DAY
+            ),
+            predecessors=predecessors,
+            effort_low=low,
+            effort_high=high,
+            name=phase.name,
         )
+        spent = as_float(phase.effort_actual_hours)
+        if remaining > 0 and spent > 0:
+            total_low, total_high = _bounds_like(planned, estimate)
+            under_way = replace(
+                effort,
+                effort_hours=estimate,
+                effort_low=total_low,
+                effort_high=total_high,
+                spent_hours=spent,
+            )
+            if under_way.remaining_hours > effort.remaining_hours:
+                effort = under_way
+        phases.append(effort)
     return Project(
         project_engine_id(row.pk),
         tuple(phases),
@@ -140,6 +152,15 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
         quantity=float(row.quantity),
         name=row.name,
     )
+
+
+def _bounds_like(planned: EffortRange | None, likely: float) -> tuple[float, float]:
+    """Low and high hours around ``likely`` in the proportions the SOP plans."""
+    low, high = likely, likely
+    if planned is not None and planned.likely > 0:
+        low = likely * float(planned.low) / float(planned.likely)
+        high = likely * float(planned.high) / float(planned.likely)
+    return min(low, likely), max(high, likely)
 
 
 def sop_phase_rows(sop_version: SopVersion, memo: Memo | None = None) -> list[SopPhase]:

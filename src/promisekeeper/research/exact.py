@@ -394,7 +394,7 @@ def _tasks(
 
 
 def _effort_task(phase: EffortPhase, instance: Instance) -> tuple[int, dict[str, int], str]:
-    if phase.effort_hours <= 0:
+    if phase.remaining_hours <= 0:
         return 0, {}, ""
     qualified = [p for p in instance.people if phase.role in p.skills]
     hours = statistics.median([_typical_hours(p, instance) for p in qualified] or [0.0])
@@ -403,7 +403,7 @@ def _effort_task(phase: EffortPhase, instance: Instance) -> tuple[int, dict[str,
     daily = crew * min(phase.max_hours_per_day, hours) * efficiency
     if daily <= 0:
         return 0, {}, "phase {key}: nobody can deliver role " + repr(phase.role)
-    return math.ceil(phase.effort_hours / daily - 1e-9), {phase.role: crew}, ""
+    return math.ceil(phase.remaining_hours / daily - 1e-9), {phase.role: crew}, ""
 
 
 def _heads(tasks: list[_Task]) -> list[int]:

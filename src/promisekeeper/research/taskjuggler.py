@@ -219,7 +219,7 @@ def _phase_lines(
         body.append(f"start {instance.calendar.date_of(project.release_day).isoformat()}")
     allocations: list[tuple[list[int], bool]] = []
     if isinstance(phase, EffortPhase):
-        hours, daily = phase.effort_hours, phase.max_hours_per_day
+        hours, daily = phase.remaining_hours, phase.max_hours_per_day
         candidates = qualified.get(phase.role, [])
         allocations = [(candidates, False)] * min(phase.max_people, len(candidates))
     else:

@@ -114,7 +114,7 @@ def _engine_effort_hours(project: PlannedProject) -> float:
     total = 0.0
     for phase in project.phases:
         if isinstance(phase, EffortPhase):
-            total += float(phase.effort_hours)
+            total += float(phase.remaining_hours)
         else:
             total += float(phase.days) * float(phase.hours_per_day) * sum(phase.crew.values())
     return total
