@@ -18,6 +18,7 @@ from promisekeeper.delivery.models import TimesheetImport
 from promisekeeper.delivery.timesheet_grid import grid_build, grid_posted, week_of
 from promisekeeper.delivery.timesheet_import import (
     COLUMNS,
+    MAX_FILE_BYTES,
     ONLY_OPERATIONS,
     ImportFileError,
     timesheet_import_apply,
@@ -131,7 +132,9 @@ def timesheet_import(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 created = timesheet_import_create(
-                    user=request.user, file_name=upload.name or "", data=upload.read()
+                    user=request.user,
+                    file_name=upload.name or "",
+                    data=upload.read(MAX_FILE_BYTES + 1),
                 )
             except ImportFileError as refused:
                 error = str(refused)

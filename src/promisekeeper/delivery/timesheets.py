@@ -316,7 +316,11 @@ def _write(verdicts: Sequence[Verdict], user: User) -> None:
         if c.note is not None:
             entry.note = c.note
         entry.entered_by_id = entered_by
-        entry.full_clean(validate_unique=False, validate_constraints=False)
+        entry.full_clean(
+            exclude=["person", "phase", "entered_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         entry.save()
 
 
