@@ -166,3 +166,15 @@ def test_only_operations_import_hours(client, company, sales_user):
     client.force_login(sales_user)
     assert _upload(client, _csv(company)).status_code == 403
     assert not TimesheetImport.objects.exists()
+
+
+def test_a_file_without_notes_keeps_the_notes_logged(client, company, ops_user):
+    timesheet_save(
+        user=ops_user,
+        changes=[EntryChange(company.ada, company.build, company.day(0), 120, "Pairing")],
+        today=timezone.localdate(),
+    )
+    client.force_login(ops_user)
+    text = f"person email,date,project,phase,hours\nada@example.com,{company.day(0)},Acme site,Build,3\n"
+    client.post(_upload(client, text)["Location"])
+    assert company.entries() == [("Ada", company.day(0), "Build", 180, "Pairing")]

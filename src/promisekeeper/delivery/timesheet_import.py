@@ -42,7 +42,7 @@ ONLY_OPERATIONS = "Only operations can import hours."
 
 # Each column and the headings time trackers give it.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "person email": ("person email", "email", "user email", "e-mail", "person", "user"),
+    "person email": ("person email", "email", "user email", "e-mail"),
     "date": ("date", "day", "start date", "spent on"),
     "project": ("project", "project name"),
     "phase": ("phase", "task", "phase name", "activity"),
@@ -200,7 +200,6 @@ def _parsed_rows(text: str) -> list[_Parsed]:
         values = {
             column: (raw[k].strip() if k < len(raw) else "") for column, k in positions.items()
         }
-        values.setdefault("note", "")
         parsed.append(_Parsed(line, values))
     _people_found(parsed)
     _phases_found(parsed)
@@ -274,14 +273,15 @@ def _changes(parsed: Sequence[_Parsed]) -> tuple[list[EntryChange], dict[int, li
     for k, rows in enumerate(groups.values()):
         first = rows[0]
         assert first.person and first.phase and first.day
-        notes = list(dict.fromkeys(r.values["note"] for r in rows if r.values["note"]))
+        # A file without a note column keeps the notes already logged.
+        notes = list(dict.fromkeys(r.values["note"] for r in rows if r.values.get("note")))
         changes.append(
             EntryChange(
                 first.person,
                 first.phase,
                 first.day,
                 sum(r.minutes for r in rows),
-                "; ".join(notes),
+                "; ".join(notes) if "note" in first.values else None,
             )
         )
         rows_of[k] = rows
