@@ -26,7 +26,7 @@ from enum import StrEnum
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from promisekeeper.delivery.models import Project, ProjectPhase, TimesheetEntry
 from promisekeeper.organisation.models import Ledger
@@ -172,7 +172,8 @@ def phases_loggable(*, person: Person) -> list[ProjectPhase]:
     skills = person_roles([person])[person.pk]
     phases = (
         ProjectPhase.objects.filter(
-            project__status__in=(Project.Status.COMMITTED, Project.Status.IN_DELIVERY)
+            Q(role__name__in=skills) | Q(role__isnull=True),
+            project__status__in=(Project.Status.COMMITTED, Project.Status.IN_DELIVERY),
         )
         .select_related("project", "role")
         .order_by("project__name", "project_id", "order")
