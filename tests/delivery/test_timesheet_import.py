@@ -74,8 +74,8 @@ def test_the_dry_run_gives_every_row_its_fate_and_writes_nothing(client, company
 
     fates = _fates(dry_run)
     assert fates[2] == ("new", None, "Logs 7.5 h.")
-    assert fates[3] == ("new", None, "Logs 3.5 h.")
-    assert fates[4] == ("new", None, "Logs 3.5 h. Added to line 3: same person, day and phase.")
+    assert fates[3] == ("new", None, "Logs 3.5 h. In all with line 4: same person, day and phase.")
+    assert fates[4] == ("new", None, "Logs 3.5 h. In all with line 3: same person, day and phase.")
     assert fates[5] == ("update", None, "Changes 3 h to 4 h.")
     assert fates[6] == ("unchanged", None, "Already logged: 6 h.")
     assert fates[7] == ("error", "person email", "Nobody here has the email eve@example.com.")

@@ -102,7 +102,7 @@ class ImportRow:
             said = f"Changes {self.before} h to {self.after} h."
         if self.together_with:
             lines = ", ".join(str(n) for n in self.together_with)
-            said += f" Added to line {lines}: same person, day and phase."
+            said += f" In all with line {lines}: same person, day and phase."
         return said
 
 
@@ -295,7 +295,7 @@ def _rows(
     for k, verdict in enumerate(verdicts):
         lines = tuple(r.line for r in rows_of[k])
         for row in rows_of[k]:
-            fate_of[row.line] = (verdict, tuple(n for n in lines if n < row.line))
+            fate_of[row.line] = (verdict, tuple(n for n in lines if n != row.line))
     result = []
     for row in parsed:
         person = row.person.name if row.person else ""
@@ -304,7 +304,7 @@ def _rows(
                 ImportRow(row.line, row.values, Fate.ERROR, row.column, row.message, person)
             )
             continue
-        verdict, earlier = fate_of[row.line]
+        verdict, others = fate_of[row.line]
         result.append(
             ImportRow(
                 line=row.line,
@@ -315,7 +315,7 @@ def _rows(
                 person=person,
                 before=hours_text(verdict.before_minutes),
                 after=hours_text(verdict.change.minutes),
-                together_with=earlier,
+                together_with=others,
             )
         )
     return result
