@@ -150,3 +150,9 @@ def test_the_schema_documents_the_timesheet_operations_with_api_errors(client):
     assert set(operations) == {"get", "put"}
     error = operations["put"]["responses"]["400"]["content"]["application/json"]["schema"]
     assert error == {"$ref": "#/components/schemas/ApiError"}
+
+
+def test_the_first_day_of_the_calendar_is_a_date_range_like_any_other(client, company, ops_user):
+    response = _caller(client, ops_user)("get", query={"date_to": "0001-01-01"})
+    assert response.status_code == 200
+    assert response.json() == []

@@ -304,3 +304,11 @@ def test_the_timesheets_link_takes_a_person_to_their_own_week(client, company, s
     refused = client.get(reverse("delivery:timesheets"))
     assert refused.status_code == 403
     assert "No person is linked to your account" in refused.content.decode()
+
+
+@pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31", "not-a-date"])
+def test_a_week_at_the_end_of_the_calendar_or_no_date_at_all_opens_this_week(client, company, week):
+    client.force_login(company.ada.user)
+    response = client.get(reverse("delivery:timesheet", args=[company.ada.pk]), {"week": week})
+    assert response.status_code == 200
+    assert _grid(response).monday == company.last_monday + datetime.timedelta(days=7)

@@ -102,7 +102,8 @@ def timesheet_entries_list(request: HttpRequest, filters: Query[EntriesQuery]) -
     """Logged hours, oldest first: yours, or (operations) anyone's or everyone's."""
     today = timezone.localdate()
     date_to = filters.date_to or today
-    date_from = filters.date_from or date_to - datetime.timedelta(days=30)
+    back = min(30, (date_to - datetime.date.min).days)  # no date before the first one
+    date_from = filters.date_from or date_to - datetime.timedelta(days=back)
     if date_from > date_to or (date_to - date_from).days > MAX_SPAN_DAYS:
         message = f"must be on or before date_to, at most {MAX_SPAN_DAYS} days before it"
         return Status(400, ApiError(field="date_from", message=message))

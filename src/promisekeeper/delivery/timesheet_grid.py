@@ -29,6 +29,8 @@ from promisekeeper.sales.models import CapacityReservation
 
 WEEK = 7
 MAX_ROWS = 200
+FIRST_WEEK = datetime.date(1900, 1, 8)
+LAST_WEEK = datetime.date(9999, 12, 20)
 Entries = dict[tuple[int, datetime.date], TimesheetEntry]
 
 
@@ -41,6 +43,8 @@ def week_of(text: str | None, *, today: datetime.date) -> datetime.date:
     try:
         day = datetime.date.fromisoformat((text or "").strip())
     except ValueError:
+        day = today
+    if not FIRST_WEEK <= day <= LAST_WEEK:  # its neighbours' links must be dates too
         day = today
     return week_monday(day)
 
