@@ -68,6 +68,7 @@ def test_a_person_sets_their_hours_and_sending_them_again_changes_nothing(client
         ({"phase_id": 999_999}, "entries[1].phase_id", "no such phase"),
         ({"person_id": 999_999}, "entries[1].person_id", "no such person"),
         ({"date": "2999-01-01"}, "entries[1].date", "is still to come"),
+        ({"date": "2001-01-01"}, "entries[1].date", "Ada did not work here on 01 Jan 2001."),
         ({"note": "x" * 501}, "entries[1].note", "at most 500 characters"),
     ],
 )

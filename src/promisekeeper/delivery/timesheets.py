@@ -8,7 +8,7 @@ and writes: all or nothing, or, for an import, every change without an error. Ea
 keeps the touched phases' ``effort_actual_hours`` equal to the sum of their entries.
 
 The rules: hours are not negative and a day holds at most 24 h in all (entries already
-logged count); no day still to come; hours are added only on projects being delivered (or
+logged count); no day still to come, nor outside the person's start and end dates; hours are added only on projects being delivered (or
 delivered) and only by people with a skill in a role the phase needs. Removing hours is
 always allowed, so a mistake can be undone.
 """
@@ -242,6 +242,9 @@ def _verdict(
     if change.minutes > 0:
         if change.day > today:
             return error("date", f"{change.day:%d %b %Y} is still to come: log hours once done.")
+        person = change.person
+        if change.day < person.start_date or (person.end_date and change.day > person.end_date):
+            return error("date", f"{person.name} did not work here on {change.day:%d %b %Y}.")
         refusal = phase_refusal(change.phase, change.person, skills)
         if refusal is not None:
             return error(*refusal)

@@ -889,7 +889,7 @@ class _Builder:
                     regular = int(person.weekly_hours[day.weekday()] * 60)
                     free = regular - used.get((person.pk, day), 0)
                     minutes = min(share, remaining, free, 6 * 60) // 15 * 15
-                    if minutes < 30 or (person.pk, day) in away:
+                    if minutes < 30 or (person.pk, day) in away or day < person.start_date:
                         continue
                     entries.append(
                         TimesheetEntry(person=person, phase=phase, day=day, minutes=minutes)
