@@ -51,7 +51,12 @@ def test_main_pages_have_no_console_errors_or_csp_violations(browser, live_serve
         "api docs": "/api/docs",
     }
     if username == "ops":  # people are operations' (docs/permissions.md)
-        pages |= {"people plan": "/people/", "person": f"/people/{person.pk}/"}
+        pages |= {
+            "people plan": "/people/",
+            "person": f"/people/{person.pk}/",
+            "timesheet": f"/delivery/timesheets/{person.pk}/",
+            "timesheet import": "/delivery/timesheets/import/",
+        }
     violations: dict[str, list[str]] = {}
     for name, path in pages.items():
         response = page.goto(f"{live_server.url}{path}")

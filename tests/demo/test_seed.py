@@ -130,3 +130,24 @@ def test_the_demo_seller_can_hold_capacity_right_after_seeding():
 
     deal.refresh_from_db()
     assert hold.active and deal.stage == Deal.Stage.HELD
+
+
+def test_demo_timesheets_add_up_to_the_actual_hours_of_work_in_delivery():
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from promisekeeper.delivery.models import TimesheetEntry
+    from promisekeeper.delivery.timesheets import phase_actual_hours
+
+    demo_company_create(seed=1, size="S")
+    assert TimesheetEntry.objects.exists()
+    logged = dict(
+        TimesheetEntry.objects.values("phase_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("phase_id", "total")
+    )
+    for phase in ProjectPhase.objects.filter(project__status="in_delivery"):
+        assert phase.effort_actual_hours == phase_actual_hours(logged.get(phase.pk, 0))
+    days = TimesheetEntry.objects.values("person_id", "day").annotate(total=Sum("minutes"))
+    assert max(d["total"] for d in days) <= 8 * 60
+    assert max(d["day"] for d in days) < timezone.localdate()

@@ -28,17 +28,26 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
+from promisekeeper.delivery.models import ProjectPhase, TimesheetImport
 from promisekeeper.insights.exports import calendar_token
 from promisekeeper.organisation.services import group_permissions_sync
+from promisekeeper.people.models import Person
 from promisekeeper.promising.commit import promise_commit
 from promisekeeper.promising.exceptions import exception_request
 from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.sales.models import Deal
-from tests.factories import PersonFactory, ProjectFactory, UserFactory
+from tests.factories import (
+    PersonFactory,
+    ProjectFactory,
+    ProjectPhaseFactory,
+    SkillFactory,
+    UserFactory,
+)
 from tests.sales.conftest import deal_for, nth_working_day, shop_create
 
 pytestmark = pytest.mark.django_db
@@ -78,6 +87,15 @@ delivery:project_detail       GET     project           login   403     200     
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
 delivery:project_calendar     GET     project_token     200     200     200     200     200     200     200
+delivery:timesheets           GET     -                 login   302     403     403     200     200     login
+delivery:timesheet            GET     person            login   403     403     403     200     200     login
+delivery:timesheet            GET     own_person        login   200     403     403     200     200     login
+delivery:timesheet            POST    person            login   403     403     403     302     302     login
+delivery:timesheet            POST    own_person        login   302     403     403     302     302     login
+delivery:timesheet_import     GET     -                 login   403     403     403     200     200     login
+delivery:timesheet_import     POST    -                 login   403     403     403     400     400     login
+delivery:timesheet_import_detail GET  timesheet_import  login   403     403     403     200     200     login
+delivery:timesheet_import_detail POST timesheet_import  login   403     403     403     302     302     login
 catalog:offerings             GET     -                 login   403     200     200     200     200     login
 catalog:offerings             GET     csv               login   403     200     200     200     200     login
 catalog:offering_detail       GET     offering          login   403     200     200     200     200     login
@@ -105,6 +123,9 @@ POST    /api/exceptions                             deal_a          401     403 
 POST    /api/exceptions/{request_id}/decision       asked_by_a      401     403     403     403     200     401     200
 POST    /api/exceptions/{request_id}/decision       asked_by_admin  401     403     403     403     200     401     403
 GET     /api/deals/{deal_id}/history                deal_a          401     403     200     200     200     401     200
+GET     /api/timesheets                             -               401     200     403     403     200     401     200
+PUT     /api/timesheets                             entry           401     403     403     403     200     401     200
+PUT     /api/timesheets                             own_entry       401     200     403     403     200     401     200
 """
 
 
@@ -148,6 +169,18 @@ class World:
         self.person = self.shop.person
         self.own_person = PersonFactory(user=self.users["no_role"])
         self.project = ProjectFactory(customer=self.shop.customer)
+
+    @cached_property
+    def timesheet_phase(self) -> ProjectPhase:
+        """A developer phase both the shop's developer and the no-role person may log on."""
+        SkillFactory(person=self.own_person, role=self.shop.role)
+        return ProjectPhaseFactory(project=self.project, role=self.shop.role)
+
+    @cached_property
+    def timesheet_import(self) -> TimesheetImport:
+        return TimesheetImport.objects.create(
+            file_name="hours.csv", content="person email,date,project,phase,hours\n"
+        )
 
     def token(self, column: str) -> str:
         return api_token_create(user=self.users[column.replace("admin_token", "admin")])[1]
@@ -194,6 +227,7 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
         {},
     ),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
+    "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
     "person": lambda w: ([w.person.pk], {}, {}),
     "own_person": lambda w: ([w.own_person.pk], {}, {}),
     "person_token": lambda w: (
@@ -236,7 +270,14 @@ API_BODIES: dict[str, Callable[[World, str], tuple[dict[str, Any], dict[str, Any
         {"request_id": w.asked_by_admin.pk},
         {"decision": "decline", "comment": "No capacity."},
     ),
+    "entry": lambda w, path: ({}, _hours(w, w.person)),
+    "own_entry": lambda w, path: ({}, _hours(w, w.own_person)),
 }
+
+
+def _hours(world: World, person: Person) -> dict[str, Any]:
+    entry = {"person_id": person.pk, "phase_id": world.timesheet_phase.pk, "hours": 2}
+    return {"entries": [{**entry, "date": str(timezone.localdate())}]}
 
 
 def _client(world: World, column: str, *, api_call: bool) -> tuple[Client, dict[str, str]]:
@@ -341,5 +382,6 @@ def test_api_status(world, row, column):
         response = client.get(url, headers=headers)
     else:
         headers = {**headers, "Idempotency-Key": f"matrix-{column}"}
-        response = client.post(url, body, content_type="application/json", headers=headers)
+        send = getattr(client, method.lower())
+        response = send(url, body, content_type="application/json", headers=headers)
     assert _outcome(response) == expected[column], response.content[:300]

@@ -18,6 +18,7 @@ from promisekeeper.api.errors import (
     error_responses_document,
 )
 from promisekeeper.api.sales import router as sales_router
+from promisekeeper.api.timesheets import router as timesheets_router
 from promisekeeper.organisation.selectors import ledger_version_get
 
 
@@ -37,6 +38,7 @@ api = PromisekeeperApi(
 )
 error_handlers_install(api)
 api.add_router("/", sales_router)
+api.add_router("/", timesheets_router)
 
 
 class HealthOut(Schema):

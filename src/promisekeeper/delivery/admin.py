@@ -1,7 +1,14 @@
 from django.contrib import admin
 
-from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
-from promisekeeper.organisation.admin import ActorIsTheUser
+from promisekeeper.delivery.models import (
+    Project,
+    ProjectAssignment,
+    ProjectPhase,
+    ThankYouNote,
+    TimesheetEntry,
+    TimesheetImport,
+)
+from promisekeeper.organisation.admin import ActorIsTheUser, ReadOnlyAdmin
 
 
 class ProjectPhaseInline(admin.TabularInline):
@@ -24,6 +31,8 @@ class ProjectPhaseAdmin(admin.ModelAdmin):
     list_display = ["project", "key", "kind", "role", "effort_estimated_hours", "progress"]
     list_filter = ["kind", "role"]
     raw_id_fields = ["project", "sop_phase"]
+    # The sum of the phase's timesheet entries, kept by delivery.timesheets.
+    readonly_fields = ["effort_actual_hours"]
 
 
 @admin.register(ProjectAssignment)
@@ -38,3 +47,18 @@ class ThankYouNoteAdmin(ActorIsTheUser):
 
     list_display = ["project", "author", "created_at"]
     raw_id_fields = ["project"]
+
+
+@admin.register(TimesheetEntry)
+class TimesheetEntryAdmin(ReadOnlyAdmin):
+    """Logged hours, written by the timesheet grid, import and API (which keep each phase's
+    actual hours equal to the sum of its entries)."""
+
+    list_display = ["day", "person", "phase", "minutes", "entered_by"]
+    list_filter = ["day"]
+    search_fields = ["person__name", "phase__project__name"]
+
+
+@admin.register(TimesheetImport)
+class TimesheetImportAdmin(ReadOnlyAdmin):
+    list_display = ["file_name", "uploaded_by", "uploaded_at", "applied_at"]

@@ -136,3 +136,59 @@ class ThankYouNote(models.Model):
 
     def __str__(self) -> str:
         return f"Thanks on {self.project}"
+
+
+class TimesheetEntry(models.Model):
+    """Time a person logged on one day on one project phase, in whole minutes.
+
+    Written only by ``delivery.timesheets`` (the grid, the CSV import and the API), which also
+    keeps the phase's ``effort_actual_hours`` equal to the sum of its entries. One row per
+    person, day and phase, so importing the same hours again changes nothing.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="timesheet_entries")
+    phase = models.ForeignKey(
+        ProjectPhase, on_delete=models.PROTECT, related_name="timesheet_entries"
+    )
+    day = models.DateField()
+    minutes = models.PositiveIntegerField(help_text="Logged time in whole minutes.")
+    note = models.CharField(max_length=500, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "timesheet entries"
+        ordering = ["day", "person", "phase"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "day", "phase"], name="timesheet_entry_unique_person_day_phase"
+            ),
+            models.CheckConstraint(
+                condition=Q(minutes__gt=0, minutes__lte=24 * 60),
+                name="timesheet_entry_minutes_1_to_24h",
+            ),
+        ]
+        indexes = [models.Index(fields=["person", "day"], name="timesheet_person_day")]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min of {self.person} on {self.day}"
+
+
+class TimesheetImport(models.Model):
+    """An uploaded time-tracker CSV: checked (dry run) as often as wanted, applied once."""
+
+    file_name = models.CharField(max_length=255)
+    content = models.TextField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"

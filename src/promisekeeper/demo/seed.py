@@ -27,7 +27,14 @@ from promisekeeper.catalog.models import (
     SopPhaseCrew,
     SopVersion,
 )
-from promisekeeper.delivery.models import Project, ProjectAssignment, ProjectPhase, ThankYouNote
+from promisekeeper.delivery.models import (
+    Project,
+    ProjectAssignment,
+    ProjectPhase,
+    ThankYouNote,
+    TimesheetEntry,
+)
+from promisekeeper.delivery.timesheets import phase_actual_hours
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import ADMIN, OPERATIONS, SALES
 from promisekeeper.organisation.services import group_permissions_sync
@@ -349,6 +356,11 @@ def _dec(value: float) -> Decimal:
     return Decimal(str(round(value, 2)))
 
 
+def _christmas(day: datetime.date) -> bool:
+    """The demo company's closure, 24 December to 1 January."""
+    return (day.month, day.day) >= (12, 24) or (day.month, day.day) == (1, 1)
+
+
 def demo_company_exists() -> bool:
     """True when any organisation, person or project is already in the database."""
     return (
@@ -394,6 +406,7 @@ class _Builder:
         self._customers()
         deals_won = self._deals()
         self._active_projects(deals_won)
+        self._timesheets()
         self._finished_projects()
 
     def _organisation(self) -> None:
@@ -825,6 +838,71 @@ class _Builder:
             ],
             batch_size=1000,
         )
+
+    def _timesheets(self) -> None:
+        """Hours logged on the work done so far in projects in delivery: the person named for
+        each of a phase's roles logs a share of its actual hours on each working day it ran,
+        up to yesterday, within their day's hours and away from their time off. Each phase's
+        actual hours become the sum of its entries, as logging keeps them. No draws: the
+        rest of the company is the same with or without timesheets."""
+        yesterday = self.today - datetime.timedelta(days=1)
+        in_delivery = Project.Status.IN_DELIVERY
+        person_of = {
+            (a.project_id, a.role.name): a.person
+            for a in ProjectAssignment.objects.filter(project__status=in_delivery)
+            .select_related("role", "person")
+            .order_by("pk")
+            if a.role is not None
+        }
+        away = {
+            (t.person_id, t.start_date + datetime.timedelta(days=k))
+            for t in TimeOff.objects.filter(start_date__lte=yesterday)
+            for k in range((t.end_date - t.start_date).days + 1)
+        }
+        used: dict[tuple[int, datetime.date], int] = {}
+        entries: list[TimesheetEntry] = []
+        phases = list(
+            ProjectPhase.objects.filter(project__status=in_delivery, actual_start__isnull=False)
+            .select_related("role")
+            .order_by("project_id", "order")
+        )
+        for phase in phases:
+            assert phase.actual_start is not None
+            roles = [phase.role.name] if phase.role else [str(c["role"]) for c in phase.crew]
+            people = [
+                person_of[(phase.project_id, r)]
+                for r in roles
+                if (phase.project_id, r) in person_of
+            ]
+            end = min(phase.actual_end or yesterday, yesterday)
+            days = [
+                phase.actual_start + datetime.timedelta(days=k)
+                for k in range((end - phase.actual_start).days + 1)
+            ]
+            days = [d for d in days if d.weekday() < 5 and not _christmas(d)]
+            if not people or not days:
+                continue
+            remaining = round(float(phase.effort_actual_hours) * 60)
+            share = -(-remaining // (len(days) * len(people)))
+            for day in days:
+                for person in people:
+                    regular = int(person.weekly_hours[day.weekday()] * 60)
+                    free = regular - used.get((person.pk, day), 0)
+                    minutes = min(share, remaining, free, 6 * 60) // 15 * 15
+                    if minutes < 30 or (person.pk, day) in away or day < person.start_date:
+                        continue
+                    entries.append(
+                        TimesheetEntry(person=person, phase=phase, day=day, minutes=minutes)
+                    )
+                    used[(person.pk, day)] = used.get((person.pk, day), 0) + minutes
+                    remaining -= minutes
+        TimesheetEntry.objects.bulk_create(entries, batch_size=1000)
+        logged: dict[int, int] = {}
+        for entry in entries:
+            logged[entry.phase_id] = logged.get(entry.phase_id, 0) + entry.minutes
+        for phase in phases:
+            phase.effort_actual_hours = phase_actual_hours(logged.get(phase.pk, 0))
+        ProjectPhase.objects.bulk_update(phases, ["effort_actual_hours"], batch_size=1000)
 
     def _finished_projects(self) -> None:
         rng = self.rng

@@ -1,8 +1,9 @@
-"""The delivery project pages (under ``delivery/``); they live here because they show
-planned work."""
+"""The pages under ``delivery/``: the project pages live here because they show planned
+work; the timesheet pages are delivery's own."""
 
 from django.urls import path
 
+from promisekeeper.delivery import timesheet_views
 from promisekeeper.insights import project_views as views
 
 app_name = "delivery"
@@ -12,4 +13,12 @@ urlpatterns = [
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/thanks/", views.project_thank, name="project_thank"),
     path("projects/<int:pk>/calendar.ics", views.project_calendar, name="project_calendar"),
+    path("timesheets/", timesheet_views.timesheets, name="timesheets"),
+    path("timesheets/<int:person_pk>/", timesheet_views.timesheet, name="timesheet"),
+    path("timesheets/import/", timesheet_views.timesheet_import, name="timesheet_import"),
+    path(
+        "timesheets/import/<int:pk>/",
+        timesheet_views.timesheet_import_detail,
+        name="timesheet_import_detail",
+    ),
 ]

@@ -115,6 +115,14 @@ def may_see_time_off_reason(user: AnyUser, person_user_id: int | None) -> bool:
     return is_operations(user) or is_self(user, person_user_id)
 
 
+LOG_HOURS_REFUSAL = "Only the person themselves and operations can log these hours."
+
+
+def may_log_hours(user: AnyUser, person_user_id: int | None) -> bool:
+    """A person's timesheet (grid, import, API): the person themselves; operations for anyone."""
+    return is_operations(user) or is_self(user, person_user_id)
+
+
 def read_required(area: Area) -> Callable[[View], View]:
     """A view decorator: sign in first, then a 403 naming the readers when not one of them."""
 
