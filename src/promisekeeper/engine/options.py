@@ -579,10 +579,11 @@ def overtime_room(plan: Plan, share: float) -> np.ndarray:
     [0.4, 2.4]
     """
     _check_share(share, "share")
-    booked = np.zeros_like(plan.capacity)
+    people, days = plan.capacity.shape
     allocations = plan.allocations
-    np.add.at(booked, (allocations.person, allocations.day), allocations.hours)
-    used = np.maximum(0.0, booked - plan.capacity)
+    cell = np.asarray(allocations.person, dtype=np.int64) * days + allocations.day
+    booked = np.bincount(cell, weights=allocations.hours, minlength=people * days)
+    used = np.maximum(0.0, booked.reshape(people, days) - plan.capacity)
     return np.maximum(0.0, plan.capacity * share - used)
 
 
