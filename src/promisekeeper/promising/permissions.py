@@ -108,6 +108,13 @@ def may_cancel(user: User, deal: Deal) -> Decision:
     )
 
 
+def may_decide_redate(user: User) -> Decision:
+    """Approving or declining a new date caused by us: operations."""
+    if is_operations(user):
+        return ALLOWED
+    return _refuse(user, "Only operations approves a new date we caused.")
+
+
 def may_view_inbox(user: User) -> Decision:
     """The exception inbox is operations' work list."""
     if is_operations(user):

@@ -27,6 +27,12 @@ def promise_latest(*, deal: Deal) -> Promise | None:
     return deal.promises.order_by("-created_at", "-pk").first()
 
 
+def promise_original(*, deal: Deal) -> Promise | None:
+    """The first promise on a deal: its date is the one first promised to the customer,
+    whatever re-dates followed (promise rows are immutable)."""
+    return deal.promises.order_by("created_at", "pk").first()
+
+
 def deal_history(*, deal: Deal) -> list[AuditEvent]:
     """Every audit event of a deal, oldest first."""
     return list(deal.audit_events.select_related("actor").order_by("created_at", "pk"))
