@@ -14,6 +14,7 @@ from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.organisation.permissions import is_operations
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule, redate_preview
 from promisekeeper.promising.errors import QuoteInputError
+from promisekeeper.promising.idempotency import promise_replayed
 from promisekeeper.promising.lines import check_date
 from promisekeeper.promising.locks import with_retries
 from promisekeeper.promising.notices import cancel_notice_create, redate_notice_create
@@ -56,6 +57,12 @@ def redate_propose(
         raise QuoteInputError("note", "say why the date changes")
     check_date(promised_date, "promised_date", required=True)
     assert promised_date is not None
+    # A form sent again (a double click, a retry) finds what it did the first time.
+    replayed = promise_replayed(idempotency_key, _fingerprint(deal, promised_date, reason_code))
+    if replayed is not None and replayed.promise is not None:
+        applied = RedateRequest.objects.filter(promise=replayed.promise).first()
+        if applied is not None:
+            return RedateOutcome("applied", applied)
     previous = promise_latest(deal=deal)
     if previous is None:
         raise QuoteInputError("deal", "has no committed promise to re-date")
@@ -126,6 +133,10 @@ def _payload(request: RedateRequest) -> dict[str, object]:
     }
 
 
+def _fingerprint(deal: Deal, promised_date: datetime.date, reason_code: str) -> str:
+    return f"redate-page:{deal.pk}:{promised_date}:{reason_code}"
+
+
 def _reason_text(reason_code: str, note: str) -> str:
     label = RedateRequest.Reason(reason_code).label
     return f"{label}: {note.strip()}" if note.strip() else str(label)
@@ -151,7 +162,7 @@ def _apply(
         deal=deal,
         promised_date=promised_date,
         idempotency_key=key,
-        request_fingerprint=f"redate-page:{deal.pk}:{promised_date}:{reason_code}",
+        request_fingerprint=_fingerprint(deal, promised_date, reason_code),
         reason=_reason_text(reason_code, note),
     )
     if result.status == "taken" or result.promise is None:
@@ -209,13 +220,13 @@ def redate_decide(
         raise QuoteInputError("decision", f"must be one of {', '.join(DECISIONS)}")
     if request.status != RedateRequest.Status.REQUESTED:
         raise QuoteInputError("request", f"was already {request.get_status_display().lower()}")
-    requester = request.requested_by
-    deal = request.deal
     if decision == "decline":
         return RedateOutcome("declined", with_retries(lambda: _decline(user, request, comment)))
-    outcome = _apply(
+    # The requester (the deal's owner: operations apply their own moves) hears of the
+    # approval from the booking's notification.
+    return _apply(
         user=user,
-        deal=deal,
+        deal=request.deal,
         previous=request.previous_promise,
         promised_date=request.requested_date,
         reason_code=request.reason_code,
@@ -224,10 +235,6 @@ def redate_decide(
         request=request,
         comment=comment,
     )
-    if outcome.status == "applied":
-        text = f"Operations approved {deal.name} for {request.requested_date:%Y-%m-%d}."
-        transaction.on_commit(lambda: notification_send(requester, deal, text))
-    return outcome
 
 
 def _decline(user: User, request: RedateRequest, comment: str) -> RedateRequest:
