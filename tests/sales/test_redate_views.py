@@ -336,3 +336,70 @@ def test_a_declined_request_needs_its_decider_in_the_database(shop, sales_rep):
             status="declined",
             requested_by=sales_rep,
         )
+
+
+def test_a_date_beyond_capacity_goes_to_operations_who_may_promise_it_as_such(
+    client, shop, sales_rep, ops_manager
+):
+    deal = promised(shop, sales_rep)
+    first = deal.promises.get()
+    sooner = nth_working_day(3)
+    client.force_login(sales_rep)
+    before = state(deal)
+    response = client.post(
+        reverse("promising:deal-redate", args=[deal.pk]),
+        {
+            "promised_date": sooner.isoformat(),
+            "reason_code": "customer_change",
+            "note": "Their event moved forward",
+            "beyond_capacity": "on",
+            "idempotency_key": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 302
+    request = RedateRequest.objects.get()
+    assert (request.status, request.needs_approval, request.beyond_capacity) == (
+        "requested",
+        True,
+        True,
+    )
+    after = state(deal)
+    assert (after["promises"], after["project_date"]) == (
+        before["promises"],
+        before["project_date"],
+    )
+
+    client.force_login(ops_manager)
+    assert decide(client, request, "approve", "We will push").status_code == 302
+    request.refresh_from_db()
+    new = request.promise
+    assert (new.promised_date, new.beyond_capacity, new.confidence) == (sooner, True, None)
+    assert new.approval == request.exception
+    assert (request.exception.status, request.exception.beyond_capacity) == ("approved", True)
+    assert request.exception.used_at is not None
+    assert Project.objects.get(deal=deal).promised_date == sooner
+    assert promise_original(deal=deal) == first
+    notice = CustomerNotice.objects.get()
+    assert "Our operations team has agreed to this date" in notice.body
+    assert "exception.approved" in actions(deal) and "redate.approved" in actions(deal)
+
+
+def test_nobody_decides_their_own_request_for_a_new_date(client, shop, sales_rep, ops_manager):
+    deal = promised(shop, sales_rep)
+    client.force_login(ops_manager)
+    response = client.post(
+        reverse("promising:deal-redate", args=[deal.pk]),
+        {
+            "promised_date": nth_working_day(3).isoformat(),
+            "reason_code": "customer_change",
+            "beyond_capacity": "on",
+            "idempotency_key": str(uuid.uuid4()),
+        },
+    )
+    assert response.status_code == 302
+    request = RedateRequest.objects.get()
+    before = state(deal)
+    response = decide(client, request, "approve")
+    assert response.status_code == 403 and "their own request" in response.content.decode()
+    assert state(deal) == before
+    assert RedateRequest.objects.get().status == "requested"

@@ -43,13 +43,19 @@ def redate_notice_create(
     """Store the e-mail and the new promise sheet for a re-dated promise (in the caller's
     transaction), and audit it."""
     deal = promise.deal
+    checked = (
+        "Our operations team has agreed to this date; we will keep you informed as the work "
+        "goes on."
+        if promise.beyond_capacity
+        else "We have checked the new date against our team's plan and set the time aside "
+        "for your work."
+    )
     why = WHY.get(RedateRequest.Reason(reason_code), WHY[RedateRequest.Reason.OTHER])
     body = (
         f"Dear {deal.customer.name},\n\n"
         f"This is about {deal.name}. {why}: we now plan to deliver it on "
         f"{_day(promise.promised_date)}, instead of {_day(previous.promised_date)}.\n\n"
-        "We have checked the new date against our team's plan and set the time aside for "
-        "your work. The updated promise sheet is attached.\n\n"
+        f"{checked} The updated promise sheet is attached.\n\n"
         "If the new date does not suit you, reply to this e-mail and we will look at it "
         f"together.\n\nKind regards,\n{_signature(user, deal)}\n"
     )

@@ -15,11 +15,18 @@ from promisekeeper.organisation.permissions import is_operations
 from promisekeeper.promising.changes import promise_cancel, promise_reschedule, redate_preview
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.idempotency import promise_replayed
-from promisekeeper.promising.lines import check_date
+from promisekeeper.promising.lines import canonical_lines, check_date, deal_lines_get
 from promisekeeper.promising.locks import with_retries
 from promisekeeper.promising.notices import cancel_notice_create, redate_notice_create
 from promisekeeper.promising.permissions import User, may_cancel, may_decide_redate, may_redate
-from promisekeeper.sales.models import AuditEvent, CustomerNotice, Deal, Promise, RedateRequest
+from promisekeeper.sales.models import (
+    AuditEvent,
+    CustomerNotice,
+    Deal,
+    ExceptionRequest,
+    Promise,
+    RedateRequest,
+)
 from promisekeeper.sales.selectors import promise_latest
 from promisekeeper.sales.services import audit_event_record, notification_send, operations_notify
 
@@ -47,9 +54,11 @@ def redate_propose(
     reason_code: str,
     note: str,
     idempotency_key: str,
+    beyond_capacity: bool = False,
 ) -> RedateOutcome:
     """Check a new date with the engine; a move we caused waits for operations (unless
-    operations proposes it), any other is applied at once."""
+    operations proposes it), any other is applied at once. A date the plan cannot make is
+    refused, unless ``beyond_capacity`` asks operations to promise it anyway."""
     may_redate(user, deal).require()
     if reason_code not in RedateRequest.Reason.values:
         raise QuoteInputError("reason_code", "choose why the date changes")
@@ -71,12 +80,13 @@ def redate_propose(
     if deal.redate_requests.filter(status=RedateRequest.Status.REQUESTED).exists():
         raise QuoteInputError("deal", "already has a new date waiting for operations")
     refused = redate_preview(deal=deal, promised_date=promised_date)
-    if refused is not None:
+    if refused is not None and not beyond_capacity:
         return RedateOutcome("refused", reason=refused.reason, earliest=refused.earliest)
-    if reason_code in APPROVAL_REASONS and not is_operations(user):
-        return RedateOutcome(
-            "requested", _request_create(user, deal, previous, promised_date, reason_code, note)
+    if refused is not None or (reason_code in APPROVAL_REASONS and not is_operations(user)):
+        request = _request_create(
+            user, deal, previous, promised_date, reason_code, note, beyond=refused is not None
         )
+        return RedateOutcome("requested", request)
     return _apply(
         user=user,
         deal=deal,
@@ -96,6 +106,8 @@ def _request_create(
     promised_date: datetime.date,
     reason_code: str,
     note: str,
+    *,
+    beyond: bool,
 ) -> RedateRequest:
     with transaction.atomic():
         request = RedateRequest(
@@ -105,6 +117,7 @@ def _request_create(
             reason_code=reason_code,
             note=note,
             needs_approval=True,
+            beyond_capacity=beyond,
             requested_by=user,  # type: ignore[misc]
         )
         request.full_clean()
@@ -130,6 +143,7 @@ def _payload(request: RedateRequest) -> dict[str, object]:
         "to": request.requested_date.isoformat(),
         "reason_code": request.reason_code,
         "note": request.note,
+        "beyond_capacity": request.beyond_capacity,
     }
 
 
@@ -153,6 +167,7 @@ def _apply(
     key: str,
     request: RedateRequest | None,
     comment: str = "",
+    exception: ExceptionRequest | None = None,
 ) -> RedateOutcome:
     """Re-date through the re-date service (checked again under the locks), then record the
     request as applied and write the customer notice. The two are separate transactions:
@@ -164,6 +179,7 @@ def _apply(
         idempotency_key=key,
         request_fingerprint=_fingerprint(deal, promised_date, reason_code),
         reason=_reason_text(reason_code, note),
+        exception=exception,
     )
     if result.status == "taken" or result.promise is None:
         return RedateOutcome("refused", reason=result.reason, earliest=result.earliest_date)
@@ -186,6 +202,7 @@ def _apply(
             request.decided_by = user  # type: ignore[assignment]
             request.decided_at = timezone.now()
             request.decision_comment = comment
+            request.exception = exception
         request.status = RedateRequest.Status.APPLIED
         request.promise = promise
         request.full_clean()
@@ -215,15 +232,18 @@ def redate_decide(
     """Operations approves (the date is applied, re-checked under the locks; refused, the
     request keeps waiting) or declines a new date we caused. An approval's re-date is keyed
     by the request, so two approvals of it make one promise."""
-    may_decide_redate(user).require()
+    may_decide_redate(user, request).require()
     if decision not in DECISIONS:
         raise QuoteInputError("decision", f"must be one of {', '.join(DECISIONS)}")
     if request.status != RedateRequest.Status.REQUESTED:
         raise QuoteInputError("request", f"was already {request.get_status_display().lower()}")
     if decision == "decline":
         return RedateOutcome("declined", with_retries(lambda: _decline(user, request, comment)))
-    # The requester (the deal's owner: operations apply their own moves) hears of the
+    # The requester (the deal's owner, or another member of operations) hears of the
     # approval from the booking's notification.
+    exception = (
+        _beyond_capacity_approval(user, request, comment) if request.beyond_capacity else None
+    )
     return _apply(
         user=user,
         deal=request.deal,
@@ -234,7 +254,36 @@ def redate_decide(
         key=f"redate-request-{request.pk}",
         request=request,
         comment=comment,
+        exception=exception,
     )
+
+
+def _beyond_capacity_approval(user: User, request: RedateRequest, comment: str) -> ExceptionRequest:
+    """Operations' agreement to a date the plan does not make, as the approval a booking
+    takes (``approvals.approval_covers``): for the deal's lines now, used once. Kept, if the
+    re-date is then refused, as an approval no promise used."""
+    with transaction.atomic():
+        approval = ExceptionRequest(
+            deal=request.deal,
+            requested_date=request.requested_date,
+            scope_note=f"Re-date: {_reason_text(request.reason_code, request.note)}",
+            scope_lines=[list(row) for row in canonical_lines(deal_lines_get(request.deal))],
+            requested_by=request.requested_by,
+            status=ExceptionRequest.Status.APPROVED,
+            decided_by=user,  # type: ignore[misc]
+            decision_comment=comment,
+            decided_at=timezone.now(),
+            beyond_capacity=True,
+        )
+        approval.full_clean()
+        approval.save()
+        audit_event_record(
+            actor=user,  # type: ignore[arg-type]
+            action=AuditEvent.Action.EXCEPTION_APPROVED,
+            deal=request.deal,
+            payload={"request": approval.pk, "redate": request.pk, "beyond_capacity": True},
+        )
+    return approval
 
 
 def _decline(user: User, request: RedateRequest, comment: str) -> RedateRequest:

@@ -248,6 +248,11 @@ class RedateRequest(models.Model):
     reason_code = models.CharField(max_length=20, choices=Reason.choices)
     note = models.TextField(blank=True)
     needs_approval = models.BooleanField(default=False)
+    beyond_capacity = models.BooleanField(
+        default=False,
+        help_text="The plan cannot make the date: the seller asks operations to promise it "
+        "beyond capacity.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -264,6 +269,14 @@ class RedateRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="redate_request",
         help_text="The promise the applied request made.",
+    )
+    exception = models.OneToOneField(
+        ExceptionRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redate_request",
+        help_text="The approval beyond capacity operations gave the re-date.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -283,6 +296,10 @@ class RedateRequest(models.Model):
                 | Q(status="requested")
                 | Q(decided_by__isnull=False),
                 name="redate_approval_has_decider",
+            ),
+            models.CheckConstraint(
+                condition=Q(beyond_capacity=False) | Q(needs_approval=True),
+                name="redate_beyond_capacity_needs_approval",
             ),
         ]
 

@@ -33,6 +33,9 @@ class RedateForm(forms.Form):
     promised_date = forms.DateField(label="New date")
     reason_code = forms.ChoiceField(label="Reason", choices=RedateRequest.Reason.choices)
     note = forms.CharField(label="Note", required=False, max_length=2000)
+    beyond_capacity = forms.BooleanField(
+        label="Ask operations if the plan cannot make it", required=False
+    )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
 
@@ -74,6 +77,7 @@ def deal_redate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             reason_code=form.cleaned_data["reason_code"],
             note=form.cleaned_data["note"],
             idempotency_key=str(form.cleaned_data["idempotency_key"]),
+            beyond_capacity=form.cleaned_data["beyond_capacity"],
         )
     except IdempotencyConflict:
         return _deal_page(request, deal, "New date: this form was already used; try again.", 409)
@@ -96,7 +100,7 @@ def redate_decide_view(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     redate = get_object_or_404(
         RedateRequest.objects.select_related("deal", "previous_promise", "requested_by"), pk=pk
     )
-    may_decide_redate(request.user).require()
+    may_decide_redate(request.user, redate).require()
     deal = redate.deal
     form = RedateDecisionForm(request.POST)
     if not form.is_valid():
