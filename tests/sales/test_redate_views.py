@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from promisekeeper.delivery.models import Project
+from promisekeeper.promising.changes import promise_reschedule
 from promisekeeper.promising.commit import promise_commit
 from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.lines import QuoteLine
@@ -403,3 +404,66 @@ def test_nobody_decides_their_own_request_for_a_new_date(client, shop, sales_rep
     assert response.status_code == 403 and "their own request" in response.content.decode()
     assert state(deal) == before
     assert RedateRequest.objects.get().status == "requested"
+
+
+def test_one_request_waits_per_deal_in_the_database(shop, sales_rep):
+    deal = promised(shop, sales_rep)
+    fields = {
+        "deal": deal,
+        "previous_promise": deal.promises.get(),
+        "requested_date": nth_working_day(9),
+        "reason_code": "our_capacity",
+        "needs_approval": True,
+        "requested_by": sales_rep,
+    }
+    RedateRequest.objects.create(**fields)
+    with pytest.raises(IntegrityError) as error, transaction.atomic():
+        RedateRequest.objects.create(**fields)
+    # SQLite names the column of a partial unique index, PostgreSQL the index.
+    assert "redate_one_waiting_per_deal" in str(error.value) or "deal_id" in str(error.value)
+    assert "redate_one_waiting_per_deal" in {c.name for c in RedateRequest._meta.constraints}
+
+
+def test_a_proposal_sent_twice_waits_once_and_another_one_is_refused(client, shop, sales_rep):
+    deal = promised(shop, sales_rep)
+    client.force_login(sales_rep)
+    assert redate(client, deal, nth_working_day(10), "our_capacity").status_code == 302
+    assert redate(client, deal, nth_working_day(10), "our_capacity").status_code == 302
+    assert RedateRequest.objects.count() == 1
+    before = state(deal)
+    response = redate(client, deal, nth_working_day(12))
+    assert (
+        response.status_code == 400
+        and "already has a new date waiting" in response.content.decode()
+    )
+    assert state(deal) == before
+
+
+def test_a_redate_committed_without_its_notice_gets_it_when_the_form_is_sent_again(
+    client, shop, sales_rep
+):
+    """The re-date's transaction is durable and the notice is written after it: a crash
+    between them leaves a new promise without a request; the same form writes them."""
+    deal = promised(shop, sales_rep)
+    first = deal.promises.get()
+    later = nth_working_day(10)
+    key = str(uuid.uuid4())
+    result = promise_reschedule(
+        user=sales_rep,
+        deal=deal,
+        promised_date=later,
+        idempotency_key=key,
+        request_fingerprint=f"redate-page:{deal.pk}:{later}:dependency",
+        reason="Dependency",
+    )
+    assert result.status == "committed" and not RedateRequest.objects.exists()
+    client.force_login(sales_rep)
+    assert redate(client, deal, later, "dependency", key=key).status_code == 302
+    request = RedateRequest.objects.get()
+    assert (request.status, request.promise, request.previous_promise) == (
+        "applied",
+        result.promise,
+        first,
+    )
+    assert CustomerNotice.objects.get().promise == result.promise
+    assert Promise.objects.filter(deal=deal).count() == 2

@@ -66,19 +66,34 @@ def redate_propose(
         raise QuoteInputError("note", "say why the date changes")
     check_date(promised_date, "promised_date", required=True)
     assert promised_date is not None
-    # A form sent again (a double click, a retry) finds what it did the first time.
+    # A form sent again (a double click, a retry) finds what it did the first time; if the
+    # re-date committed but its request and notice were not written, they are written now.
     replayed = promise_replayed(idempotency_key, _fingerprint(deal, promised_date, reason_code))
     if replayed is not None and replayed.promise is not None:
         applied = RedateRequest.objects.filter(promise=replayed.promise).first()
         if applied is not None:
             return RedateOutcome("applied", applied)
+        superseded = Promise.objects.get(pk=replayed.promise.evidence["supersedes"])
+        return _apply(
+            user=user,
+            deal=deal,
+            previous=superseded,
+            promised_date=promised_date,
+            reason_code=reason_code,
+            note=note,
+            key=idempotency_key,
+            request=None,
+        )
+    waiting = deal.redate_requests.filter(status=RedateRequest.Status.REQUESTED).first()
+    if waiting is not None:
+        if (waiting.requested_date, waiting.reason_code) == (promised_date, reason_code):
+            return RedateOutcome("requested", waiting)  # the same proposal sent again
+        raise QuoteInputError("deal", "already has a new date waiting for operations")
     previous = promise_latest(deal=deal)
     if previous is None:
         raise QuoteInputError("deal", "has no committed promise to re-date")
     if previous.promised_date == promised_date:
         raise QuoteInputError("promised_date", "is the date already promised")
-    if deal.redate_requests.filter(status=RedateRequest.Status.REQUESTED).exists():
-        raise QuoteInputError("deal", "already has a new date waiting for operations")
     refused = redate_preview(deal=deal, promised_date=promised_date)
     if refused is not None and not beyond_capacity:
         return RedateOutcome("refused", reason=refused.reason, earliest=refused.earliest)

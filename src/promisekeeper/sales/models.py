@@ -301,6 +301,11 @@ class RedateRequest(models.Model):
                 condition=Q(beyond_capacity=False) | Q(needs_approval=True),
                 name="redate_beyond_capacity_needs_approval",
             ),
+            models.UniqueConstraint(
+                fields=["deal"],
+                condition=Q(status="requested"),
+                name="redate_one_waiting_per_deal",
+            ),
         ]
 
     def __str__(self) -> str:
