@@ -24,7 +24,7 @@ from promisekeeper.sales.models import (
     Promise,
     RedateRequest,
 )
-from promisekeeper.sales.selectors import promise_original
+from promisekeeper.sales.selectors import promise_original, promise_original_date
 from tests.sales.conftest import deal_for, nth_working_day
 
 pytestmark = pytest.mark.django_db
@@ -467,3 +467,14 @@ def test_a_redate_committed_without_its_notice_gets_it_when_the_form_is_sent_aga
     )
     assert CustomerNotice.objects.get().promise == result.promise
     assert Promise.objects.filter(deal=deal).count() == 2
+
+
+def test_the_first_promised_date_is_queryable_beside_the_current_one(client, shop, sales_rep):
+    deal = promised(shop, sales_rep)
+    client.force_login(sales_rep)
+    redate(client, deal, nth_working_day(10))
+    redate(client, deal, nth_working_day(14), "scope_change")
+    row = Project.objects.annotate(original=promise_original_date()).get(deal=deal)
+    assert (row.original, row.promised_date) == (nth_working_day(5), nth_working_day(14))
+    assert RedateRequest.objects.filter(deal=deal, status="applied").count() == 2
+    assert CustomerNotice.objects.filter(deal=deal, kind="redate").count() == 2
