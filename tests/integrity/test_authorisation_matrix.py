@@ -40,7 +40,8 @@ from promisekeeper.promising.commit import promise_commit
 from promisekeeper.promising.exceptions import exception_request
 from promisekeeper.promising.idempotency import commit_fingerprint
 from promisekeeper.promising.lines import QuoteLine
-from promisekeeper.sales.models import Deal
+from promisekeeper.promising.redates import redate_propose
+from promisekeeper.sales.models import CustomerNotice, Deal, RedateRequest
 from tests.factories import (
     PersonFactory,
     ProjectFactory,
@@ -80,6 +81,11 @@ promising:exception-decide    POST    asked_by_a        login   403     403     
 promising:exception-decide    POST    asked_by_admin    login   403     403     403     302     403     login
 promising:promise-sheet       GET     promise           login   403     200     200     200     200     login
 promising:promise-sheet-pdf   GET     promise           login   403     200     200     200     200     login
+promising:deal-redate         POST    promised_redate   login   403     302     403     302     302     login
+promising:deal-cancel         POST    promised_cancel   login   403     302     403     302     302     login
+promising:redate-decide       POST    redate_by_a       login   403     403     403     302     302     login
+promising:notice              GET     notice            login   403     200     200     200     200     login
+promising:notice-sheet-pdf    GET     notice            login   403     200     200     200     200     login
 promising:notifications-read  POST    -                 login   302     302     302     302     302     login
 delivery:projects             GET     -                 login   403     200     200     200     200     login
 delivery:projects             GET     csv               login   403     200     200     200     200     login
@@ -204,6 +210,34 @@ class World:
         assert result.status == "committed"
         return deal
 
+    @cached_property
+    def redate_by_a(self) -> RedateRequest:
+        """sales_a's move of the promised deal for our capacity, waiting for operations."""
+        outcome = redate_propose(
+            user=self.users["sales_a"],
+            deal=self.promised,
+            promised_date=nth_working_day(9),
+            reason_code="our_capacity",
+            note="",
+            idempotency_key="matrix-redate-request",
+        )
+        assert outcome.status == "requested" and outcome.request is not None
+        return outcome.request
+
+    @cached_property
+    def notice(self) -> CustomerNotice:
+        """The customer notice of the promised deal's new date."""
+        outcome = redate_propose(
+            user=self.users["sales_a"],
+            deal=self.promised,
+            promised_date=nth_working_day(9),
+            reason_code="customer_change",
+            note="",
+            idempotency_key="matrix-redate",
+        )
+        assert outcome.status == "applied"
+        return CustomerNotice.objects.get(deal=self.promised)
+
 
 # What each object name means for a page: (URL arguments, query string, form data).
 Target = tuple[list[Any], dict[str, str], dict[str, Any]]
@@ -220,6 +254,19 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     "asked_by_a": lambda w: _decision(w.asked_by_a.pk),
     "asked_by_admin": lambda w: _decision(w.asked_by_admin.pk),
     "promise": lambda w: ([w.promised.promises.get().pk], {}, {}),
+    "promised_redate": lambda w: (
+        [w.promised.pk],
+        {},
+        {
+            "promised_date": nth_working_day(9),
+            "reason_code": "customer_change",
+            "note": "",
+            "idempotency_key": uuid.uuid4(),
+        },
+    ),
+    "promised_cancel": lambda w: ([w.promised.pk], {}, {"reason": "The customer withdrew."}),
+    "redate_by_a": lambda w: ([w.redate_by_a.pk], {}, {"decision": "decline", "comment": "No."}),
+    "notice": lambda w: ([w.notice.pk], {}, {}),
     "project": lambda w: ([w.project.pk], {}, {"text": "Thanks!"}),
     "project_token": lambda w: (
         [w.project.pk],

@@ -28,6 +28,8 @@ from promisekeeper.insights.selectors.risk import (
 from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
+from promisekeeper.promising.permissions import may_view_deal
+from promisekeeper.promising.views.changes import changes_context
 from promisekeeper.sales.models import Customer
 
 
@@ -84,6 +86,8 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),
     }
+    if project.deal is not None and may_view_deal(request.user, project.deal):
+        context |= changes_context(request.user, project.deal)
     return render(request, "delivery/project_detail.html", context)
 
 

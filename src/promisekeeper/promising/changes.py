@@ -11,16 +11,18 @@ from django.db import transaction
 
 from promisekeeper.catalog.models import StockReservation
 from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.engine.model import Project as EngineProject
 from promisekeeper.engine.model import ProjectState
 from promisekeeper.promising.approvals import approval_applied, approval_covers, approval_lock
 from promisekeeper.promising.booking import Booking, CommitResult, Redate, Taken, Work, book
+from promisekeeper.promising.cache import portfolio_snapshot
 from promisekeeper.promising.commit import booking_with_retries, locked_snapshot
 from promisekeeper.promising.errors import QuoteInputError
 from promisekeeper.promising.idempotency import idempotency_key_check, promise_replayed
 from promisekeeper.promising.lines import check_date, deal_lines_get
 from promisekeeper.promising.locks import BookingLocks, booking_locks, ledger_lock, with_retries
 from promisekeeper.promising.permissions import User, may_cancel, may_redate
-from promisekeeper.promising.quote import quote_compute
+from promisekeeper.promising.quote import Evaluation, quote_compute
 from promisekeeper.promising.reservations import capacity_release
 from promisekeeper.promising.snapshot import Snapshot
 from promisekeeper.promising.stock import deal_stock_lines, stock_release, stock_short_on
@@ -112,30 +114,14 @@ def redate_check(
             approval=approval,
             reason=reason,
         )
-    engine_project = replace(
-        delivery_project_to_engine(project, snapshot.instance.calendar),
-        id=f"redate-{project.pk}",
-        release_day=0,
-        promised_day=snapshot.clamp_day(promised_date),
-        state=ProjectState.COMMITTED,
-    )
-    evaluation = quote_compute(
-        snapshot=snapshot,
-        deal=deal,
-        lines=[],
-        wanted_date=promised_date,
-        with_options=False,
-        project=engine_project,
-    )
+    engine_project = _redate_engine_project(project, snapshot, promised_date)
+    evaluation = _redate_evaluation(snapshot, deal, engine_project, promised_date)
     answer = evaluation.answer
     placement = evaluation.engine.deterministic if evaluation.engine else None
-    if placement is None or placement.finish_day is None:
-        return Taken("the work does not fit the horizon")
-    if not answer.can_promise and approval is None:
-        earliest = f"{answer.promise_date:%Y-%m-%d}" if answer.promise_date else "beyond"
-        return Taken(
-            f"that date is not feasible; the earliest date is {earliest}", answer.promise_date
-        )
+    refused = _redate_refusal(evaluation, approved=approval is not None)
+    if refused is not None:
+        return refused
+    assert placement is not None and placement.finish_day is not None
     short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
     if short is not None:
         return Taken(*short)
@@ -162,6 +148,70 @@ def redate_check(
         confidence=approved.confidence if approved else None,
         redate=Redate(project, previous, reason),
     )
+
+
+def _redate_engine_project(
+    project: DeliveryProject, snapshot: Snapshot, promised_date: datetime.date
+) -> EngineProject:
+    return replace(
+        delivery_project_to_engine(project, snapshot.instance.calendar),
+        id=f"redate-{project.pk}",
+        release_day=0,
+        promised_day=snapshot.clamp_day(promised_date),
+        state=ProjectState.COMMITTED,
+    )
+
+
+def _redate_evaluation(
+    snapshot: Snapshot, deal: Deal, engine_project: EngineProject, promised_date: datetime.date
+) -> Evaluation:
+    return quote_compute(
+        snapshot=snapshot,
+        deal=deal,
+        lines=[],
+        wanted_date=promised_date,
+        with_options=False,
+        project=engine_project,
+    )
+
+
+def _redate_refusal(evaluation: Evaluation, *, approved: bool) -> Taken | None:
+    """Why the engine will not move the work to the date (None: it can, or an approval
+    covers it)."""
+    answer = evaluation.answer
+    placement = evaluation.engine.deterministic if evaluation.engine else None
+    if placement is None or placement.finish_day is None:
+        return Taken("the work does not fit the horizon")
+    if not answer.can_promise and not approved:
+        earliest = f"{answer.promise_date:%Y-%m-%d}" if answer.promise_date else "beyond"
+        return Taken(
+            f"that date is not feasible; the earliest date is {earliest}", answer.promise_date
+        )
+    return None
+
+
+def redate_preview(*, deal: Deal, promised_date: datetime.date) -> Taken | None:
+    """Outside the locks, writing nothing: would the engine move the deal's remaining work
+    to ``promised_date``? A ``Taken`` says why not; None: it would (the re-date itself
+    checks again under the locks)."""
+    check_date(promised_date, "promised_date", required=True)
+    project = DeliveryProject.objects.filter(
+        deal=deal, status=DeliveryProject.Status.COMMITTED
+    ).first()
+    if not deal.promises.exists() or (project is None and not promised_products_only(deal)):
+        raise QuoteInputError("deal", "has no committed promise to re-date")
+    snapshot = portfolio_snapshot()
+    if project is None:
+        short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
+        return None if short is None else Taken(*short)
+    engine_project = _redate_engine_project(project, snapshot, promised_date)
+    refused = _redate_refusal(
+        _redate_evaluation(snapshot, deal, engine_project, promised_date), approved=False
+    )
+    if refused is not None:
+        return refused
+    short = stock_short_on(deal=deal, when=promised_date, snapshot=snapshot)
+    return None if short is None else Taken(*short)
 
 
 def _redate_products_check(

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User as AuthUser
 from django.core.exceptions import PermissionDenied
 
 from promisekeeper.organisation.permissions import is_admin, is_operations, is_sales
-from promisekeeper.sales.models import Deal, ExceptionRequest, Promise
+from promisekeeper.sales.models import Deal, ExceptionRequest, Promise, RedateRequest
 
 User = AuthUser | AnonymousUser
 
@@ -106,6 +106,16 @@ def may_cancel(user: User, deal: Deal) -> Decision:
     return _owner_or_operations(
         user, deal, "Only the deal's salesperson or operations can cancel a promise."
     )
+
+
+def may_decide_redate(user: User, request: RedateRequest | None = None) -> Decision:
+    """Approving or declining a new date we caused, or one beyond capacity: operations, but
+    nobody decides their own request."""
+    if not is_operations(user):
+        return _refuse(user, "Only operations approves a new date we caused.")
+    if request is not None and request.requested_by_id == user.pk:
+        return Decision("Nobody decides their own request for a new date.")
+    return ALLOWED
 
 
 def may_view_inbox(user: User) -> Decision:

@@ -5,6 +5,7 @@ from promisekeeper.sales.models import (
     AuditEvent,
     CapacityReservation,
     Customer,
+    CustomerNotice,
     Deal,
     DealLine,
     ExceptionRequest,
@@ -13,6 +14,7 @@ from promisekeeper.sales.models import (
     PersonDayLoad,
     ProductAvailability,
     Promise,
+    RedateRequest,
     ReservationChange,
 )
 
@@ -76,6 +78,26 @@ class ExceptionRequestAdmin(ReadOnlyAdmin):
 
     list_display = ["deal", "requested_date", "status", "requested_by", "decided_by"]
     list_filter = ["status"]
+    raw_id_fields = ["deal"]
+
+
+@admin.register(RedateRequest)
+class RedateRequestAdmin(ReadOnlyAdmin):
+    """Proposed on the deal page and decided there by operations; the applied date is a new
+    promise, which only the re-date service writes."""
+
+    list_display = ["deal", "requested_date", "reason_code", "status", "requested_by"]
+    list_filter = ["status", "reason_code"]
+    raw_id_fields = ["deal"]
+
+
+@admin.register(CustomerNotice)
+class CustomerNoticeAdmin(ReadOnlyAdmin):
+    """What the customer was told when their promise changed, kept as it was written."""
+
+    list_display = ["deal", "kind", "subject", "created_at"]
+    list_filter = ["kind"]
+    exclude = ["sheet_pdf"]
     raw_id_fields = ["deal"]
 
 

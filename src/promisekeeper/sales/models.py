@@ -225,6 +225,127 @@ class Promise(models.Model):
         return f"{self.deal}: {self.promised_date}"
 
 
+class RedateRequest(models.Model):
+    """A new date proposed for a promise and why. A move caused by us waits for operations'
+    approval; applying it makes a new promise (``promise``), and the first promise of the
+    deal keeps the original date."""
+
+    class Reason(models.TextChoices):
+        CUSTOMER_CHANGE = "customer_change", "Customer change"
+        SCOPE_CHANGE = "scope_change", "Scope change"
+        OUR_CAPACITY = "our_capacity", "Our capacity"
+        DEPENDENCY = "dependency", "Dependency"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Waiting for operations"
+        APPLIED = "applied", "Applied"
+        DECLINED = "declined", "Declined"
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="redate_requests")
+    previous_promise = models.ForeignKey(Promise, on_delete=models.PROTECT, related_name="+")
+    requested_date = models.DateField()
+    reason_code = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.TextField(blank=True)
+    needs_approval = models.BooleanField(default=False)
+    beyond_capacity = models.BooleanField(
+        default=False,
+        help_text="The plan cannot make the date: the seller asks operations to promise it "
+        "beyond capacity.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_comment = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    promise = models.OneToOneField(
+        Promise,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redate_request",
+        help_text="The promise the applied request made.",
+    )
+    exception = models.OneToOneField(
+        ExceptionRequest,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="redate_request",
+        help_text="The approval beyond capacity operations gave the re-date.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="applied") | Q(promise__isnull=False),
+                name="redate_applied_has_promise",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="declined") | Q(decided_by__isnull=False),
+                name="redate_declined_has_decider",
+            ),
+            models.CheckConstraint(
+                condition=Q(needs_approval=False)
+                | Q(status="requested")
+                | Q(decided_by__isnull=False),
+                name="redate_approval_has_decider",
+            ),
+            models.CheckConstraint(
+                condition=Q(beyond_capacity=False) | Q(needs_approval=True),
+                name="redate_beyond_capacity_needs_approval",
+            ),
+            models.UniqueConstraint(
+                fields=["deal"],
+                condition=Q(status="requested"),
+                name="redate_one_waiting_per_deal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Re-date of {self.deal} to {self.requested_date} ({self.status})"
+
+
+class CustomerNotice(models.Model):
+    """What the customer is told when a promise changes: the e-mail text and, for a new
+    date, the promise sheet of the new promise as it was then (kept, never rebuilt)."""
+
+    class Kind(models.TextChoices):
+        REDATE = "redate", "New date"
+        CANCEL = "cancel", "Cancellation"
+
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="customer_notices")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    promise = models.ForeignKey(
+        Promise, null=True, blank=True, on_delete=models.PROTECT, related_name="customer_notices"
+    )
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    sheet_pdf = models.BinaryField(blank=True, default=b"")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="redate") | Q(promise__isnull=False),
+                name="customer_notice_redate_has_promise",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice for {self.deal}"
+
+
 class Hold(models.Model):
     """Capacity tentatively kept for a deal until it expires."""
 
@@ -264,6 +385,10 @@ class AuditEvent(models.Model):
         PROMISE_COMMITTED = "promise.committed", "Promise made"
         PROMISE_DATE_CHANGED = "promise.date_changed", "Promise re-dated"
         PROMISE_CANCELLED = "promise.cancelled", "Promise cancelled"
+        REDATE_REQUESTED = "redate.requested", "New date proposed, waiting for operations"
+        REDATE_APPROVED = "redate.approved", "New date approved by operations"
+        REDATE_DECLINED = "redate.declined", "New date declined by operations"
+        CUSTOMER_NOTICE_CREATED = "notice.created", "Customer notice written"
         PROMISE_REPLANNED = "promise.replanned", "Promise re-planned after a capacity cut"
         PROMISE_STOCK_SHORT = "promise.stock_short", "Promised units no longer in stock"
         EXCEPTION_REQUESTED = "exception.requested", "Exception requested"

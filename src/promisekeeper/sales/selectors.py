@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from promisekeeper.sales.models import AuditEvent, Deal, Hold, Notification, Promise
 
@@ -25,6 +25,20 @@ def deal_list_open() -> QuerySet[Deal]:
 def promise_latest(*, deal: Deal) -> Promise | None:
     """The most recent promise on a deal, or None."""
     return deal.promises.order_by("-created_at", "-pk").first()
+
+
+def promise_original(*, deal: Deal) -> Promise | None:
+    """The first promise on a deal: its date is the one first promised to the customer,
+    whatever re-dates followed (promise rows are immutable)."""
+    return deal.promises.order_by("created_at", "pk").first()
+
+
+def promise_original_date() -> Subquery[Any]:
+    """An annotation for any rows with a ``deal``: the date first promised on it (None before
+    a promise), e.g. ``Project.objects.annotate(original=promise_original_date())`` for an
+    on-time rate measured against the original date."""
+    first = Promise.objects.filter(deal=OuterRef("deal")).order_by("created_at", "pk")
+    return Subquery(first.values("promised_date")[:1])
 
 
 def deal_history(*, deal: Deal) -> list[AuditEvent]:

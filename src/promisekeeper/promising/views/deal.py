@@ -15,6 +15,7 @@ from promisekeeper.promising.forms import DealCommitForm
 from promisekeeper.promising.lines import QuoteLine
 from promisekeeper.promising.permissions import may_commit, may_view_deal
 from promisekeeper.promising.views.base import commit_once, refusals_shown
+from promisekeeper.promising.views.changes import changes_context
 from promisekeeper.sales.models import Deal, ExceptionRequest
 from promisekeeper.sales.selectors import deal_history, promise_latest
 
@@ -42,6 +43,7 @@ def _deal_context(request: HtmxHttpRequest, deal: Deal, commit_error: str = "") 
         "can_commit": bool(may_commit(request.user, deal)),
         "commit_key": uuid.uuid4(),
         "commit_error": commit_error,
+        **changes_context(request.user, deal),
     }
 
 
