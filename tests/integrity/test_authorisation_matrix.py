@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
-from promisekeeper.delivery.models import ProjectPhase, TimesheetImport
+from promisekeeper.delivery.models import CheckIn, ProjectPhase, TimesheetImport
 from promisekeeper.insights.exports import calendar_token
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
@@ -87,6 +87,8 @@ delivery:project_detail       GET     project           login   403     200     
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
 delivery:project_calendar     GET     project_token     200     200     200     200     200     200     200
+delivery:checkins             GET     -                 login   403     200     200     200     200     login
+delivery:checkin_done         POST    checkin           login   403     302     403     302     302     login
 delivery:timesheets           GET     -                 login   302     403     403     200     200     login
 delivery:timesheet            GET     person            login   403     403     403     200     200     login
 delivery:timesheet            GET     own_person        login   200     403     403     200     200     login
@@ -182,6 +184,16 @@ class World:
             file_name="hours.csv", content="person email,date,project,phase,hours\n"
         )
 
+    @cached_property
+    def checkin(self) -> CheckIn:
+        """A customer check-in sales_a owns."""
+        return CheckIn.objects.create(
+            project=self.project,
+            kind=CheckIn.Kind.CUSTOMER,
+            due_date=timezone.localdate(),
+            owner=self.users["sales_a"],
+        )
+
     def token(self, column: str) -> str:
         return api_token_create(user=self.users[column.replace("admin_token", "admin")])[1]
 
@@ -226,6 +238,7 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
         {"token": calendar_token(kind="project", pk=w.project.pk)},
         {},
     ),
+    "checkin": lambda w: ([w.checkin.pk], {}, {"notes": "Called; all on track."}),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
     "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
     "person": lambda w: ([w.person.pk], {}, {}),

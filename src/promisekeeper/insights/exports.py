@@ -149,25 +149,11 @@ def ical_response(calendar: Calendar, filename: str) -> HttpResponse:
     return response
 
 
-def checkin_dates(
-    *, start: datetime.date, end: datetime.date, cadence_days: int
-) -> list[datetime.date]:
-    """Check-ins every ``cadence_days`` after ``start`` up to and including ``end``."""
-    if cadence_days <= 0 or end < start:
-        return []
-    dates = []
-    day = start + datetime.timedelta(days=cadence_days)
-    while day <= end:
-        dates.append(day)
-        day += datetime.timedelta(days=cadence_days)
-    return dates
-
-
 def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) -> Calendar:
-    """A project's phases (planned, or actual once done), check-ins and promised date."""
+    """A project's phases (planned, or actual once done), check-ins (on working days, as
+    scheduled by ``delivery.checkins``) and promised date."""
     calendar = calendar_new(f"{project.name}")
     sop = project.sop_version
-    spans: list[tuple[datetime.date, datetime.date]] = []
     for phase in project.phases.all():
         if phase.actual_start and (phase.actual_end or phase.progress >= 1):
             end = phase.actual_end or phase.actual_start
@@ -180,7 +166,6 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Role: {phase.role or 'crew'}",
                 )
             )
-            spans.append((phase.actual_start, end))
     if plan is not None:
         for phase in plan.phases:
             calendar.add_component(
@@ -192,21 +177,22 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Planned. Role: {phase.role}",
                 )
             )
-            spans.append((phase.start, phase.end))
-    start = min([project.release_date, *(s for s, _ in spans)])
-    end = project.delivered_date or (plan.finish if plan and plan.finish else None)
-    end = end or project.promised_date or start
     channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
-    for number, day in enumerate(
-        checkin_dates(start=start, end=end, cadence_days=sop.checkin_cadence_days), start=1
-    ):
+    for checkin in project.checkins.select_related("owner"):
+        done = " (done)" if checkin.done_at else ""
+        with_whom = (
+            f"Check-in with {project.customer.name}"
+            if checkin.kind == "customer"
+            else "Sales–operations check-in"
+        )
+        owner = checkin.owner.get_username() if checkin.owner else "nobody yet"
         calendar.add_component(
             all_day_event(
-                uid=f"project-{project.pk}-checkin-{number}",
-                summary=f"Check-in with {project.customer.name}: {project.name}",
-                start=day,
-                end=day,
-                description=f"Every {sop.checkin_cadence_days} days by {channels}.",
+                uid=f"project-{project.pk}-checkin-{checkin.pk}",
+                summary=f"{with_whom}: {project.name}{done}",
+                start=checkin.due_date,
+                end=checkin.due_date,
+                description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {owner}.",
             )
         )
     if project.promised_date:
