@@ -34,6 +34,7 @@ from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
 from promisekeeper.delivery.models import CheckIn, ProjectPhase, TimesheetImport
 from promisekeeper.insights.exports import calendar_token
+from promisekeeper.insights.feeds import feed_token_issue, feed_token_revoke
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
 from promisekeeper.promising.commit import promise_commit
@@ -109,6 +110,14 @@ people:person_detail          GET     own_person        login   200     403     
 people:person_calendar        GET     person            login   403     403     403     200     200     login
 people:person_calendar        GET     own_person        login   200     403     403     200     200     login
 people:person_calendar        GET     person_token      200     200     200     200     200     200     200
+feeds:calendar_feeds          GET     -                 login   200     200     200     200     200     login
+feeds:calendar_feeds          POST    issue             login   200     200     200     200     200     login
+feeds:person                  GET     feed_of_a         200     200     200     200     200     200     200
+feeds:person                  GET     feed_revoked      404     404     404     404     404     404     404
+feeds:project                 GET     project_feed_of_a 200     200     200     200     200     200     200
+feeds:project                 GET     project_feed_of_nobody 403     403     403     403     403     403     403
+feeds:team                    GET     team_feed_of_a    200     200     200     200     200     200     200
+feeds:team                    GET     team_feed_of_nobody 403     403     403     403     403     403     403
 admin:*                       GET     every_changelist  adminlogin adminlogin adminlogin adminlogin adminlogin 200 adminlogin
 """
 
@@ -194,6 +203,13 @@ class World:
             owner=self.users["sales_a"],
         )
 
+    def feed(self, column: str, *, revoked: bool = False) -> str:
+        """A calendar feed secret of the column's user (ended, if ``revoked``)."""
+        secret = feed_token_issue(user=self.users[column])
+        if revoked:
+            feed_token_revoke(user=self.users[column])
+        return secret
+
     def token(self, column: str) -> str:
         return api_token_create(user=self.users[column.replace("admin_token", "admin")])[1]
 
@@ -240,6 +256,13 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     ),
     "checkin": lambda w: ([w.checkin.pk], {}, {"notes": "Called; all on track."}),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
+    "issue": lambda w: ([], {}, {"action": "issue"}),
+    "feed_of_a": lambda w: ([w.feed("sales_a")], {}, {}),
+    "feed_revoked": lambda w: ([w.feed("sales_a", revoked=True)], {}, {}),
+    "project_feed_of_a": lambda w: ([w.feed("sales_a"), w.project.pk], {}, {}),
+    "project_feed_of_nobody": lambda w: ([w.feed("no_role"), w.project.pk], {}, {}),
+    "team_feed_of_a": lambda w: ([w.feed("sales_a"), w.shop.role.pk], {}, {}),
+    "team_feed_of_nobody": lambda w: ([w.feed("no_role"), w.shop.role.pk], {}, {}),
     "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
     "person": lambda w: ([w.person.pk], {}, {}),
     "own_person": lambda w: ([w.own_person.pk], {}, {}),

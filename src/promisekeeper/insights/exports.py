@@ -149,6 +149,25 @@ def ical_response(calendar: Calendar, filename: str) -> HttpResponse:
     return response
 
 
+def checkin_event(*, checkin: Any, project: Any) -> Event:
+    """A check-in as an all-day event: with whom, on which project, by which channel, whose."""
+    sop = project.sop_version
+    channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
+    with_whom = (
+        f"Check-in with {project.customer.name}"
+        if checkin.kind == "customer"
+        else "Sales–operations check-in"
+    )
+    owner = checkin.owner.get_username() if checkin.owner else "nobody yet"
+    return all_day_event(
+        uid=f"project-{project.pk}-checkin-{checkin.pk}",
+        summary=f"{with_whom}: {project.name}{' (done)' if checkin.done_at else ''}",
+        start=checkin.due_date,
+        end=checkin.due_date,
+        description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {owner}.",
+    )
+
+
 def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) -> Calendar:
     """A project's phases (planned, or actual once done), check-ins (on working days, as
     scheduled by ``delivery.checkins``) and promised date."""
@@ -177,24 +196,8 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Planned. Role: {phase.role}",
                 )
             )
-    channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
     for checkin in project.checkins.select_related("owner"):
-        done = " (done)" if checkin.done_at else ""
-        with_whom = (
-            f"Check-in with {project.customer.name}"
-            if checkin.kind == "customer"
-            else "Sales–operations check-in"
-        )
-        owner = checkin.owner.get_username() if checkin.owner else "nobody yet"
-        calendar.add_component(
-            all_day_event(
-                uid=f"project-{project.pk}-checkin-{checkin.pk}",
-                summary=f"{with_whom}: {project.name}{done}",
-                start=checkin.due_date,
-                end=checkin.due_date,
-                description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {owner}.",
-            )
-        )
+        calendar.add_component(checkin_event(checkin=checkin, project=project))
     if project.promised_date:
         calendar.add_component(
             all_day_event(
@@ -242,26 +245,29 @@ def person_calendar(
     """A person's planned work blocks and time off (why they are away only if ``show_reasons``)."""
     calendar = calendar_new(f"{person.name}: plan")
     for block in blocks:
-        calendar.add_component(
-            all_day_event(
-                uid=f"person-{person.pk}-{block.ref_kind}-{block.pk}-{block.phase_name}-{block.start:%Y%m%d}",
-                summary=f"{block.project_name}: {block.phase_name}",
-                start=block.start,
-                end=block.end,
-                description=f"{block.hours} h planned"
-                + (" (tentative)" if block.tentative else ""),
-            )
-        )
+        calendar.add_component(work_block_event(person=person, block=block))
     for off in time_off:
-        calendar.add_component(
-            all_day_event(
-                uid=f"person-{person.pk}-timeoff-{off.pk}",
-                summary=f"{person.name}: {_time_off_label(off, show_reasons)}",
-                start=off.start_date,
-                end=off.end_date,
-            )
-        )
+        calendar.add_component(time_off_event(person=person, off=off, show_reasons=show_reasons))
     return calendar
+
+
+def work_block_event(*, person: Any, block: Any) -> Event:
+    return all_day_event(
+        uid=f"person-{person.pk}-{block.ref_kind}-{block.pk}-{block.phase_name}-{block.start:%Y%m%d}",
+        summary=f"{block.project_name}: {block.phase_name}",
+        start=block.start,
+        end=block.end,
+        description=f"{block.hours} h planned" + (" (tentative)" if block.tentative else ""),
+    )
+
+
+def time_off_event(*, person: Any, off: Any, show_reasons: bool) -> Event:
+    return all_day_event(
+        uid=f"person-{person.pk}-timeoff-{off.pk}",
+        summary=f"{person.name}: {_time_off_label(off, show_reasons)}",
+        start=off.start_date,
+        end=off.end_date,
+    )
 
 
 def _time_off_label(off: Any, show_reasons: bool) -> str:
