@@ -141,16 +141,9 @@ def test_delivered_project_calendar_uses_actual_dates(client, world, sales_user)
     assert done[0].decoded("DTSTART") == world.today - datetime.timedelta(days=30)
 
 
-def test_project_feed_token_opens_that_project_only(client, world, sales_user):
-    from promisekeeper.insights.exports import calendar_token
-
+def test_the_project_calendar_needs_a_session(client, world, sales_user):
     url = reverse("delivery:project_calendar", args=[world.easy.pk])
-    assert client.get(url).status_code == 302
-    token = calendar_token(kind="project", pk=world.easy.pk)
-    assert client.get(url, {"token": token}).status_code == 200
-    assert (
-        client.get(url, {"token": calendar_token(kind="person", pk=world.easy.pk)}).status_code
-        == 302
-    )
-    other = reverse("delivery:project_calendar", args=[world.tight.pk])
-    assert client.get(other, {"token": token}).status_code == 302
+    assert client.get(url, {"token": "anything"}).status_code == 302
+    client.force_login(sales_user)
+    page = client.get(reverse("delivery:project_detail", args=[world.easy.pk])).content.decode()
+    assert "?token=" not in page and reverse("feeds:calendar_feeds") in page

@@ -4,7 +4,7 @@ The tables below are the authorisation matrix of docs/permissions.md, one row pe
 (Django's resolver) and per API operation (the OpenAPI schema); a URL or operation missing
 from them fails the test, so a new one is decided before it ships. Some rows repeat a URL
 on another object: another seller's deal, an exception its asker would decide, a person's
-own page, a calendar feed's token.
+own page, a calendar feed's secret (any visitor may use it, and its user's rights decide).
 
 Columns: anonymous; no_role (signed in, in no group); sales_a (owns the deals below);
 sales_b (another seller); operations; admin (the admin group, not staff) with a session;
@@ -33,7 +33,6 @@ from django.utils import timezone
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
 from promisekeeper.delivery.models import CheckIn, ProjectPhase, TimesheetImport
-from promisekeeper.insights.exports import calendar_token
 from promisekeeper.insights.feeds import feed_token_issue, feed_token_revoke
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
@@ -87,7 +86,6 @@ delivery:projects             GET     csv               login   403     200     
 delivery:project_detail       GET     project           login   403     200     200     200     200     login
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
-delivery:project_calendar     GET     project_token     200     200     200     200     200     200     200
 delivery:checkins             GET     -                 login   403     200     200     200     200     login
 delivery:checkin_done         POST    checkin           login   403     302     403     302     302     login
 delivery:timesheets           GET     -                 login   302     403     403     200     200     login
@@ -109,7 +107,6 @@ people:person_detail          GET     person            login   403     403     
 people:person_detail          GET     own_person        login   200     403     403     200     200     login
 people:person_calendar        GET     person            login   403     403     403     200     200     login
 people:person_calendar        GET     own_person        login   200     403     403     200     200     login
-people:person_calendar        GET     person_token      200     200     200     200     200     200     200
 feeds:calendar_feeds          GET     -                 login   200     200     200     200     200     login
 feeds:calendar_feeds          POST    issue             login   200     200     200     200     200     login
 feeds:person                  GET     feed_of_a         200     200     200     200     200     200     200
@@ -249,11 +246,6 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     "asked_by_admin": lambda w: _decision(w.asked_by_admin.pk),
     "promise": lambda w: ([w.promised.promises.get().pk], {}, {}),
     "project": lambda w: ([w.project.pk], {}, {"text": "Thanks!"}),
-    "project_token": lambda w: (
-        [w.project.pk],
-        {"token": calendar_token(kind="project", pk=w.project.pk)},
-        {},
-    ),
     "checkin": lambda w: ([w.checkin.pk], {}, {"notes": "Called; all on track."}),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
     "issue": lambda w: ([], {}, {"action": "issue"}),
@@ -266,11 +258,6 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
     "person": lambda w: ([w.person.pk], {}, {}),
     "own_person": lambda w: ([w.own_person.pk], {}, {}),
-    "person_token": lambda w: (
-        [w.person.pk],
-        {"token": calendar_token(kind="person", pk=w.person.pk)},
-        {},
-    ),
 }
 
 

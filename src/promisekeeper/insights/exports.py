@@ -10,10 +10,8 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.core import signing
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from icalendar import Calendar, Event
 
 from promisekeeper.insights.selectors.heatmap import HeatRow
@@ -106,18 +104,6 @@ def deal_table(deals: Sequence[Any]) -> Table:
 
 
 # --------------------------------------------------------------------------- iCalendar
-
-
-_FEED_SALT = "promisekeeper.calendar-feed"
-
-
-def calendar_token(*, kind: str, pk: int) -> str:
-    """A secret for a feed URL, so calendar apps (which cannot log in) can subscribe."""
-    return signing.Signer(salt=_FEED_SALT).sign(f"{kind}:{pk}").split(":")[-1]
-
-
-def calendar_token_valid(*, kind: str, pk: int, token: str) -> bool:
-    return bool(token) and constant_time_compare(token, calendar_token(kind=kind, pk=pk))
 
 
 def calendar_new(name: str) -> Calendar:
