@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from promisekeeper.delivery.checkins import (
     checkin_complete,
+    checkin_owner_set,
     checkin_slots,
     checkins_missed,
     checkins_schedule,
@@ -216,3 +217,39 @@ def test_the_database_refuses_notes_on_an_open_checkin_and_duplicate_days():
         CheckIn.objects.create(project=project, kind="internal", due_date=MONDAY, notes="x")
     with pytest.raises(IntegrityError, match="checkin_kind_valid"), transaction.atomic():
         CheckIn.objects.create(project=project, kind="lunch", due_date=MONDAY)
+
+
+@pytest.mark.django_db
+def test_operations_hand_a_checkin_to_another_seller_who_may_then_mark_it(
+    client, sales_user, ops_user, groups
+):
+    project = _project(sales_owner=sales_user)
+    checkins_schedule(project=project, today=MONDAY)
+    checkin = project.checkins.first()
+    other = UserFactory(username="other-seller")
+    other.groups.add(groups["sales"])
+    client.force_login(ops_user)
+    page = client.get(reverse("delivery:checkins")).content.decode()
+    assert reverse("delivery:checkin_owner", args=[checkin.pk]) in page
+    client.post(reverse("delivery:checkin_owner", args=[checkin.pk]), {"owner": other.pk})
+    checkin.refresh_from_db()
+    assert checkin.owner == other
+    checkin_complete(user=other, checkin_id=checkin.pk, notes="Took it over.")
+
+
+@pytest.mark.django_db
+def test_a_seller_may_not_hand_over_a_checkin_nor_to_someone_without_a_role(
+    client, sales_user, ops_user
+):
+    project = _project(sales_owner=sales_user)
+    checkins_schedule(project=project, today=MONDAY)
+    checkin = project.checkins.first()
+    nobody = UserFactory(username="no-role")
+    with pytest.raises(PermissionDenied):
+        checkin_owner_set(user=sales_user, checkin_id=checkin.pk, owner=ops_user)
+    with pytest.raises(ValidationError, match="sales or operations"):
+        checkin_owner_set(user=ops_user, checkin_id=checkin.pk, owner=nobody)
+    client.force_login(ops_user)
+    client.post(reverse("delivery:checkin_owner", args=[checkin.pk]), {"owner": nobody.pk})
+    checkin.refresh_from_db()
+    assert checkin.owner == sales_user

@@ -88,6 +88,7 @@ delivery:project_thank        POST    project           login   403     302     
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
 delivery:checkins             GET     -                 login   403     200     200     200     200     login
 delivery:checkin_done         POST    checkin           login   403     302     403     302     302     login
+delivery:checkin_owner        POST    checkin           login   403     403     403     302     302     login
 delivery:timesheets           GET     -                 login   302     403     403     200     200     login
 delivery:timesheet            GET     person            login   403     403     403     200     200     login
 delivery:timesheet            GET     own_person        login   200     403     403     200     200     login
@@ -246,7 +247,11 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     "asked_by_admin": lambda w: _decision(w.asked_by_admin.pk),
     "promise": lambda w: ([w.promised.promises.get().pk], {}, {}),
     "project": lambda w: ([w.project.pk], {}, {"text": "Thanks!"}),
-    "checkin": lambda w: ([w.checkin.pk], {}, {"notes": "Called; all on track."}),
+    "checkin": lambda w: (
+        [w.checkin.pk],
+        {},
+        {"notes": "Called; all on track.", "owner": w.users["sales_b"].pk},
+    ),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
     "issue": lambda w: ([], {}, {"action": "issue"}),
     "feed_of_a": lambda w: ([w.feed("sales_a")], {}, {}),

@@ -13,7 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from promisekeeper.delivery.checkins import checkin_complete, checkins_visible
+from promisekeeper.delivery.checkins import (
+    checkin_complete,
+    checkin_owner_choices,
+    checkin_owner_set,
+    checkins_visible,
+)
 from promisekeeper.delivery.models import CheckIn
 from promisekeeper.organisation.input import id_param
 from promisekeeper.organisation.permissions import (
@@ -41,6 +46,7 @@ def checkins(request: HttpRequest) -> HttpResponse:
         ).order_by("due_date")[:200],
         "done": rows.filter(done_at__isnull=False).order_by("-done_at")[:50],
         "everyone": is_operations(request.user),
+        "owners": checkin_owner_choices() if is_operations(request.user) else [],
         "today": today,
     }
     return render(request, "delivery/checkins.html", context)
@@ -57,4 +63,22 @@ def checkin_done(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "Check-in marked done.")
+    return redirect("delivery:checkins")
+
+
+@read_required(Area.PROJECTS)
+@require_POST
+def checkin_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    if not CheckIn.objects.filter(pk=pk).exists():
+        raise Http404("No such check-in.")
+    owner_id = id_param(request.POST.get("owner"), "owner")
+    owner = None if owner_id is None else checkin_owner_choices().filter(pk=owner_id).first()
+    try:
+        if owner is None:
+            raise ValidationError({"owner": "Choose someone in sales or operations."})
+        checkin_owner_set(user=request.user, checkin_id=pk, owner=owner)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Check-in handed to {owner.get_username()}.")
     return redirect("delivery:checkins")

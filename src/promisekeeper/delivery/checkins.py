@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -19,9 +20,13 @@ from django.utils import timezone
 
 from promisekeeper.delivery.models import CheckIn, Project
 from promisekeeper.organisation.permissions import (
+    ADMIN,
     CHECKIN_REFUSAL,
+    OPERATIONS,
+    SALES,
     AnyUser,
     is_operations,
+    is_sales,
     may_complete_checkin,
 )
 from promisekeeper.organisation.working_days import WorkingDays, working_days_get
@@ -138,6 +143,35 @@ def checkin_complete(*, user: AnyUser, checkin_id: int, notes: str) -> CheckIn:
     checkin.full_clean()
     checkin.save()
     return checkin
+
+
+OWNER_REFUSAL = "Only operations can hand a check-in to someone else."
+
+
+@transaction.atomic
+def checkin_owner_set(*, user: AnyUser, checkin_id: int, owner: AbstractBaseUser) -> CheckIn:
+    """Hand an open check-in to another seller or operator; operations only."""
+    if not is_operations(user):
+        raise PermissionDenied(OWNER_REFUSAL)
+    checkin = CheckIn.objects.select_for_update().get(pk=checkin_id)
+    if checkin.done_at is not None:
+        raise ValidationError({"owner": "This check-in is already done."})
+    if not (is_sales(owner) or is_operations(owner)):
+        raise ValidationError({"owner": "The owner must be in sales or operations."})
+    checkin.owner = owner  # type: ignore[assignment]
+    checkin.full_clean()
+    checkin.save(update_fields=["owner"])
+    return checkin
+
+
+def checkin_owner_choices() -> QuerySet[User]:
+    """Who may own a check-in: active users in sales or operations (admins are in both)."""
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__name__in=[SALES, OPERATIONS, ADMIN]) | Q(is_superuser=True))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def checkins_visible(*, user: AnyUser) -> QuerySet[CheckIn]:

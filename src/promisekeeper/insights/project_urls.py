@@ -15,6 +15,7 @@ urlpatterns = [
     path("projects/<int:pk>/calendar.ics", views.project_calendar, name="project_calendar"),
     path("checkins/", checkin_views.checkins, name="checkins"),
     path("checkins/<int:pk>/done/", checkin_views.checkin_done, name="checkin_done"),
+    path("checkins/<int:pk>/owner/", checkin_views.checkin_owner, name="checkin_owner"),
     path("timesheets/", timesheet_views.timesheets, name="timesheets"),
     path("timesheets/<int:person_pk>/", timesheet_views.timesheet, name="timesheet"),
     path("timesheets/import/", timesheet_views.timesheet_import, name="timesheet_import"),
