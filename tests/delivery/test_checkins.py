@@ -253,3 +253,18 @@ def test_a_seller_may_not_hand_over_a_checkin_nor_to_someone_without_a_role(
     client.post(reverse("delivery:checkin_owner", args=[checkin.pk]), {"owner": nobody.pk})
     checkin.refresh_from_db()
     assert checkin.owner == sales_user
+
+
+@pytest.mark.django_db
+def test_the_project_page_links_to_its_checkins_and_the_list_filters_by_project(
+    client, ops_user
+):
+    shown, hidden = _project(name="Shown"), _project(name="Hidden")
+    checkins_schedule(project=shown, today=MONDAY)
+    checkins_schedule(project=hidden, today=MONDAY)
+    client.force_login(ops_user)
+    url = f"{reverse('delivery:checkins')}?project={shown.pk}"
+    page = client.get(reverse("delivery:project_detail", args=[shown.pk])).content.decode()
+    assert url in page
+    listed = client.get(url).content.decode()
+    assert ">Shown</a>" in listed and ">Hidden</a>" not in listed
