@@ -256,9 +256,7 @@ def test_a_seller_may_not_hand_over_a_checkin_nor_to_someone_without_a_role(
 
 
 @pytest.mark.django_db
-def test_the_project_page_links_to_its_checkins_and_the_list_filters_by_project(
-    client, ops_user
-):
+def test_the_project_page_links_to_its_checkins_and_the_list_filters_by_project(client, ops_user):
     shown, hidden = _project(name="Shown"), _project(name="Hidden")
     checkins_schedule(project=shown, today=MONDAY)
     checkins_schedule(project=hidden, today=MONDAY)
