@@ -14,7 +14,7 @@ from django_tasks import TaskResultStatus, task_backends
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
-from promisekeeper.organisation.jobs import Every, periodic_jobs
+from promisekeeper.organisation.jobs import DailyAt, Every, periodic_jobs
 from promisekeeper.organisation.models import PeriodicJobRun
 from promisekeeper.sales.models import AuditEvent, Deal, Hold, Notification
 from tests import factories
@@ -29,8 +29,9 @@ def test_db_worker_and_scheduler_commands_are_available():
     assert get_commands()["scheduler"] == "promisekeeper.organisation"
 
 
-def test_the_hold_jobs_are_registered():
+def test_the_hold_and_checkin_jobs_are_registered():
     schedules = {job.name: job.schedule for job in periodic_jobs()}
+    assert schedules["checkins-schedule"] == DailyAt(datetime.time(5))
     assert schedules["holds-expire"] == Every(datetime.timedelta(minutes=5))
     assert schedules["holds-warn-expiring"] == Every(datetime.timedelta(hours=1))
 
@@ -62,8 +63,11 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
     )
 
     call_command("scheduler", "--once")
-    assert capsys.readouterr().out == "Enqueued holds-expire, holds-warn-expiring.\n"
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 2
+    assert (
+        capsys.readouterr().out
+        == "Enqueued checkins-schedule, holds-expire, holds-warn-expiring.\n"
+    )
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 3
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
@@ -79,6 +83,7 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
         for result in DBTaskResult.objects.all()
     }
     assert results == {
+        "checkins_schedule_task": (TaskResultStatus.SUCCESSFUL, 0),
         "holds_expire_task": (TaskResultStatus.SUCCESSFUL, 1),
         "holds_warn_expiring_task": (TaskResultStatus.SUCCESSFUL, 1),
     }
@@ -90,6 +95,6 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
 @pytest.mark.django_db
 def test_the_scheduler_refuses_a_tasks_backend_outside_the_database(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    with pytest.raises(CommandError, match="holds-expire runs on the tasks backend 'default'"):
+    with pytest.raises(CommandError, match="checkins-schedule runs on the tasks backend 'default'"):
         call_command("scheduler", "--once")
     assert not PeriodicJobRun.objects.exists()

@@ -18,5 +18,6 @@ urlpatterns = [
     path("people/", include("promisekeeper.insights.people_urls")),
     path("catalog/", include("promisekeeper.catalog.urls")),
     path("delivery/", include("promisekeeper.insights.project_urls")),
+    path("calendar/", include("promisekeeper.insights.feed_urls")),
     path("", include("promisekeeper.insights.urls")),
 ]

@@ -102,6 +102,10 @@ def test_thank_you_via_htmx_returns_the_notes_partial(client, world, sales_user)
 
 
 def test_project_calendar_has_phases_checkins_and_the_promise(client, world, sales_user):
+    from promisekeeper.delivery.checkins import checkins_schedule
+    from promisekeeper.organisation.working_days import working_days_get
+
+    checkins_schedule(project=world.easy, today=world.today)
     client.force_login(sales_user)
     response = client.get(reverse("delivery:project_calendar", args=[world.easy.pk]))
     calendar = icalendar.Calendar.from_ical(response.content)
@@ -111,10 +115,15 @@ def test_project_calendar_has_phases_checkins_and_the_promise(client, world, sal
     promised = events["Promised delivery: Easy"]
     assert promised.decoded("DTSTART") == world.today + datetime.timedelta(days=60)
     checkins = [e for s, e in events.items() if s.startswith("Check-in with Beta Ltd")]
-    # Weekly check-ins from the start of work up to the planned finish.
+    # Weekly check-ins up to the promised date, each on a working day (a weekend, holiday or
+    # closure moves one on to the next working day, so no two are more than a week apart
+    # unless a closure lies between them).
     assert checkins
-    gaps = sorted(e.decoded("DTSTART") for e in checkins)
-    assert all((b - a).days == 7 for a, b in zip(gaps, gaps[1:], strict=False))
+    days = sorted(e.decoded("DTSTART") for e in checkins)
+    working = working_days_get(start=days[0], end=days[-1])
+    assert all(working.is_working(day) for day in days)
+    assert days[-1] <= world.today + datetime.timedelta(days=60)
+    assert "Sales–operations check-in: Easy" in events
 
 
 def test_delivered_project_calendar_uses_actual_dates(client, world, sales_user):
@@ -132,16 +141,9 @@ def test_delivered_project_calendar_uses_actual_dates(client, world, sales_user)
     assert done[0].decoded("DTSTART") == world.today - datetime.timedelta(days=30)
 
 
-def test_project_feed_token_opens_that_project_only(client, world, sales_user):
-    from promisekeeper.insights.exports import calendar_token
-
+def test_the_project_calendar_needs_a_session(client, world, sales_user):
     url = reverse("delivery:project_calendar", args=[world.easy.pk])
-    assert client.get(url).status_code == 302
-    token = calendar_token(kind="project", pk=world.easy.pk)
-    assert client.get(url, {"token": token}).status_code == 200
-    assert (
-        client.get(url, {"token": calendar_token(kind="person", pk=world.easy.pk)}).status_code
-        == 302
-    )
-    other = reverse("delivery:project_calendar", args=[world.tight.pk])
-    assert client.get(other, {"token": token}).status_code == 302
+    assert client.get(url, {"token": "anything"}).status_code == 302
+    client.force_login(sales_user)
+    page = client.get(reverse("delivery:project_detail", args=[world.easy.pk])).content.decode()
+    assert "?token=" not in page and reverse("feeds:calendar_feeds") in page

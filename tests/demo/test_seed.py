@@ -3,12 +3,14 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from promisekeeper.catalog.models import SopVersion
-from promisekeeper.delivery.models import Project, ProjectPhase
+from promisekeeper.delivery.models import CheckIn, Project, ProjectPhase
 from promisekeeper.demo.seed import DemoDataExists, demo_company_create
 from promisekeeper.organisation.models import CompanyClosure, OrganisationSettings
 from promisekeeper.organisation.permissions import is_operations, is_sales
+from promisekeeper.organisation.working_days import working_days_get
 from promisekeeper.people.models import Person, Skill, TimeOff
 from promisekeeper.promising.holds import hold_place
 from promisekeeper.sales.models import Deal, Hold
@@ -151,3 +153,15 @@ def test_demo_timesheets_add_up_to_the_actual_hours_of_work_in_delivery():
     days = TimesheetEntry.objects.values("person_id", "day").annotate(total=Sum("minutes"))
     assert max(d["total"] for d in days) <= 8 * 60
     assert max(d["day"] for d in days) < timezone.localdate()
+
+
+def test_demo_check_ins_fall_on_working_days_and_some_are_missed():
+    demo_company_create(seed=1, size="S")
+    days = list(CheckIn.objects.values_list("due_date", flat=True))
+    assert days
+    working = working_days_get(start=min(days), end=max(days))
+    assert all(working.is_working(day) for day in days)
+    today = timezone.localdate()
+    missed = CheckIn.objects.filter(due_date__lt=today, done_at__isnull=True)
+    held = CheckIn.objects.filter(done_at__isnull=False)
+    assert missed.exists() and held.count() > missed.count()

@@ -4,7 +4,7 @@ The tables below are the authorisation matrix of docs/permissions.md, one row pe
 (Django's resolver) and per API operation (the OpenAPI schema); a URL or operation missing
 from them fails the test, so a new one is decided before it ships. Some rows repeat a URL
 on another object: another seller's deal, an exception its asker would decide, a person's
-own page, a calendar feed's token.
+own page, a calendar feed's secret (any visitor may use it, and its user's rights decide).
 
 Columns: anonymous; no_role (signed in, in no group); sales_a (owns the deals below);
 sales_b (another seller); operations; admin (the admin group, not staff) with a session;
@@ -32,8 +32,8 @@ from django.utils import timezone
 
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
-from promisekeeper.delivery.models import ProjectPhase, TimesheetImport
-from promisekeeper.insights.exports import calendar_token
+from promisekeeper.delivery.models import CheckIn, ProjectPhase, TimesheetImport
+from promisekeeper.insights.feeds import feed_token_issue, feed_token_revoke
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
 from promisekeeper.promising.commit import promise_commit
@@ -92,7 +92,9 @@ delivery:projects             GET     csv               login   403     200     
 delivery:project_detail       GET     project           login   403     200     200     200     200     login
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
-delivery:project_calendar     GET     project_token     200     200     200     200     200     200     200
+delivery:checkins             GET     -                 login   403     200     200     200     200     login
+delivery:checkin_done         POST    checkin           login   403     302     403     302     302     login
+delivery:checkin_owner        POST    checkin           login   403     403     403     302     302     login
 delivery:timesheets           GET     -                 login   302     403     403     200     200     login
 delivery:timesheet            GET     person            login   403     403     403     200     200     login
 delivery:timesheet            GET     own_person        login   200     403     403     200     200     login
@@ -112,7 +114,14 @@ people:person_detail          GET     person            login   403     403     
 people:person_detail          GET     own_person        login   200     403     403     200     200     login
 people:person_calendar        GET     person            login   403     403     403     200     200     login
 people:person_calendar        GET     own_person        login   200     403     403     200     200     login
-people:person_calendar        GET     person_token      200     200     200     200     200     200     200
+feeds:calendar_feeds          GET     -                 login   200     200     200     200     200     login
+feeds:calendar_feeds          POST    issue             login   200     200     200     200     200     login
+feeds:person                  GET     feed_of_a         200     200     200     200     200     200     200
+feeds:person                  GET     feed_revoked      404     404     404     404     404     404     404
+feeds:project                 GET     project_feed_of_a 200     200     200     200     200     200     200
+feeds:project                 GET     project_feed_of_nobody 403     403     403     403     403     403     403
+feeds:team                    GET     team_feed_of_a    200     200     200     200     200     200     200
+feeds:team                    GET     team_feed_of_nobody 403     403     403     403     403     403     403
 admin:*                       GET     every_changelist  adminlogin adminlogin adminlogin adminlogin adminlogin 200 adminlogin
 """
 
@@ -187,6 +196,23 @@ class World:
         return TimesheetImport.objects.create(
             file_name="hours.csv", content="person email,date,project,phase,hours\n"
         )
+
+    @cached_property
+    def checkin(self) -> CheckIn:
+        """A customer check-in sales_a owns."""
+        return CheckIn.objects.create(
+            project=self.project,
+            kind=CheckIn.Kind.CUSTOMER,
+            due_date=timezone.localdate(),
+            owner=self.users["sales_a"],
+        )
+
+    def feed(self, column: str, *, revoked: bool = False) -> str:
+        """A calendar feed secret of the column's user (ended, if ``revoked``)."""
+        secret = feed_token_issue(user=self.users[column])
+        if revoked:
+            feed_token_revoke(user=self.users[column])
+        return secret
 
     def token(self, column: str) -> str:
         return api_token_create(user=self.users[column.replace("admin_token", "admin")])[1]
@@ -268,20 +294,22 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
     "redate_by_a": lambda w: ([w.redate_by_a.pk], {}, {"decision": "decline", "comment": "No."}),
     "notice": lambda w: ([w.notice.pk], {}, {}),
     "project": lambda w: ([w.project.pk], {}, {"text": "Thanks!"}),
-    "project_token": lambda w: (
-        [w.project.pk],
-        {"token": calendar_token(kind="project", pk=w.project.pk)},
+    "checkin": lambda w: (
+        [w.checkin.pk],
         {},
+        {"notes": "Called; all on track.", "owner": w.users["sales_b"].pk},
     ),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
+    "issue": lambda w: ([], {}, {"action": "issue"}),
+    "feed_of_a": lambda w: ([w.feed("sales_a")], {}, {}),
+    "feed_revoked": lambda w: ([w.feed("sales_a", revoked=True)], {}, {}),
+    "project_feed_of_a": lambda w: ([w.feed("sales_a"), w.project.pk], {}, {}),
+    "project_feed_of_nobody": lambda w: ([w.feed("no_role"), w.project.pk], {}, {}),
+    "team_feed_of_a": lambda w: ([w.feed("sales_a"), w.shop.role.pk], {}, {}),
+    "team_feed_of_nobody": lambda w: ([w.feed("no_role"), w.shop.role.pk], {}, {}),
     "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
     "person": lambda w: ([w.person.pk], {}, {}),
     "own_person": lambda w: ([w.own_person.pk], {}, {}),
-    "person_token": lambda w: (
-        [w.person.pk],
-        {"token": calendar_token(kind="person", pk=w.person.pk)},
-        {},
-    ),
 }
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from promisekeeper.api.services import api_token_create
-from promisekeeper.insights.exports import calendar_token
+from promisekeeper.insights.feeds import feed_token_issue
 from promisekeeper.people.models import TimeOff
 from tests.factories import TimeOffFactory, UserFactory
 from tests.sales.conftest import (  # noqa: F401  (fixtures)
@@ -106,9 +106,9 @@ def test_a_person_reads_their_own_page_and_calendar_with_the_reason(client, shop
     assert _get(client, "people:people").status_code == 403  # but not everyone else's
 
 
-def test_a_calendar_app_with_the_feed_token_sees_away_not_why(client, shop, sick):
-    token = calendar_token(kind="person", pk=shop.person.pk)
-    feed = client.get(_feed(shop), {"token": token})
+def test_a_sellers_calendar_link_shows_a_team_away_not_why(client, shop, sick, sales_rep):
+    secret = feed_token_issue(user=sales_rep)
+    feed = client.get(reverse("feeds:team", args=[secret, shop.role.pk]))
     assert feed.status_code == 200
     body = feed.content.decode()
     assert "Away (approved)" in body and "Sick" not in body

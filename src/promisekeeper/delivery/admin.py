@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from promisekeeper.delivery.models import (
+    CheckIn,
     Project,
     ProjectAssignment,
     ProjectPhase,
@@ -62,3 +63,12 @@ class TimesheetEntryAdmin(ReadOnlyAdmin):
 @admin.register(TimesheetImport)
 class TimesheetImportAdmin(ReadOnlyAdmin):
     list_display = ["file_name", "uploaded_by", "uploaded_at", "applied_at"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(ReadOnlyAdmin):
+    """Check-ins, scheduled from each project's cadence and marked done on the check-ins page."""
+
+    list_display = ["due_date", "kind", "project", "owner", "done_at"]
+    list_filter = ["kind", "due_date"]
+    search_fields = ["project__name"]

@@ -192,3 +192,46 @@ class TimesheetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.uploaded_at:%Y-%m-%d %H:%M})"
+
+
+class CheckIn(models.Model):
+    """A check-in a project's cadence calls for, on a working day, with whoever owns it.
+
+    Written only by ``delivery.checkins``: scheduled from the SOP's cadence, then marked done
+    with notes once held. One per project, kind and day.
+    """
+
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", "Customer check-in"
+        INTERNAL = "internal", "Sales–operations check-in"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="checkins")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_date = models.DateField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True, max_length=4000)
+
+    class Meta:
+        ordering = ["due_date", "kind", "project"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "kind", "due_date"], name="checkin_unique_project_kind_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["customer", "internal"]), name="checkin_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=False) | Q(notes=""),
+                name="checkin_notes_only_when_done",
+            ),
+        ]
+        indexes = [models.Index(fields=["due_date"], name="checkin_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.project} on {self.due_date}"

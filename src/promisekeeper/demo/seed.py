@@ -27,7 +27,9 @@ from promisekeeper.catalog.models import (
     SopPhaseCrew,
     SopVersion,
 )
+from promisekeeper.delivery.checkins import ACTIVE, checkin_complete, checkins_schedule
 from promisekeeper.delivery.models import (
+    CheckIn,
     Project,
     ProjectAssignment,
     ProjectPhase,
@@ -408,6 +410,22 @@ class _Builder:
         self._active_projects(deals_won)
         self._timesheets()
         self._finished_projects()
+        self._checkins()
+
+    def _checkins(self) -> None:
+        """Check-ins since each active project's release: every past one held with notes
+        except every fifth, which is missed (so the dashboard has some to show)."""
+        projects = Project.objects.filter(status__in=ACTIVE).select_related("sop_version")
+        for project in projects.order_by("pk"):
+            checkins_schedule(project=project, today=project.release_date)
+        past = CheckIn.objects.filter(due_date__lt=self.today).select_related("owner")
+        for number, checkin in enumerate(past.order_by("due_date", "pk")):
+            if number % 5 != 4:
+                checkin_complete(
+                    user=checkin.owner or self.users["ops"],
+                    checkin_id=checkin.pk,
+                    notes="On track; next steps agreed.",
+                )
 
     def _organisation(self) -> None:
         organisation = OrganisationSettings(

@@ -10,10 +10,8 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.core import signing
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
 from icalendar import Calendar, Event
 
 from promisekeeper.insights.selectors.heatmap import HeatRow
@@ -108,18 +106,6 @@ def deal_table(deals: Sequence[Any]) -> Table:
 # --------------------------------------------------------------------------- iCalendar
 
 
-_FEED_SALT = "promisekeeper.calendar-feed"
-
-
-def calendar_token(*, kind: str, pk: int) -> str:
-    """A secret for a feed URL, so calendar apps (which cannot log in) can subscribe."""
-    return signing.Signer(salt=_FEED_SALT).sign(f"{kind}:{pk}").split(":")[-1]
-
-
-def calendar_token_valid(*, kind: str, pk: int, token: str) -> bool:
-    return bool(token) and constant_time_compare(token, calendar_token(kind=kind, pk=pk))
-
-
 def calendar_new(name: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", "-//Promisekeeper//plan//EN")
@@ -149,25 +135,30 @@ def ical_response(calendar: Calendar, filename: str) -> HttpResponse:
     return response
 
 
-def checkin_dates(
-    *, start: datetime.date, end: datetime.date, cadence_days: int
-) -> list[datetime.date]:
-    """Check-ins every ``cadence_days`` after ``start`` up to and including ``end``."""
-    if cadence_days <= 0 or end < start:
-        return []
-    dates = []
-    day = start + datetime.timedelta(days=cadence_days)
-    while day <= end:
-        dates.append(day)
-        day += datetime.timedelta(days=cadence_days)
-    return dates
+def checkin_event(*, checkin: Any, project: Any) -> Event:
+    """A check-in as an all-day event: with whom, on which project, by which channel, whose."""
+    sop = project.sop_version
+    channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
+    with_whom = (
+        f"Check-in with {project.customer.name}"
+        if checkin.kind == "customer"
+        else "Sales–operations check-in"
+    )
+    owner = checkin.owner.get_username() if checkin.owner else "nobody yet"
+    return all_day_event(
+        uid=f"project-{project.pk}-checkin-{checkin.pk}",
+        summary=f"{with_whom}: {project.name}{' (done)' if checkin.done_at else ''}",
+        start=checkin.due_date,
+        end=checkin.due_date,
+        description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {owner}.",
+    )
 
 
 def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) -> Calendar:
-    """A project's phases (planned, or actual once done), check-ins and promised date."""
+    """A project's phases (planned, or actual once done), check-ins (on working days, as
+    scheduled by ``delivery.checkins``) and promised date."""
     calendar = calendar_new(f"{project.name}")
     sop = project.sop_version
-    spans: list[tuple[datetime.date, datetime.date]] = []
     for phase in project.phases.all():
         if phase.actual_start and (phase.actual_end or phase.progress >= 1):
             end = phase.actual_end or phase.actual_start
@@ -180,7 +171,6 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Role: {phase.role or 'crew'}",
                 )
             )
-            spans.append((phase.actual_start, end))
     if plan is not None:
         for phase in plan.phases:
             calendar.add_component(
@@ -192,23 +182,8 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Planned. Role: {phase.role}",
                 )
             )
-            spans.append((phase.start, phase.end))
-    start = min([project.release_date, *(s for s, _ in spans)])
-    end = project.delivered_date or (plan.finish if plan and plan.finish else None)
-    end = end or project.promised_date or start
-    channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
-    for number, day in enumerate(
-        checkin_dates(start=start, end=end, cadence_days=sop.checkin_cadence_days), start=1
-    ):
-        calendar.add_component(
-            all_day_event(
-                uid=f"project-{project.pk}-checkin-{number}",
-                summary=f"Check-in with {project.customer.name}: {project.name}",
-                start=day,
-                end=day,
-                description=f"Every {sop.checkin_cadence_days} days by {channels}.",
-            )
-        )
+    for checkin in project.checkins.select_related("owner"):
+        calendar.add_component(checkin_event(checkin=checkin, project=project))
     if project.promised_date:
         calendar.add_component(
             all_day_event(
@@ -256,26 +231,29 @@ def person_calendar(
     """A person's planned work blocks and time off (why they are away only if ``show_reasons``)."""
     calendar = calendar_new(f"{person.name}: plan")
     for block in blocks:
-        calendar.add_component(
-            all_day_event(
-                uid=f"person-{person.pk}-{block.ref_kind}-{block.pk}-{block.phase_name}-{block.start:%Y%m%d}",
-                summary=f"{block.project_name}: {block.phase_name}",
-                start=block.start,
-                end=block.end,
-                description=f"{block.hours} h planned"
-                + (" (tentative)" if block.tentative else ""),
-            )
-        )
+        calendar.add_component(work_block_event(person=person, block=block))
     for off in time_off:
-        calendar.add_component(
-            all_day_event(
-                uid=f"person-{person.pk}-timeoff-{off.pk}",
-                summary=f"{person.name}: {_time_off_label(off, show_reasons)}",
-                start=off.start_date,
-                end=off.end_date,
-            )
-        )
+        calendar.add_component(time_off_event(person=person, off=off, show_reasons=show_reasons))
     return calendar
+
+
+def work_block_event(*, person: Any, block: Any) -> Event:
+    return all_day_event(
+        uid=f"person-{person.pk}-{block.ref_kind}-{block.pk}-{block.phase_name}-{block.start:%Y%m%d}",
+        summary=f"{block.project_name}: {block.phase_name}",
+        start=block.start,
+        end=block.end,
+        description=f"{block.hours} h planned" + (" (tentative)" if block.tentative else ""),
+    )
+
+
+def time_off_event(*, person: Any, off: Any, show_reasons: bool) -> Event:
+    return all_day_event(
+        uid=f"person-{person.pk}-timeoff-{off.pk}",
+        summary=f"{person.name}: {_time_off_label(off, show_reasons)}",
+        start=off.start_date,
+        end=off.end_date,
+    )
 
 
 def _time_off_label(off: Any, show_reasons: bool) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -166,7 +165,6 @@ def person_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "blocks": person_work_blocks(person_pk=person.pk)[:40],
         "form": form,
         "editing": editing,
-        "feed_token": exports.calendar_token(kind="person", pk=person.pk),
         "affected": affected,
         "cut": cut,
         "can_edit": is_operations(request.user),
@@ -265,17 +263,12 @@ def person_new(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "affected": affected})
 
 
+@login_required
 def person_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The feed for a calendar app holding the feed's token, or for a signed-in reader of the
-    person. Why the person is away is shown only to operations and the person themselves: a
-    calendar app (the token alone says nobody) sees "Away"."""
-    token = request.GET.get("token", "")
-    if exports.calendar_token_valid(kind="person", pk=pk, token=token):
-        person = _person_or_404(pk)
-    elif request.user.is_authenticated:
-        person = _person_for_reader(request, pk)
-    else:
-        return redirect_to_login(request.get_full_path())
+    """The person's calendar for a signed-in reader of the person (calendar apps subscribe to
+    a secret link instead: ``insights.feed_views``). Why the person is away is shown only to
+    operations and the person themselves."""
+    person = _person_for_reader(request, pk)
     today = timezone.localdate()
     calendar = exports.person_calendar(
         person=person,

@@ -6,8 +6,7 @@ show its planned phases and whether it is at risk."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,7 +26,7 @@ from promisekeeper.insights.selectors.risk import (
 )
 from promisekeeper.organisation.http import HtmxHttpRequest, csv_response
 from promisekeeper.organisation.input import id_param
-from promisekeeper.organisation.permissions import Area, may_read, read_refusal, read_required
+from promisekeeper.organisation.permissions import Area, read_required
 from promisekeeper.promising.permissions import may_view_deal
 from promisekeeper.promising.views.changes import changes_context
 from promisekeeper.sales.models import Customer
@@ -83,7 +82,6 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "at_risk": at_risk,
         "reason": at_risk_reason(plan, beyond_capacity=beyond) if plan and at_risk else "",
         "planned_people": people,
-        "feed_token": exports.calendar_token(kind="project", pk=project.pk),
         "today": timezone.localdate(),
     }
     if project.deal is not None and may_view_deal(request.user, project.deal):
@@ -109,14 +107,10 @@ def project_thank(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return redirect("delivery:project_detail", pk=pk)
 
 
+@read_required(Area.PROJECTS)
 def project_calendar(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The feed for a calendar app holding the feed's token, or for a signed-in reader of projects."""
-    token = request.GET.get("token", "")
-    if not exports.calendar_token_valid(kind="project", pk=pk, token=token):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not may_read(request.user, Area.PROJECTS):
-            raise PermissionDenied(read_refusal(Area.PROJECTS))
+    """The project's calendar for a signed-in reader of projects (calendar apps subscribe to
+    a secret link instead: ``insights.feed_views``)."""
     project = _project_or_404(pk)
     plan = plan_facts_get().projects.get(("project", project.pk))
     calendar = exports.project_calendar(project=project, plan=plan, today=timezone.localdate())

@@ -123,6 +123,16 @@ def may_log_hours(user: AnyUser, person_user_id: int | None) -> bool:
     return is_operations(user) or is_self(user, person_user_id)
 
 
+CHECKIN_REFUSAL = "Only the check-in's owner and operations can mark it done."
+
+
+def may_complete_checkin(user: AnyUser, owner_id: int | None) -> bool:
+    """Marking a check-in done: its owner; operations for any."""
+    return is_operations(user) or bool(
+        user.is_authenticated and owner_id is not None and user.pk == owner_id
+    )
+
+
 def read_required(area: Area) -> Callable[[View], View]:
     """A view decorator: sign in first, then a 403 naming the readers when not one of them."""
 

@@ -1,4 +1,5 @@
-"""The to-dos on a user's dashboard: holds about to expire, exception requests to decide."""
+"""The to-dos on a user's dashboard: holds about to expire, exception requests to decide,
+check-ins missed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from promisekeeper.delivery.checkins import checkins_missed
 from promisekeeper.organisation.permissions import AnyUser, is_operations, is_sales
 from promisekeeper.sales.models import ExceptionRequest, Hold
 
@@ -20,7 +22,8 @@ class Todo:
 
 
 def todo_list_for_user(*, user: AnyUser, days: int = 3) -> list[Todo]:
-    """A salesperson's holds expiring within ``days``; operations' pending exception requests."""
+    """A salesperson's holds expiring within ``days``; operations' pending exception requests;
+    the check-ins the user owns (operations: anyone's) that were not marked done in time."""
     todos: list[Todo] = []
     now = timezone.now()
     if is_sales(user):
@@ -52,4 +55,13 @@ def todo_list_for_user(*, user: AnyUser, days: int = 3) -> list[Todo]:
                     request.created_at,
                 )
             )
+    for checkin in checkins_missed(user=user, today=timezone.localdate()).order_by("due_date")[:20]:
+        todos.append(
+            Todo(
+                "checkin",
+                f"Missed {checkin.get_kind_display().lower()} on {checkin.due_date:%d %b %Y}"
+                f" for “{checkin.project.name}”",
+                f"/delivery/checkins/#checkin-{checkin.pk}",
+            )
+        )
     return todos
