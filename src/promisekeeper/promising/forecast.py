@@ -46,11 +46,13 @@ class Forecast:
 def project_forecasts(*, snapshot: Snapshot) -> dict[int, Forecast]:
     """The forecast of every promised delivery project still to deliver, by primary key."""
     plan = snapshot.firm_plan
-    open_pks = dict(
-        Project.objects.filter(
+    open_pks: dict[int, datetime.date] = {
+        pk: promised
+        for pk, promised in Project.objects.filter(
             status__in=FORECAST_STATUSES, promised_date__isnull=False
         ).values_list("pk", "promised_date")
-    )
+        if promised is not None
+    }
     forecasts: dict[int, Forecast] = {}
     for engine_project in plan.instance.projects:
         ref = snapshot.projects[engine_project.id]
