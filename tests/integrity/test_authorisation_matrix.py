@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
-from promisekeeper.delivery.models import ProjectPhase, TimesheetImport
+from promisekeeper.delivery.models import ProjectAssignment, ProjectPhase, TimesheetImport
 from promisekeeper.insights.exports import calendar_token
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
@@ -85,6 +85,10 @@ delivery:projects             GET     -                 login   403     200     
 delivery:projects             GET     csv               login   403     200     200     200     200     login
 delivery:project_detail       GET     project           login   403     200     200     200     200     login
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
+delivery:project_phases       GET     project_phase     login   403     200     200     200     200     login
+delivery:project_phases       GET     own_project_phase login   200     200     200     200     200     login
+delivery:project_phases       POST    project_phase     login   403     403     403     302     302     login
+delivery:project_phases       POST    own_project_phase login   302     403     403     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
 delivery:project_calendar     GET     project_token     200     200     200     200     200     200     200
 delivery:timesheets           GET     -                 login   302     403     403     200     200     login
@@ -177,6 +181,12 @@ class World:
         return ProjectPhaseFactory(project=self.project, role=self.shop.role)
 
     @cached_property
+    def assigned_phase(self) -> ProjectPhase:
+        """The same phase, with the no-role person assigned to its project."""
+        ProjectAssignment.objects.create(project=self.project, person=self.own_person)
+        return self.timesheet_phase
+
+    @cached_property
     def timesheet_import(self) -> TimesheetImport:
         return TimesheetImport.objects.create(
             file_name="hours.csv", content="person email,date,project,phase,hours\n"
@@ -225,6 +235,16 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
         [w.project.pk],
         {"token": calendar_token(kind="project", pk=w.project.pk)},
         {},
+    ),
+    "project_phase": lambda w: (
+        [w.project.pk],
+        {},
+        {"phase": w.timesheet_phase.pk, "state": "in_progress"},
+    ),
+    "own_project_phase": lambda w: (
+        [w.project.pk],
+        {},
+        {"phase": w.assigned_phase.pk, "state": "in_progress"},
     ),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
     "timesheet_import": lambda w: ([w.timesheet_import.pk], {}, {}),
