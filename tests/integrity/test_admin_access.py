@@ -39,6 +39,7 @@ SERVICE_WRITTEN = [
     "sales_exceptionrequest",
     "sales_hold",
     "catalog_stockreservation",
+    "delivery_projectforecast",
 ]
 
 
