@@ -175,3 +175,12 @@ def test_an_smtp_server_that_is_down_leaves_the_in_app_alert(
     assert change.after == "late"
     assert Notification.objects.count() == 2
     assert ProjectForecast.objects.get(project=site).state == State.LATE
+
+
+def test_a_re_check_of_some_projects_leaves_the_others_as_they_were(owner, operator):
+    _, site = promised_site(owner)
+    _overrun(site)
+    assert risk_check(project_pks=[]) == []
+    assert not ProjectForecast.objects.exists()
+    (change,) = risk_check(project_pks=[site.pk])
+    assert change.project_pk == site.pk

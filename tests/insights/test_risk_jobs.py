@@ -87,6 +87,7 @@ def test_logging_hours_enqueues_a_risk_check_that_the_worker_runs(
     (queued,) = DBTaskResult.objects.all()
     assert queued.task_path.endswith("risk_recheck_task")
     assert queued.status == TaskResultStatus.READY
+    assert queued.args_kwargs["kwargs"] == {"project_ids": [site.pk]}
     _worker_runs()
     assert _results()["risk_recheck_task"] == (TaskResultStatus.SUCCESSFUL, 0)
     forecast = ProjectForecast.objects.get(project=site)

@@ -273,19 +273,20 @@ def _day_totals_checked(verdicts: list[Verdict], logged: Logged) -> list[Verdict
     return checked
 
 
-_hours_logged_subscribers: list[Callable[[], None]] = []
+_hours_logged_subscribers: list[Callable[[list[int]], None]] = []
 
 
-def hours_logged_subscribe(callback: Callable[[], None]) -> None:
-    """Call ``callback`` after each commit that logged hours (the apps above delivery
-    re-check their forecasts); subscribing the same callback again changes nothing."""
+def hours_logged_subscribe(callback: Callable[[list[int]], None]) -> None:
+    """Call ``callback`` with the projects' primary keys after each commit that logged hours
+    on them (the apps above delivery re-check their forecasts); subscribing the same
+    callback again changes nothing."""
     if callback not in _hours_logged_subscribers:
         _hours_logged_subscribers.append(callback)
 
 
-def _hours_logged() -> None:
+def _hours_logged(project_ids: list[int]) -> None:
     for callback in _hours_logged_subscribers:
-        callback()
+        callback(project_ids)
 
 
 def timesheet_save(
@@ -309,7 +310,8 @@ def timesheet_save(
         _write(written, user)
         phase_actuals_refresh(phase_ids={v.change.phase.pk for v in written})
         if written:
-            transaction.on_commit(_hours_logged)
+            projects = sorted({v.change.phase.project_id for v in written})
+            transaction.on_commit(lambda: _hours_logged(projects))
     return verdicts
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,11 +94,14 @@ def forecast_verdict(forecast: Forecast, *, threshold_days: int, beyond_capacity
     )
 
 
-def risk_check(*, today: datetime.date | None = None) -> list[StateChange]:
-    """Forecast every promised project, store its state, and alert on each change of state
-    (a project's first check alerts only when it is not on track). Returns the changes."""
+def risk_check(
+    *, today: datetime.date | None = None, project_pks: Iterable[int] | None = None
+) -> list[StateChange]:
+    """Forecast every promised project (or those of ``project_pks``), store its state, and
+    alert on each change of state (a project's first check alerts only when it is not on
+    track). Returns the changes."""
     snapshot = portfolio_snapshot(today=today)
-    forecasts = project_forecasts(snapshot=snapshot)
+    forecasts = project_forecasts(snapshot=snapshot, project_pks=project_pks)
     threshold = risk_threshold_days_get()
     beyond = beyond_capacity_project_pks()
     changes = []

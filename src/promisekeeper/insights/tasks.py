@@ -22,11 +22,11 @@ def risk_check_task() -> int:
 
 
 @task()
-def risk_recheck_task() -> int:
-    """The same check, enqueued after hours are logged (a timesheet save or import)."""
-    return len(risk_check())
+def risk_recheck_task(project_ids: list[int]) -> int:
+    """The same check for the projects hours were logged on (a timesheet save or import)."""
+    return len(risk_check(project_pks=project_ids))
 
 
-def risk_recheck_enqueue() -> None:
-    """Ask a worker for a risk check (called once hours logged are committed)."""
-    risk_recheck_task.enqueue()
+def risk_recheck_enqueue(project_ids: list[int]) -> None:
+    """Ask a worker to re-check these projects (called once the hours logged are committed)."""
+    risk_recheck_task.enqueue(project_ids=list(project_ids))

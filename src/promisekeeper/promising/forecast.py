@@ -11,6 +11,7 @@ or later, so an overrun never makes the forecast earlier. Writes nothing.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from promisekeeper.delivery.models import Project
@@ -43,14 +44,18 @@ class Forecast:
         return None if self.finish is None else (self.promised - self.finish).days
 
 
-def project_forecasts(*, snapshot: Snapshot) -> dict[int, Forecast]:
-    """The forecast of every promised delivery project still to deliver, by primary key."""
+def project_forecasts(
+    *, snapshot: Snapshot, project_pks: Iterable[int] | None = None
+) -> dict[int, Forecast]:
+    """The forecast of every promised delivery project still to deliver (only those of
+    ``project_pks`` if given), by primary key."""
     plan = snapshot.firm_plan
+    rows = Project.objects.filter(status__in=FORECAST_STATUSES, promised_date__isnull=False)
+    if project_pks is not None:
+        rows = rows.filter(pk__in=list(project_pks))
     open_pks: dict[int, datetime.date] = {
         pk: promised
-        for pk, promised in Project.objects.filter(
-            status__in=FORECAST_STATUSES, promised_date__isnull=False
-        ).values_list("pk", "promised_date")
+        for pk, promised in rows.values_list("pk", "promised_date")
         if promised is not None
     }
     forecasts: dict[int, Forecast] = {}
