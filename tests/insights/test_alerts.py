@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 
 from promisekeeper.delivery.models import ProjectForecast
 from promisekeeper.insights.alerts import risk_check
+from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.sales.models import Notification
 from tests import factories
 from tests.insights.forecast_world import build_set, promised_site
@@ -184,3 +185,13 @@ def test_a_re_check_of_some_projects_leaves_the_others_as_they_were(owner, opera
     assert not ProjectForecast.objects.exists()
     (change,) = risk_check(project_pks=[site.pk])
     assert change.project_pk == site.pk
+
+
+def test_a_risk_check_changes_no_plan(owner, operator):
+    # Forecasts are not a table the snapshot reads: writing them must not make every
+    # process rebuild its plan.
+    _, site = promised_site(owner)
+    _overrun(site)
+    before = ledger_version_get()
+    risk_check()
+    assert ledger_version_get() == before
