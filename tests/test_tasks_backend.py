@@ -63,11 +63,10 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
     )
 
     call_command("scheduler", "--once")
-    assert (
-        capsys.readouterr().out
-        == "Enqueued checkins-schedule, holds-expire, holds-warn-expiring.\n"
+    assert capsys.readouterr().out == (
+        "Enqueued checkins-schedule, holds-expire, holds-warn-expiring, risk-check.\n"
     )
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 3
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 4
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
@@ -86,6 +85,7 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
         "checkins_schedule_task": (TaskResultStatus.SUCCESSFUL, 0),
         "holds_expire_task": (TaskResultStatus.SUCCESSFUL, 1),
         "holds_warn_expiring_task": (TaskResultStatus.SUCCESSFUL, 1),
+        "risk_check_task": (TaskResultStatus.SUCCESSFUL, 0),
     }
     assert set(PeriodicJobRun.objects.values_list("task_result_id", flat=True)) == {
         str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)

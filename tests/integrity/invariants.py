@@ -182,7 +182,10 @@ WHERE d.stage = 'won' AND EXISTS (SELECT 1 FROM sales_promise pr WHERE pr.deal_i
   AND (pj.id IS NULL
        OR (pj.status IN ('committed', 'in_delivery')
            AND NOT EXISTS (SELECT 1 FROM sales_capacityreservation r
-                           WHERE r.project_id = pj.id)))
+                           WHERE r.project_id = pj.id)
+           -- a project whose every phase is done has given its hours back
+           AND EXISTS (SELECT 1 FROM delivery_projectphase ph
+                       WHERE ph.project_id = pj.id AND ph.state <> 'done')))
 """
 
 HELD_FOR_LOST_DEAL = """

@@ -40,6 +40,7 @@ SERVICE_WRITTEN = [
     "sales_hold",
     "catalog_stockreservation",
     "delivery_checkin",
+    "delivery_projectforecast",
 ]
 
 

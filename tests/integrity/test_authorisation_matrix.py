@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from promisekeeper.api.api import api
 from promisekeeper.api.services import api_token_create
-from promisekeeper.delivery.models import CheckIn, ProjectPhase, TimesheetImport
+from promisekeeper.delivery.models import CheckIn, ProjectAssignment, ProjectPhase, TimesheetImport
 from promisekeeper.insights.feeds import feed_token_issue, feed_token_revoke
 from promisekeeper.organisation.services import group_permissions_sync
 from promisekeeper.people.models import Person
@@ -91,6 +91,10 @@ delivery:projects             GET     -                 login   403     200     
 delivery:projects             GET     csv               login   403     200     200     200     200     login
 delivery:project_detail       GET     project           login   403     200     200     200     200     login
 delivery:project_thank        POST    project           login   403     302     302     302     302     login
+delivery:project_phases       GET     project_phase     login   403     200     200     200     200     login
+delivery:project_phases       GET     own_project_phase login   200     200     200     200     200     login
+delivery:project_phases       POST    project_phase     login   403     403     403     302     302     login
+delivery:project_phases       POST    own_project_phase login   302     403     403     302     302     login
 delivery:project_calendar     GET     project           login   403     200     200     200     200     login
 delivery:checkins             GET     -                 login   403     200     200     200     200     login
 delivery:checkin_done         POST    checkin           login   403     302     403     302     302     login
@@ -190,6 +194,12 @@ class World:
         """A developer phase both the shop's developer and the no-role person may log on."""
         SkillFactory(person=self.own_person, role=self.shop.role)
         return ProjectPhaseFactory(project=self.project, role=self.shop.role)
+
+    @cached_property
+    def assigned_phase(self) -> ProjectPhase:
+        """The same phase, with the no-role person assigned to its project."""
+        ProjectAssignment.objects.create(project=self.project, person=self.own_person)
+        return self.timesheet_phase
 
     @cached_property
     def timesheet_import(self) -> TimesheetImport:
@@ -298,6 +308,16 @@ PAGE_TARGETS: dict[str, Callable[[World], Target]] = {
         [w.checkin.pk],
         {},
         {"notes": "Called; all on track.", "owner": w.users["sales_b"].pk},
+    ),
+    "project_phase": lambda w: (
+        [w.project.pk],
+        {},
+        {"phase": w.timesheet_phase.pk, "state": "in_progress"},
+    ),
+    "own_project_phase": lambda w: (
+        [w.project.pk],
+        {},
+        {"phase": w.assigned_phase.pk, "state": "in_progress"},
     ),
     "offering": lambda w: ([w.shop.offering.pk], {}, {}),
     "issue": lambda w: ([], {}, {"action": "issue"}),

@@ -134,10 +134,12 @@ def test_a_phase_past_its_estimate_keeps_the_work_its_spent_hours_imply():
     assert phase.remaining_hours > 40 * 0.10  # more than the progress report leaves
 
 
-def test_a_phase_whose_progress_leaves_more_than_its_hours_keeps_the_progress_rule():
+def test_a_phase_whose_hours_ran_past_its_progress_plans_the_rest_at_that_pace():
+    # 12 h bought 25 % (10 h by the estimate): the other 75 % at that pace is 36 h, more
+    # than the progress rule's 30 h or the hours rule's 28 h.
     phase = _phase_under_way(progress="0.25", actual=12)
-    assert (phase.effort_hours, phase.spent_hours) == (30.0, 0.0)
-    assert phase.remaining_hours == 30.0
+    assert (phase.effort_hours, phase.spent_hours) == (36.0, 0.0)
+    assert phase.remaining_hours == 36.0
 
 
 def test_snapshot_translates_people_and_skips_finished_projects():

@@ -4,6 +4,7 @@ from promisekeeper.delivery.models import (
     CheckIn,
     Project,
     ProjectAssignment,
+    ProjectForecast,
     ProjectPhase,
     ThankYouNote,
     TimesheetEntry,
@@ -32,8 +33,18 @@ class ProjectPhaseAdmin(admin.ModelAdmin):
     list_display = ["project", "key", "kind", "role", "effort_estimated_hours", "progress"]
     list_filter = ["kind", "role"]
     raw_id_fields = ["project", "sop_phase"]
-    # The sum of the phase's timesheet entries, kept by delivery.timesheets.
-    readonly_fields = ["effort_actual_hours"]
+    # The sum of the phase's timesheet entries, kept by delivery.timesheets; the state is
+    # set on the project's phases page, which gives back a done phase's reserved hours.
+    readonly_fields = ["effort_actual_hours", "state"]
+
+
+@admin.register(ProjectForecast)
+class ProjectForecastAdmin(ReadOnlyAdmin):
+    """Each promise's last forecast and state, written by the risk check."""
+
+    list_display = ["project", "state", "finish_date", "promised_date", "changed_at"]
+    list_filter = ["state"]
+    search_fields = ["project__name"]
 
 
 @admin.register(ProjectAssignment)

@@ -61,6 +61,11 @@ class Project(models.Model):
 class ProjectPhase(models.Model):
     """A project's copy of an SOP phase, with its own estimate, actuals and progress."""
 
+    class State(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="phases")
     sop_phase = models.ForeignKey(
         SopPhase, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -82,6 +87,14 @@ class ProjectPhase(models.Model):
     hours_per_day = models.DecimalField(max_digits=4, decimal_places=2, default=Decimal(8))
     actual_start = models.DateField(null=True, blank=True)
     actual_end = models.DateField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.NOT_STARTED)
+    remaining_hours = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Hours still to do, as the person doing it estimates them (blank: unknown).",
+    )
 
     class Meta:
         ordering = ["project", "order"]
@@ -99,10 +112,52 @@ class ProjectPhase(models.Model):
                 | Q(actual_start__isnull=False, actual_end__gte=F("actual_start")),
                 name="project_phase_end_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(remaining_hours__isnull=True) | Q(remaining_hours__gte=0),
+                name="project_phase_remaining_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["not_started", "in_progress", "done"]),
+                name="project_phase_state_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.project}: {self.name}"
+
+
+class ProjectForecast(models.Model):
+    """A promised project's latest forecast: when it will finish, whether that keeps the
+    promise, and why, as the last risk check found it.
+
+    Written only by ``promising.alerts``; the state is kept so that a check can tell a
+    change of state (which is announced) from the same state again (which is not). Not a
+    table the planning snapshot reads, so writing it never bumps the capacity ledger.
+    """
+
+    class State(models.TextChoices):
+        ON_TRACK = "on_track", "On track"
+        AT_RISK = "at_risk", "At risk"
+        LATE = "late", "Late"
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="forecast")
+    state = models.CharField(max_length=8, choices=State.choices)
+    finish_date = models.DateField(null=True, blank=True, help_text="Blank: beyond the horizon.")
+    promised_date = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    checked_at = models.DateTimeField()
+    changed_at = models.DateTimeField(help_text="When the state last changed.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["on_track", "at_risk", "late"]),
+                name="project_forecast_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.get_state_display()}"
 
 
 class ProjectAssignment(models.Model):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
@@ -26,7 +26,7 @@ from enum import StrEnum
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Min, Q, Sum
 
 from promisekeeper.delivery.models import Project, ProjectPhase, TimesheetEntry
 from promisekeeper.organisation.models import Ledger
@@ -273,6 +273,22 @@ def _day_totals_checked(verdicts: list[Verdict], logged: Logged) -> list[Verdict
     return checked
 
 
+_hours_logged_subscribers: list[Callable[[list[int]], None]] = []
+
+
+def hours_logged_subscribe(callback: Callable[[list[int]], None]) -> None:
+    """Call ``callback`` with the projects' primary keys after each commit that logged hours
+    on them (the apps above delivery re-check their forecasts); subscribing the same
+    callback again changes nothing."""
+    if callback not in _hours_logged_subscribers:
+        _hours_logged_subscribers.append(callback)
+
+
+def _hours_logged(project_ids: list[int]) -> None:
+    for callback in _hours_logged_subscribers:
+        callback(project_ids)
+
+
 def timesheet_save(
     *,
     user: User,
@@ -293,6 +309,9 @@ def timesheet_save(
         written = [v for v in verdicts if v.fate in (Fate.NEW, Fate.UPDATE)]
         _write(written, user)
         phase_actuals_refresh(phase_ids={v.change.phase.pk for v in written})
+        if written:
+            projects = sorted({v.change.phase.project_id for v in written})
+            transaction.on_commit(lambda: _hours_logged(projects))
     return verdicts
 
 
@@ -335,19 +354,29 @@ def phase_actual_hours(minutes: int) -> Decimal:
 
 def phase_actuals_refresh(*, phase_ids: Iterable[int]) -> None:
     """Set each phase's ``effort_actual_hours`` to the sum of its entries (when it differs,
-    since a phase write bumps the ledger and so invalidates cached plans)."""
+    since a phase write bumps the ledger and so invalidates cached plans). A phase not yet
+    started that now has hours is in progress from its first entry's day; a start set by
+    hand is kept."""
     ids = sorted(set(phase_ids))
     if not ids:
         return
-    totals = dict(
-        TimesheetEntry.objects.filter(phase_id__in=ids)
+    totals = {
+        row["phase_id"]: (row["total"], row["first"])
+        for row in TimesheetEntry.objects.filter(phase_id__in=ids)
         .values("phase_id")
-        .annotate(total=Sum("minutes"))
-        .values_list("phase_id", "total")
-    )
-    for pk, actual in ProjectPhase.objects.filter(pk__in=ids).values_list(
-        "pk", "effort_actual_hours"
+        .annotate(total=Sum("minutes"), first=Min("day"))
+    }
+    for pk, actual, state, start in ProjectPhase.objects.filter(pk__in=ids).values_list(
+        "pk", "effort_actual_hours", "state", "actual_start"
     ):
-        hours = phase_actual_hours(totals.get(pk, 0))
+        minutes, first = totals.get(pk, (0, None))
+        hours = phase_actual_hours(minutes)
+        update: dict[str, object] = {}
         if actual != hours:
-            ProjectPhase.objects.filter(pk=pk).update(effort_actual_hours=hours)
+            update["effort_actual_hours"] = hours
+        if first is not None and start is None:
+            update["actual_start"] = first
+        if minutes and state == ProjectPhase.State.NOT_STARTED:
+            update["state"] = ProjectPhase.State.IN_PROGRESS
+        if update:
+            ProjectPhase.objects.filter(pk=pk).update(**update)

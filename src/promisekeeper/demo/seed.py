@@ -781,6 +781,13 @@ class _Builder:
                     hours_per_day=phase.hours_per_day,
                     actual_start=start,
                     actual_end=end,
+                    state=(
+                        ProjectPhase.State.DONE
+                        if progress >= 1
+                        else ProjectPhase.State.IN_PROGRESS
+                        if start is not None
+                        else ProjectPhase.State.NOT_STARTED
+                    ),
                 )
             )
         return phases, planned, actual

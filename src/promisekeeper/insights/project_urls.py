@@ -4,6 +4,7 @@ work; the timesheet pages are delivery's own."""
 from django.urls import path
 
 from promisekeeper.delivery import checkin_views, timesheet_views
+from promisekeeper.insights import phase_views
 from promisekeeper.insights import project_views as views
 
 app_name = "delivery"
@@ -11,6 +12,7 @@ app_name = "delivery"
 urlpatterns = [
     path("projects/", views.projects, name="projects"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/phases/", phase_views.project_phases, name="project_phases"),
     path("projects/<int:pk>/thanks/", views.project_thank, name="project_thank"),
     path("projects/<int:pk>/calendar.ics", views.project_calendar, name="project_calendar"),
     path("checkins/", checkin_views.checkins, name="checkins"),

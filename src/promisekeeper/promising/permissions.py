@@ -142,3 +142,14 @@ def may_view_deal(user: User, deal: Deal) -> Decision:
 def may_view_promise(user: User, promise: Promise) -> Decision:
     """A promise sheet: sales and operations."""
     return _sales_or_operations(user, "Only sales and operations can see promise sheets.")
+
+
+REPORT_PHASES = "Only operations and the people on the project can report its phases."
+
+
+def may_report_phases(user: User, *, on_project: bool) -> Decision:
+    """Setting a project's phase states, dates and hours left: operations, and the people
+    on the project (``on_project``: assigned to it, or with hours logged on it)."""
+    if is_operations(user) or (user.is_authenticated and on_project):
+        return ALLOWED
+    return _refuse(user, REPORT_PHASES)

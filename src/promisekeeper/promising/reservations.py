@@ -116,11 +116,23 @@ def capacity_reserve(
     return booked_rows
 
 
-def capacity_release(*, project: DeliveryProject) -> int:
+def capacity_release(
+    *,
+    project: DeliveryProject,
+    phase_key: str | None = None,
+    from_day: datetime.date | None = None,
+) -> int:
     """Give back a project's reserved minutes (and the overtime granted for them); a day
-    left without overtime has no overtime allowance either. Returns the minutes released."""
+    left without overtime has no overtime allowance either. Returns the minutes released.
+
+    ``phase_key`` and ``from_day`` limit it to one phase's reservation from that day on
+    (what is left of a phase marked done)."""
     per_day: dict[tuple[int, datetime.date], tuple[int, int]] = {}
     rows = CapacityReservation.objects.filter(project=project)
+    if phase_key is not None:
+        rows = rows.filter(phase_key=phase_key)
+    if from_day is not None:
+        rows = rows.filter(day__gte=from_day)
     for person_id, day, minutes, overtime in rows.values_list(
         "person_id", "day", "minutes", "overtime_minutes"
     ):

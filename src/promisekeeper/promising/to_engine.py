@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from promisekeeper.catalog.models import EffortRange, SopPhase, SopVersion
 from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.delivery.models import ProjectPhase
 from promisekeeper.engine.model import (
     Calendar,
     Dependency,
@@ -89,11 +90,15 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
     """A delivery project's remaining work per phase: estimate × (1 − progress), or, for an
     effort phase under way with actual hours recorded, the engine's remaining effort given
     those hours (``spent_hours``) when that leaves more: neither a progress report nor the
-    hours may make a phase look more done than the other says it is."""
+    hours may make a phase look more done than the other says it is. Hours past what the
+    progress should have cost (an overrun) plan the rest at the pace so far, when that
+    leaves more still. A phase marked done has
+    nothing left; an effort phase whose worker estimated the hours left plans those."""
     phases: list[Phase] = []
     key_of_sop_phase = {p.sop_phase_id: p.key for p in row.phases.all() if p.sop_phase_id}
     for phase in row.phases.all():
-        remaining = 1.0 - as_float(phase.progress)
+        done = phase.state == ProjectPhase.State.DONE
+        remaining = 0.0 if done else 1.0 - as_float(phase.progress)
         sop = phase.sop_phase
         predecessors = tuple(
             Dependency(key_of_sop_phase[d.predecessor_id], int(d.lag_days))
@@ -115,6 +120,9 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
         planned = sop.effort_for(row.quantity) if sop is not None else None
         estimate = as_float(phase.effort_estimated_hours)
         likely = estimate * remaining
+        told = phase.remaining_hours is not None and not done
+        if told:
+            likely = as_float(phase.remaining_hours)
         low, high = _bounds_like(planned, likely)
         effort = EffortPhase(
             phase.key,
@@ -130,7 +138,7 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
             name=phase.name,
         )
         spent = as_float(phase.effort_actual_hours)
-        if remaining > 0 and spent > 0:
+        if remaining > 0 and spent > 0 and not told:
             total_low, total_high = _bounds_like(planned, estimate)
             under_way = replace(
                 effort,
@@ -141,6 +149,20 @@ def delivery_project_to_engine(row: DeliveryProject, calendar: Calendar) -> Proj
             )
             if under_way.remaining_hours > effort.remaining_hours:
                 effort = under_way
+        done_share = 1.0 - remaining
+        if 0 < done_share < 1 and spent > estimate * done_share and not told:
+            # An overrun: the hours so far bought less progress than the estimate said, so
+            # the rest goes at the rate it has been going. More hours, later, never earlier.
+            at_pace = spent * remaining / done_share
+            if at_pace > effort.remaining_hours:
+                pace_low, pace_high = _bounds_like(planned, at_pace)
+                effort = replace(
+                    effort,
+                    effort_hours=at_pace,
+                    effort_low=pace_low,
+                    effort_high=pace_high,
+                    spent_hours=0.0,
+                )
         phases.append(effort)
     return Project(
         project_engine_id(row.pk),
