@@ -159,14 +159,9 @@ def portfolio_confidence(
     draws = project_draws(project, {}, samples, np.random.default_rng(seed), distribution)
     ctx = plan_context(plan)
     roles = {phase.role for phase in project.phases if isinstance(phase, EffortPhase)}
-    competing = _competing(plan, ctx, roles)
-    if not exact:
-        competing = [c for c in competing if c.effort.role in roles]
+    competing = _competing(plan, ctx, roles, every_role=exact)
     rng = np.random.default_rng([seed, _COMPETING_SEED])
-    competing_draws = [
-        np.append(draw_phase(c.effort, {}, samples, rng, distribution), c.effort.remaining_hours)
-        for c in competing
-    ]
+    competing_draws = _competing_draws([c.effort for c in competing], samples, rng, distribution)
     n = samples + 1
     if exact:
         finish = _replanned(plan, ctx, project, draws, competing, competing_draws, n)
@@ -180,66 +175,129 @@ def portfolio_confidence(
     )
 
 
-def _competing(plan: Plan, ctx: Context, roles: set[str]) -> list[_Competing]:
-    """Unfinished effort phases of planned firm work: the new project's roles first (the
-    fluid model draws only those, and both methods then share their draws)."""
+def _competing(plan: Plan, ctx: Context, roles: set[str], *, every_role: bool) -> list[_Competing]:
+    """Unfinished effort phases of planned firm work of ``roles``, then (``every_role``)
+    those of the other roles: the fluid model draws only the first, and both methods then
+    share their draws."""
     found: list[_Competing] = []
+    others: list[_Competing] = []
     for project_id, result in plan.projects.items():
         index = ctx.project_index[project_id]
         project = plan.instance.projects[index]
         if project.state is ProjectState.TENTATIVE or result.finish_day is None:
             continue
-        timings = {t.id: t for t in result.phases}
-        for j, phase in enumerate(project.phases):
-            timing = timings.get(phase.id)
-            if isinstance(phase, EffortPhase) and phase.remaining_hours > _EPS and timing:
+        for j, (phase, timing) in enumerate(zip(project.phases, result.phases, strict=True)):
+            if not isinstance(phase, EffortPhase) or phase.remaining_hours <= _EPS:
+                continue
+            if phase.role in roles:
                 found.append(_Competing(index, j, phase, timing.start_day, timing.end_day))
-    return sorted(found, key=lambda c: c.effort.role not in roles)
+            elif every_role:
+                others.append(_Competing(index, j, phase, timing.start_day, timing.end_day))
+    return found + others
+
+
+def _competing_draws(
+    phases: list[EffortPhase], samples: int, rng: np.random.Generator, distribution: str
+) -> np.ndarray:
+    """Remaining effort of each phase per sample, and its planned effort last (phases x
+    samples + 1). Unstarted phases with only low/likely/high bounds, most of a portfolio,
+    are drawn together; the others one by one as ``confidence`` draws them."""
+    out = np.empty((len(phases), samples + 1), dtype=np.float32)
+    out[:, samples] = [phase.remaining_hours for phase in phases]
+    plain = [
+        k
+        for k, phase in enumerate(phases)
+        if phase.spent_hours <= 0 and phase.effort_distribution is None
+    ]
+    low = np.array([_bound(phases[k].effort_low, phases[k].effort_hours) for k in plain])
+    mode = np.array([phases[k].effort_hours for k in plain])
+    high = np.array([_bound(phases[k].effort_high, phases[k].effort_hours) for k in plain])
+    wide = high - low > _EPS
+    width = np.where(wide, high - low, 0.0).astype(np.float32)[:, None]
+    at = np.where(wide, (mode - low) / np.where(wide, high - low, 1.0), 0.0)
+    share = at.astype(np.float32)[:, None]
+    if distribution == "pert":
+        alpha = (1 + 4 * at)[:, None]
+        spread = rng.beta(alpha, 5 - alpha, (len(plain), samples)).astype(np.float32)
+    else:
+        # the triangular's inverse distribution function, in place
+        u = rng.random((len(plain), samples), dtype=np.float32)
+        lower = u < share
+        upper = np.subtract(1, u)
+        np.multiply(upper, 1 - share, out=upper)
+        np.sqrt(upper, out=upper)
+        np.subtract(1, upper, out=upper)
+        np.multiply(u, share, out=u)
+        np.sqrt(u, out=u)
+        spread = np.where(lower, u, upper)
+    np.multiply(spread, width, out=spread)
+    np.add(spread, low.astype(np.float32)[:, None], out=spread)
+    out[plain, :samples] = spread
+    chosen = set(plain)
+    for k, phase in enumerate(phases):
+        if k not in chosen:
+            out[k, :samples] = draw_phase(phase, {}, samples, rng, distribution)
+    return out
+
+
+def _bound(value: float | None, effort: float) -> float:
+    return effort if value is None else value
 
 
 def _role_shifts(
     ctx: Context,
     free: np.ndarray,
     competing: list[_Competing],
-    draws: list[np.ndarray],
+    draws: np.ndarray,
     n: int,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per role with competing phases: the effort the fluid queue takes (> 0) or gives back
-    (< 0) per sample and day, and the role's free effort per day."""
+    (< 0) per day and sample (days x samples), and the role's free effort per day (days x 1)."""
     horizon = ctx.horizon
-    by_role: dict[str, list[tuple[_Competing, np.ndarray]]] = {}
-    for c, drawn in zip(competing, draws, strict=True):
-        by_role.setdefault(c.effort.role, []).append((c, drawn))
-    shifts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    rows = np.arange(n) * (horizon + 1)
-    for role, items in by_role.items():
+    roles = sorted({c.effort.role for c in competing})
+    if not roles:
+        return {}
+    slot = {role: k for k, role in enumerate(roles)}
+    width = len(roles)
+    planned = draws[:, -1:]
+    start = np.array([c.start for c in competing])
+    end = np.minimum(np.array([c.end for c in competing]), horizon)
+    role_of = np.array([slot[c.effort.role] for c in competing])
+    delta = draws - planned  # float32: zero wherever the draw is the plan
+    planned = planned[:, 0].astype(np.float64)
+    # day-major, so each day of the queue below is one contiguous roles x samples block
+    flat_arrivals = np.zeros(((horizon + 1) * width, n))
+    # overruns arrive on the planned end day, the same row for every sample of a phase
+    over = np.maximum(delta, 0.0)
+    for row, at in enumerate((end * width + role_of).tolist()):
+        flat_arrivals[at] += over[row]
+    # underruns arrive when the phase would now end, a day per sample
+    rows, cols = np.nonzero(delta < -_EPS)
+    under = delta[rows, cols]
+    rate = planned / np.maximum(1, end - start)
+    day = np.maximum(start[rows], end[rows] - np.ceil(-under / rate[rows] - _EPS)).astype(np.int64)
+    flat = (day * width + role_of[rows]) * n + cols
+    flat_arrivals += np.bincount(flat, under, minlength=flat_arrivals.size).reshape(
+        flat_arrivals.shape
+    )
+    arrivals = flat_arrivals.reshape(horizon + 1, width, n)
+    room = np.empty((horizon, width, 1))
+    booked = np.empty((horizon, width, 1))
+    for role, k in slot.items():
         pool = ctx.pools[ctx.role_index[role]]
         eff = pool.efficiency[:, None]
-        room = (free[pool.people, :horizon] * eff).sum(axis=0)
-        booked = (ctx.capacity[pool.people, :horizon] * eff).sum(axis=0) - room
-        where, weight = [], []
-        for c, drawn in items:
-            planned = c.effort.remaining_hours
-            delta = drawn - planned
-            rate = planned / max(1, c.end - c.start)
-            early = c.end - np.ceil(-delta / rate - _EPS)
-            day = np.where(delta >= 0, c.end, np.maximum(c.start, early)).astype(np.int64)
-            moved = np.abs(delta) > _EPS
-            where.append(rows[moved] + np.minimum(day[moved], horizon))
-            weight.append(delta[moved])
-        arrivals = np.bincount(
-            np.concatenate(where), np.concatenate(weight), minlength=n * (horizon + 1)
-        ).reshape(n, horizon + 1)
-        if not np.any(arrivals[:, :horizon]):
-            continue
-        taken = np.zeros((n, horizon))
-        backlog = np.zeros(n)
-        for day in range(horizon):
-            backlog += arrivals[:, day]
-            np.clip(backlog, -booked[day], room[day], out=taken[:, day])
-            backlog -= taken[:, day]
-        shifts[role] = (taken, room)
-    return shifts
+        room[:, k, 0] = (free[pool.people, :horizon] * eff).sum(axis=0)
+        booked[:, k, 0] = (ctx.capacity[pool.people, :horizon] * eff).sum(axis=0) - room[:, k, 0]
+    np.negative(booked, out=booked)
+    taken = np.zeros((horizon, width, n))
+    backlog = np.zeros((width, n))
+    for day in range(horizon):
+        np.add(backlog, arrivals[day], out=backlog)
+        out = taken[day]
+        np.minimum(backlog, room[day], out=out)
+        np.maximum(out, booked[day], out=out)
+        np.subtract(backlog, out, out=backlog)
+    return {role: (taken[:, k, :], room[:, k]) for role, k in slot.items()}
 
 
 def _shifted_effort_end(
@@ -267,16 +325,16 @@ def _shifted_effort_end(
         candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
     first = int(start[inside].min())
     at = np.minimum(start, horizon) - first
-    took, room = taken[:, first:], room[first:]
+    took, room = taken[first:], room[first:]
     samples = np.arange(len(start))
     for people, eff in candidates:
-        daily = best_crew_daily(free[people, first:horizon], eff, phase)
-        top = best_crew_daily(ctx.capacity[people, first:horizon], eff, phase)
+        daily = best_crew_daily(free[people, first:horizon], eff, phase)[:, None]
+        top = best_crew_daily(ctx.capacity[people, first:horizon], eff, phase)[:, None]
         shifted = np.where(took >= 0, np.minimum(daily, room - took), np.minimum(daily - took, top))
-        cumulative = np.concatenate((np.zeros((len(start), 1)), np.cumsum(shifted, axis=1)), 1)
-        target = cumulative[samples, np.minimum(at, cumulative.shape[1] - 1)] + effort - _EPS
-        last = np.count_nonzero(cumulative[:, 1:] < target[:, None], axis=1)
-        span = cumulative.shape[1] - 1
+        cumulative = np.concatenate((np.zeros((1, len(start))), np.cumsum(shifted, axis=0)))
+        span = len(cumulative) - 1
+        target = cumulative[np.minimum(at, span), samples] + effort - _EPS
+        last = np.count_nonzero(cumulative[1:] < target, axis=0)
         np.minimum(best, np.where(last < span, first + last + 1, FAIL), out=best)
     best = np.where(effort <= _EPS, start, best)
     return np.where(inside, best, FAIL)
@@ -288,7 +346,7 @@ def _replanned(
     project: Project,
     draws: list[np.ndarray],
     competing: list[_Competing],
-    competing_draws: list[np.ndarray],
+    competing_draws: np.ndarray,
     n: int,
 ) -> np.ndarray:
     """Finish day per sample with the whole portfolio re-placed on its sampled efforts."""
@@ -298,7 +356,8 @@ def _replanned(
     for s in range(n):
         phases = {i: list(p.phases) for i, p in enumerate(instance.projects)}
         for c, drawn in zip(competing, competing_draws, strict=True):
-            phases[c.project][c.phase] = _at(c.effort, float(drawn[s]))
+            if drawn[s] != drawn[-1]:  # else as planned, not its float32 rounding
+                phases[c.project][c.phase] = _at(c.effort, float(drawn[s]))
         projects = tuple(
             replace(p, phases=tuple(phases[i])) for i, p in enumerate(instance.projects)
         )
