@@ -266,7 +266,7 @@ def _role_shifts(
     delta = draws - planned  # float32: zero wherever the draw is the plan
     planned = planned[:, 0].astype(np.float64)
     # day-major, so each day of the queue below is one contiguous roles x samples block
-    flat_arrivals = np.zeros(((horizon + 1) * width, n))
+    flat_arrivals = np.zeros(((horizon + 1) * width, n), dtype=np.float32)
     # overruns arrive on the planned end day, the same row for every sample of a phase
     over = np.maximum(delta, 0.0)
     for row, at in enumerate((end * width + role_of).tolist()):
@@ -281,16 +281,16 @@ def _role_shifts(
         flat_arrivals.shape
     )
     arrivals = flat_arrivals.reshape(horizon + 1, width, n)
-    room = np.empty((horizon, width, 1))
-    booked = np.empty((horizon, width, 1))
+    room = np.empty((horizon, width, 1), dtype=np.float32)
+    booked = np.empty((horizon, width, 1), dtype=np.float32)
     for role, k in slot.items():
         pool = ctx.pools[ctx.role_index[role]]
         eff = pool.efficiency[:, None]
         room[:, k, 0] = (free[pool.people, :horizon] * eff).sum(axis=0)
         booked[:, k, 0] = (ctx.capacity[pool.people, :horizon] * eff).sum(axis=0) - room[:, k, 0]
     np.negative(booked, out=booked)
-    taken = np.zeros((horizon, width, n))
-    backlog = np.zeros((width, n))
+    taken = np.zeros((horizon, width, n), dtype=np.float32)
+    backlog = np.zeros((width, n), dtype=np.float32)
     for day in range(horizon):
         np.add(backlog, arrivals[day], out=backlog)
         out = taken[day]
