@@ -41,8 +41,10 @@ Approximations (measured against re-planning the whole portfolio per sample, in
   later phases (a fixed installation after a long build) is not carried into those
   phases' roles, and neither is the capacity their delay frees earlier.
 * A role is one pool: a cross-trained person's free hours count in each of their roles,
-  and extra competing work takes the same effort from the new phase's crew whichever
-  people it lands on (a role with many free people absorbs less of it in reality).
+  and extra competing work slows the new phase's crew only once the role's free effort
+  left that day is below the crew's (in a plan it takes the best people first).
+* The new project's fixed phases see the plan's free grid unchanged. On the benchmark's
+  loaded portfolios this, and the knock-on delays above, leave the answer optimistic.
 * Credit is used or lost day by day from its arrival on, in the role's booked hours, not
   on the specific people who were freed.
 * Competing fixed phases keep their planned days; calibration ratios are not applied.

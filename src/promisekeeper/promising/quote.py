@@ -327,7 +327,7 @@ def _core_compute(
             notes=(),
         )
     # The firm work's own effort uncertainty comes first: promises already made overrun too
-    # (portfolio_confidence: about 80 ms for 1,000 samples at M, against 5 ms without it).
+    # (portfolio_confidence at M, 1,000 samples: 87 ms median, 130 ms p95; plain: 6 / 9 ms).
     engine = portfolio_confidence(
         plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version
     )
