@@ -70,6 +70,7 @@ from promisekeeper.engine.options import (
     with_quantity,
 )
 from promisekeeper.engine.plan import Allocations, PhaseTiming, Plan, ProjectResult, ProjectStatus
+from promisekeeper.engine.portfolio import portfolio_confidence
 from promisekeeper.engine.promise import (
     AnswerStatus,
     Bottleneck,
@@ -125,6 +126,7 @@ __all__ = [
     "ConfidenceAnswer",
     "ConfidenceLevel",
     "confidence_reanchored",
+    "portfolio_confidence",
     "Binding",
     "Verdict",
     "promise_verdict",

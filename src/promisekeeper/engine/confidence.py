@@ -52,8 +52,9 @@ from __future__ import annotations
 import bisect
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -73,7 +74,7 @@ MAX_SAMPLES = 1_000_000
 DISTRIBUTIONS = ("triangular", "pert")
 
 _EPS = 1e-9
-_FAIL = np.iinfo(np.int64).max // 4
+FAIL = np.iinfo(np.int64).max // 4
 
 
 class ConfidenceLevel(enum.StrEnum):
@@ -245,27 +246,57 @@ def confidence(
     (True, 10)
     """
     deterministic = earliest_finish(plan, project)  # validates the project
+    check_run(samples, distribution)
+    ratios = _validate_calibration(plan, project, calibration)
+    draws = project_draws(project, ratios, samples, np.random.default_rng(seed), distribution)
+    ctx = plan_context(plan)
+    finish = simulate(ctx, free_grid(plan), project, draws, samples + 1)
+    return answer_of(
+        project, deterministic, finish, samples=samples, seed=seed, horizon=ctx.horizon
+    )
+
+
+def check_run(samples: int, distribution: str) -> None:
+    """Raise ``InvalidInput`` for a sample count or a distribution name a run cannot take."""
     if not 1 <= samples <= MAX_SAMPLES:
         raise InvalidInput("samples", f"must be between 1 and {MAX_SAMPLES}, got {samples}")
     if distribution not in DISTRIBUTIONS:
         raise InvalidInput(
             "distribution", f"must be one of {', '.join(DISTRIBUTIONS)}, got {distribution!r}"
         )
-    ratios = _validate_calibration(plan, project, calibration)
-    rng = np.random.default_rng(seed)
-    draws = [
-        np.append(_draw(phase, ratios, samples, rng, distribution), _most_likely(phase))
+
+
+def project_draws(
+    project: Project,
+    ratios: Mapping[str, np.ndarray],
+    samples: int,
+    rng: np.random.Generator,
+    distribution: str,
+) -> list[np.ndarray]:
+    """Per phase, ``samples`` draws of its effort (or days) and the most likely one last."""
+    return [
+        np.append(draw_phase(phase, ratios, samples, rng, distribution), _most_likely(phase))
         for phase in project.phases
     ]
-    ctx = plan_context(plan)
-    finish = _simulate(ctx, free_grid(plan), project, draws, samples + 1)
+
+
+def answer_of(
+    project: Project,
+    deterministic: PromiseAnswer,
+    finish: np.ndarray,
+    *,
+    samples: int,
+    seed: int,
+    horizon: int,
+) -> ConfidenceAnswer:
+    """The answer from the finish day of every sample and, last, of the most likely efforts."""
     finish, likely = finish[:samples], int(finish[samples])
     gap = (
         None
-        if deterministic.finish_day is None or likely > ctx.horizon
+        if deterministic.finish_day is None or likely > horizon
         else deterministic.finish_day - likely
     )
-    inside = np.sort(finish[finish <= ctx.horizon])
+    inside = np.sort(finish[finish <= horizon])
     finish_days = tuple(inside.astype(np.int64).tolist())
     on_time = (
         None
@@ -358,7 +389,7 @@ def _spread(
     return rng.triangular(low, mode, high, n)
 
 
-def _draw(
+def draw_phase(
     phase: EffortPhase | FixedPhase,
     ratios: Mapping[str, np.ndarray],
     n: int,
@@ -423,10 +454,25 @@ def _most_likely(phase: EffortPhase | FixedPhase) -> float | int:
     return phase.remaining_hours if isinstance(phase, EffortPhase) else phase.days
 
 
-def _simulate(
-    ctx: Context, free: np.ndarray, project: Project, draws: list[np.ndarray], n: int
+EffortEnd = Callable[[EffortPhase, np.ndarray, np.ndarray], np.ndarray]
+"""End day per sample of an effort phase from its start days and efforts per sample."""
+
+
+def simulate(
+    ctx: Context,
+    free: np.ndarray,
+    project: Project,
+    draws: list[np.ndarray],
+    n: int,
+    end_of: EffortEnd | None = None,
 ) -> np.ndarray:
-    """Finish day of every sample (``> horizon`` for samples beyond the horizon)."""
+    """Finish day of every sample (``> horizon`` for samples beyond the horizon).
+
+    ``end_of`` replaces the rule for effort phases (by default :func:`effort_end` on
+    ``free``); fixed phases always follow ``_fixed_end``.
+    """
+    if end_of is None:
+        end_of = partial(effort_end, ctx, free)
     end: dict[str, np.ndarray] = {}
     for index in ctx.phase_order(project, -1):
         phase = project.phases[index]
@@ -434,17 +480,17 @@ def _simulate(
         for dep in phase.predecessors:
             np.maximum(start, end[dep.phase] + dep.lag_days, out=start)
         if isinstance(phase, EffortPhase):
-            end[phase.id] = _effort_end(ctx, free, phase, start, draws[index])
+            end[phase.id] = end_of(phase, start, draws[index])
         else:
             end[phase.id] = _fixed_end(ctx, free, phase, start, draws[index])
     if not end:
         return np.full(n, project.release_day, dtype=np.int64)
     finish = np.maximum.reduce(list(end.values()))
-    finish[finish > ctx.horizon] = _FAIL
+    finish[finish > ctx.horizon] = FAIL
     return finish
 
 
-def _effort_end(
+def effort_end(
     ctx: Context, free: np.ndarray, phase: EffortPhase, start: np.ndarray, effort: np.ndarray
 ) -> np.ndarray:
     """Exclusive end day per sample, as ``place_effort`` would place it from ``start``.
@@ -455,7 +501,7 @@ def _effort_end(
     """
     horizon = ctx.horizon
     inside = start < horizon
-    best = np.full(len(start), _FAIL, dtype=np.int64)
+    best = np.full(len(start), FAIL, dtype=np.int64)
     pool = ctx.pools[ctx.role_index[phase.role]]
     if not inside.any() or len(pool.people) == 0:
         return best
@@ -471,7 +517,7 @@ def _effort_end(
         )
         np.minimum(best, last, out=best)
     best = np.where(effort <= _EPS, start, best)
-    return np.where(inside, best, _FAIL)
+    return np.where(inside, best, FAIL)
 
 
 def _effort_last_day(
@@ -485,24 +531,24 @@ def _effort_last_day(
     window: int,
 ) -> np.ndarray:
     """Exclusive end day per sample for one crew (``rows``: its free hours, people x days),
-    each sample starting ``at`` days after day ``first``; ``_FAIL`` past the horizon. Only
+    each sample starting ``at`` days after day ``first``; ``FAIL`` past the horizon. Only
     the samples ``inside`` the horizon need to be covered (``rows`` ends with it)."""
     horizon = rows.shape[1]
     daily = np.zeros(0)
     while True:
         hi = min(horizon, first + window)
-        more = _best_crew_daily(rows[:, first + len(daily) : hi], eff, phase)
+        more = best_crew_daily(rows[:, first + len(daily) : hi], eff, phase)
         daily = np.concatenate((daily, more))
         cumulative = np.concatenate(([0.0], np.cumsum(daily)))
         span = len(daily)
         target = cumulative[np.minimum(at, span)] + effort - _EPS
         last = np.searchsorted(cumulative[1:], target)
         if hi >= horizon or bool(((last < span) | ~inside).all()):
-            return np.where(last < span, first + last + 1, _FAIL)
+            return np.where(last < span, first + last + 1, FAIL)
         window *= 2
 
 
-def _best_crew_daily(free: np.ndarray, eff: np.ndarray, phase: EffortPhase) -> np.ndarray:
+def best_crew_daily(free: np.ndarray, eff: np.ndarray, phase: EffortPhase) -> np.ndarray:
     """Effort the best crew delivers on each day of ``free`` (the crew's free hours, people
     x days): ``place_effort``'s rule.
 
@@ -520,7 +566,7 @@ def _fixed_end(
     working = ctx.working_days
     ok = _crew_days(ctx, free, phase)
     first = np.searchsorted(working, np.minimum(start, ctx.horizon))
-    end = np.where(days <= 0, start, _FAIL)
+    end = np.where(days <= 0, start, FAIL)
     run = np.concatenate(([0], np.cumsum(ok, dtype=np.int64)))
     for d in np.unique(days[days > 0]):
         d = int(d)
@@ -534,8 +580,8 @@ def _fixed_end(
         at = next_fit[first[chosen]]
         found = at < len(working)
         last = working[np.minimum(at + d - 1, len(working) - 1)]
-        end[chosen] = np.where(found, last + 1, _FAIL)
-    return np.where(start < ctx.horizon, end, _FAIL)
+        end[chosen] = np.where(found, last + 1, FAIL)
+    return np.where(start < ctx.horizon, end, FAIL)
 
 
 def _crew_days(ctx: Context, free: np.ndarray, phase: FixedPhase) -> np.ndarray:

@@ -15,12 +15,12 @@ from promisekeeper.delivery.models import Project as DeliveryProject
 from promisekeeper.engine.confidence import (
     ConfidenceAnswer,
     ConfidenceLevel,
-    confidence,
     confidence_reanchored,
 )
 from promisekeeper.engine.edits import plan_without
 from promisekeeper.engine.model import Project, ProjectState
 from promisekeeper.engine.plan import Plan
+from promisekeeper.engine.portfolio import portfolio_confidence
 from promisekeeper.engine.promise import (
     earliest_finish,
     placement_fits,
@@ -326,7 +326,11 @@ def _core_compute(
             evidence=evidence,
             notes=(),
         )
-    engine = confidence(plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version)
+    # The firm work's own effort uncertainty comes first: promises already made overrun too
+    # (portfolio_confidence at M, 1,000 samples: 87 ms median, 130 ms p95; plain: 6 / 9 ms).
+    engine = portfolio_confidence(
+        plan, project, samples=QUOTE_SAMPLES, seed=snapshot.ledger_version
+    )
     stats_count("engine_runs")
     return _core_of(snapshot, plan, project, replaces, engine, evidence, level, with_load=with_load)
 
