@@ -121,7 +121,7 @@ def _record(forecast: Forecast, verdict: Verdict) -> StateChange | None:
         # The project row's lock orders two checks of one project (the daily scan and a
         # re-check after a timesheet save), so a change of state is announced once.
         project = (
-            Project.objects.select_for_update()
+            Project.objects.select_for_update(of=("self",))
             .select_related("deal", "sales_owner", "deal__owner")
             .get(pk=forecast.project_pk)
         )
