@@ -490,6 +490,42 @@ def simulate(
     return finish
 
 
+@dataclass(frozen=True)
+class CrewStart:
+    """Where the samples of one effort phase start: the crews to try (the role's primary
+    people first when it has some, then the whole pool), the earliest start inside the
+    horizon, each sample's offset from it, and which samples start inside the horizon."""
+
+    crews: list[tuple[np.ndarray, np.ndarray]]
+    first: int
+    at: np.ndarray
+    inside: np.ndarray
+
+
+def crew_start(ctx: Context, phase: EffortPhase, start: np.ndarray) -> CrewStart | None:
+    """``CrewStart`` of ``phase`` from ``start``; None when no sample can be placed (all
+    start past the horizon, or the role has nobody)."""
+    inside = start < ctx.horizon
+    pool = ctx.pools[ctx.role_index[phase.role]]
+    if not inside.any() or len(pool.people) == 0:
+        return None
+    crews = [(pool.people, pool.efficiency)]
+    if not pool.primary.all() and pool.primary.any():
+        crews.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
+    first = int(start[inside].min())
+    at = np.minimum(start, ctx.horizon) - first  # samples outside the horizon are dropped
+    return CrewStart(crews, first, at, inside)
+
+
+def effort_end_of(
+    best: np.ndarray, start: np.ndarray, effort: np.ndarray, inside: np.ndarray
+) -> np.ndarray:
+    """The end days ``best`` with no-effort samples ending where they start and samples
+    starting past the horizon failed."""
+    best = np.where(effort <= _EPS, start, best)
+    return np.where(inside, best, FAIL)
+
+
 def effort_end(
     ctx: Context, free: np.ndarray, phase: EffortPhase, start: np.ndarray, effort: np.ndarray
 ) -> np.ndarray:
@@ -499,25 +535,25 @@ def effort_end(
     time, until every sample's effort is covered (or the horizon ends), as ``place_effort``
     does: most phases end long before the horizon does.
     """
-    horizon = ctx.horizon
-    inside = start < horizon
     best = np.full(len(start), FAIL, dtype=np.int64)
-    pool = ctx.pools[ctx.role_index[phase.role]]
-    if not inside.any() or len(pool.people) == 0:
+    crews = crew_start(ctx, phase, start)
+    if crews is None:
         return best
-    candidates = [(pool.people, pool.efficiency)]
-    if not pool.primary.all() and pool.primary.any():
-        candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
-    first = int(start[inside].min())
-    at = np.minimum(start, horizon) - first  # samples outside the horizon are dropped below
-    window = int(at.max()) + effort_window(phase, len(pool.people), float(effort.max()))
-    for people, eff in candidates:
+    pool_size = len(crews.crews[-1][0])
+    window = int(crews.at.max()) + effort_window(phase, pool_size, float(effort.max()))
+    for people, eff in crews.crews:
         last = _effort_last_day(
-            free[people, :horizon], eff, phase, first, at, effort, inside, window
+            free[people, : ctx.horizon],
+            eff,
+            phase,
+            crews.first,
+            crews.at,
+            effort,
+            crews.inside,
+            window,
         )
         np.minimum(best, last, out=best)
-    best = np.where(effort <= _EPS, start, best)
-    return np.where(inside, best, FAIL)
+    return effort_end_of(best, start, effort, crews.inside)
 
 
 def _effort_last_day(

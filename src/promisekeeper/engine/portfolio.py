@@ -92,8 +92,10 @@ from promisekeeper.engine.confidence import (
     answer_of,
     best_crew_daily,
     check_run,
+    crew_start,
     draw_phase,
     effort_end,
+    effort_end_of,
     project_draws,
     simulate,
 )
@@ -317,19 +319,14 @@ def _shifted_effort_end(
         return effort_end(ctx, free, phase, start, effort)
     taken, room = shift
     horizon = ctx.horizon
-    inside = start < horizon
     best = np.full(len(start), FAIL, dtype=np.int64)
-    pool = ctx.pools[ctx.role_index[phase.role]]
-    if not inside.any() or len(pool.people) == 0:
+    crews = crew_start(ctx, phase, start)
+    if crews is None:
         return best
-    candidates = [(pool.people, pool.efficiency)]
-    if not pool.primary.all() and pool.primary.any():
-        candidates.insert(0, (pool.people[pool.primary], pool.efficiency[pool.primary]))
-    first = int(start[inside].min())
-    at = np.minimum(start, horizon) - first
+    first, at = crews.first, crews.at
     took, room = taken[first:], room[first:]
     samples = np.arange(len(start))
-    for people, eff in candidates:
+    for people, eff in crews.crews:
         daily = best_crew_daily(free[people, first:horizon], eff, phase)[:, None]
         top = best_crew_daily(ctx.capacity[people, first:horizon], eff, phase)[:, None]
         shifted = np.where(took >= 0, np.minimum(daily, room - took), np.minimum(daily - took, top))
@@ -338,8 +335,7 @@ def _shifted_effort_end(
         target = cumulative[np.minimum(at, span), samples] + effort - _EPS
         last = np.count_nonzero(cumulative[1:] < target, axis=0)
         np.minimum(best, np.where(last < span, first + last + 1, FAIL), out=best)
-    best = np.where(effort <= _EPS, start, best)
-    return np.where(inside, best, FAIL)
+    return effort_end_of(best, start, effort, crews.inside)
 
 
 def _replanned(
