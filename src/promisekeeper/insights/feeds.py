@@ -26,7 +26,7 @@ from promisekeeper.organisation.permissions import (
     may_read,
     may_see_time_off_reason,
 )
-from promisekeeper.people.models import Person, Role, TimeOff
+from promisekeeper.people.models import Person, Role
 
 # Time off this far back stays in a feed, so last week's absences do not vanish at once.
 PAST_DAYS = 90
@@ -69,9 +69,16 @@ def feed_user_get(*, secret: str) -> User | None:
     return token.user if token else None  # type: ignore[return-value]
 
 
-def _recent_time_off(rows: object, today: datetime.date) -> list[TimeOff]:
+def _time_off_add(calendar: Calendar, *, user: User, person: Person, today: datetime.date) -> None:
+    """The person's time off that has not long ended, with the reason only for those who
+    may know it (operations, and the person)."""
     since = today - datetime.timedelta(days=PAST_DAYS)
-    return [t for t in rows.all() if t.end_date >= since]  # type: ignore[attr-defined]
+    show_reasons = may_see_time_off_reason(user, person.user_id)
+    for off in person.time_off.all():
+        if off.end_date >= since:
+            calendar.add_component(
+                exports.time_off_event(person=person, off=off, show_reasons=show_reasons)
+            )
 
 
 def person_feed(*, user: User, today: datetime.date) -> Calendar:
@@ -87,14 +94,7 @@ def person_feed(*, user: User, today: datetime.date) -> Calendar:
     if person is not None:
         for block in person_work_blocks(person_pk=person.pk):
             calendar.add_component(exports.work_block_event(person=person, block=block))
-        for off in _recent_time_off(person.time_off, today):
-            calendar.add_component(
-                exports.time_off_event(
-                    person=person,
-                    off=off,
-                    show_reasons=may_see_time_off_reason(user, person.user_id),
-                )
-            )
+        _time_off_add(calendar, user=user, person=person, today=today)
     return calendar
 
 
@@ -111,14 +111,7 @@ def team_feed(*, user: User, role: Role, today: datetime.date) -> Calendar:
     )
     with_work = may_read(user, Area.PEOPLE)
     for person in people:
-        for off in _recent_time_off(person.time_off, today):
-            calendar.add_component(
-                exports.time_off_event(
-                    person=person,
-                    off=off,
-                    show_reasons=may_see_time_off_reason(user, person.user_id),
-                )
-            )
+        _time_off_add(calendar, user=user, person=person, today=today)
         if with_work:
             for block in person_work_blocks(person_pk=person.pk):
                 calendar.add_component(exports.work_block_event(person=person, block=block))
