@@ -49,7 +49,9 @@ LAYERS = (
 )
 RANK = {name: k for k, name in enumerate(LAYERS)}
 SQL_RUNNERS = {"fetch_one", "fetch_all", "insert"}  # the sql helper module's functions
-SQL_TEXT = re.compile(r"\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s")  # SQL is written upper case here
+SQL_TEXT = re.compile(
+    r"\s*(SELECT|INSERT INTO|UPDATE|DELETE FROM)\s"
+)  # SQL is written upper case here
 
 
 def git(*args: str) -> str:
