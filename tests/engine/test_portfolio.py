@@ -84,6 +84,36 @@ def test_one_person_queue_matches_re_planning_every_sample() -> None:
     assert aware == exact
 
 
+EXPONENTIAL = EffortDistribution(
+    EffortKind.EMPIRICAL,
+    ratios=tuple(np.maximum(0.05, np.random.default_rng(3).exponential(1.0, 400)).tolist()),
+)
+
+
+@pytest.mark.parametrize("queued", [3, 6, 10])
+def test_a_small_new_job_behind_a_long_queue_waits_for_the_whole_queue(queued: int) -> None:
+    """Regression: an underrun early in the queue used to hand its hours to the new job at
+    once, before the overruns later in the queue were known, so a short new job behind a
+    long queue of exponential jobs often "finished" mid-queue (P50 25 days against 63 by
+    re-planning, with ten jobs ahead). The hours of a saturated role are netted first."""
+    jobs = tuple(
+        Project(
+            f"firm{k}",
+            (EffortPhase("build", "developer", 40.0, effort_distribution=EXPONENTIAL),),
+            promised_day=10 + k,
+        )
+        for k in range(queued + 1)
+    )
+    plan = make_plan(jobs, people=(Person("ana", {"developer": 1.0}, weekly_hours=(8.0,) * 7),))
+    new = Project(
+        "new", (EffortPhase("build", "developer", 40.0, effort_distribution=EXPONENTIAL),)
+    )
+    aware = portfolio_confidence(plan, new, samples=400, seed=1)
+    exact = portfolio_confidence(plan, new, samples=400, seed=1, exact=True)
+    for q in (0.5, 0.8, 0.95):
+        assert aware.quantile(q) == exact.quantile(q)
+
+
 def test_competing_work_under_way_draws_its_remaining_effort() -> None:
     plan = queue(spent_hours=30.0)  # beyond its 24-hour estimate: a long tail left
     aware = portfolio_confidence(plan, NEW, samples=300, seed=1)

@@ -21,6 +21,12 @@ For each role the new project's effort phases need, and for every sample:
    planned end. An underrun (``delta < 0``) is credit that arrives on the day the phase
    would now end, ``end - ceil(-delta / rate)`` with ``rate = e / (end - start)`` its
    planned pace.
+   Where the role is *saturated* (no free effort) on the phase's last such day, an
+   hour it gains or loses only moves the role's other booked work, so it reaches free
+   effort where that saturated run ends: per sample, the changes of all phases worked in
+   one run are netted, a net overrun arrives on the run's first free day and a net
+   underrun frees the run's last booked hours (without this, a short new project behind
+   a long queue used an early underrun before the later overruns were known).
 2. A signed backlog ``b`` per role runs over the days: arrivals are added; a positive
    backlog takes up to the role's free effort of the day (its people's free hours
    times efficiency), a negative one (credit) gives back up to the role's booked effort
@@ -269,14 +275,32 @@ def _role_shifts(
     role_of = np.array([slot[c.effort.role] for c in competing])
     delta = draws - planned  # float32: zero wherever the draw is the plan
     planned = planned[:, 0].astype(np.float64)
+    room = np.empty((horizon, width, 1), dtype=np.float32)
+    booked = np.empty((horizon, width, 1), dtype=np.float32)
+    for role, k in slot.items():
+        pool = ctx.pools[ctx.role_index[role]]
+        eff = pool.efficiency[:, None]
+        room[:, k, 0] = (free[pool.people, :horizon] * eff).sum(axis=0)
+        booked[:, k, 0] = (ctx.capacity[pool.people, :horizon] * eff).sum(axis=0) - room[:, k, 0]
+    runs = [_SaturatedRuns(room[:, k, 0], booked[:, k, 0]) for k in range(width)]
     # day-major, so each day of the queue below is one contiguous roles x samples block
     flat_arrivals = np.zeros(((horizon + 1) * width, n), dtype=np.float32)
-    # overruns arrive on the planned end day, the same row for every sample of a phase
+    run_ends = np.array(
+        [
+            runs[r].run_end_of(s, e)
+            for r, s, e in zip(role_of.tolist(), start.tolist(), end.tolist(), strict=True)
+        ],
+        dtype=np.int64,
+    )
+    in_run = run_ends >= 0
+    _add_run_arrivals(flat_arrivals, runs, role_of, run_ends, delta, width, n)
+    # elsewhere, overruns arrive on the planned end day, the same row for every sample
     over = np.maximum(delta, 0.0)
     for row, at in enumerate((end * width + role_of).tolist()):
-        flat_arrivals[at] += over[row]
-    # underruns arrive when the phase would now end, a day per sample
-    rows, cols = np.nonzero(delta < -_EPS)
+        if not in_run[row]:
+            flat_arrivals[at] += over[row]
+    # and underruns arrive when the phase would now end, a day per sample
+    rows, cols = np.nonzero((delta < -_EPS) & ~in_run[:, None])
     under = delta[rows, cols]
     rate = planned / np.maximum(1, end - start)
     day = np.maximum(start[rows], end[rows] - np.ceil(-under / rate[rows] - _EPS)).astype(np.int64)
@@ -285,13 +309,6 @@ def _role_shifts(
         flat_arrivals.shape
     )
     arrivals = flat_arrivals.reshape(horizon + 1, width, n)
-    room = np.empty((horizon, width, 1), dtype=np.float32)
-    booked = np.empty((horizon, width, 1), dtype=np.float32)
-    for role, k in slot.items():
-        pool = ctx.pools[ctx.role_index[role]]
-        eff = pool.efficiency[:, None]
-        room[:, k, 0] = (free[pool.people, :horizon] * eff).sum(axis=0)
-        booked[:, k, 0] = (ctx.capacity[pool.people, :horizon] * eff).sum(axis=0) - room[:, k, 0]
     np.negative(booked, out=booked)
     taken = np.zeros((horizon, width, n), dtype=np.float32)
     backlog = np.zeros((width, n), dtype=np.float32)
@@ -302,6 +319,88 @@ def _role_shifts(
         np.maximum(out, booked[day], out=out)
         np.subtract(backlog, out, out=backlog)
     return {role: (taken[:, k, :], room[:, k]) for role, k in slot.items()}
+
+
+_SATURATED = 1e-3
+"""A role whose free effort on a day is at most this (hours) is saturated that day."""
+
+
+class _SaturatedRuns:
+    """The runs of consecutive days on which a role has no free effort, and its booked
+    effort summed over days (to find where a run's last ``x`` booked hours begin)."""
+
+    def __init__(self, room: np.ndarray, booked: np.ndarray) -> None:
+        horizon = len(room)
+        saturated = room <= _SATURATED
+        self.next_free = np.full(horizon + 1, horizon, dtype=np.int64)
+        self.run_start = np.zeros(horizon, dtype=np.int64)
+        for day in range(horizon - 1, -1, -1):
+            self.next_free[day] = self.next_free[day + 1] if saturated[day] else day
+        for day in range(horizon):
+            if saturated[day] and day > 0 and saturated[day - 1]:
+                self.run_start[day] = self.run_start[day - 1]
+            else:
+                self.run_start[day] = day
+        self.last_saturated = np.full(horizon, -1, dtype=np.int64)
+        for day in range(horizon):
+            previous = self.last_saturated[day - 1] if day else -1
+            self.last_saturated[day] = day if saturated[day] else previous
+        self.saturated = saturated
+        self.cumulative = np.concatenate(([0.0], np.cumsum(booked, dtype=np.float64)))
+
+    def run_end_of(self, start: int, end: int) -> int:
+        """The first free day after the saturated run holding the last saturated day of
+        ``start..end-1`` (a phase's days); -1 when the role is never saturated then."""
+        if end <= start or end > len(self.saturated):
+            return -1
+        day = int(self.last_saturated[end - 1])
+        return int(self.next_free[day]) if day >= start else -1
+
+    def credit_days(
+        self, start: int, end: int, credit: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where the run's last ``credit`` booked hours begin, per sample: the day they
+        begin on, the part of the credit inside that day, and the rest (from the next
+        day on). Never before the run's first day ``start``; ``end`` is the run's end."""
+        target = np.maximum(self.cumulative[end] - credit, self.cumulative[start])
+        day = np.clip(np.searchsorted(self.cumulative, target, side="right") - 1, start, end - 1)
+        first = np.minimum(credit, self.cumulative[day + 1] - target)
+        return day, first, credit - first
+
+
+def _add_run_arrivals(
+    flat_arrivals: np.ndarray,
+    runs: list[_SaturatedRuns],
+    role_of: np.ndarray,
+    run_ends: np.ndarray,
+    delta: np.ndarray,
+    width: int,
+    n: int,
+) -> None:
+    """Overruns and underruns of phases worked inside a saturated run of their role
+    (``run_ends``: the run's end per phase, -1 for none).
+
+    While a role is saturated, every hour a phase gains or loses moves the role's other
+    booked work (it starts earlier or later), not the new project: the change only
+    reaches free effort where the run ends. So each sample's changes of the phases
+    ending in one run are netted: a net overrun arrives on the run's first free day, a
+    net underrun frees the run's last booked hours (the run ends that much earlier).
+    """
+    groups: dict[tuple[int, int], list[int]] = {}
+    for row in np.flatnonzero(run_ends >= 0).tolist():
+        groups.setdefault((int(role_of[row]), int(run_ends[row])), []).append(row)
+    samples = np.arange(n)
+    for (role, run_end), rows in groups.items():
+        net = delta[rows].sum(axis=0, dtype=np.float64)
+        flat_arrivals[run_end * width + role] += np.maximum(net, 0.0).astype(np.float32)
+        credit = np.maximum(-net, 0.0)
+        if not (credit > _EPS).any():
+            continue
+        first = int(runs[role].run_start[run_end - 1])
+        day, inside, rest = runs[role].credit_days(first, run_end, credit)
+        flat = (day * width + role) * n + samples
+        np.add.at(flat_arrivals.reshape(-1), flat, -inside.astype(np.float32))
+        np.add.at(flat_arrivals.reshape(-1), flat + width * n, -rest.astype(np.float32))
 
 
 def _shifted_effort_end(
