@@ -139,6 +139,23 @@ def test_spent_hours_past_what_the_distribution_allows_leave_the_minimum() -> No
     assert EffortPhase("tiny", "developer", 4.0, spent_hours=3.9).remaining_hours == 1.0
 
 
+def test_a_phase_past_its_whole_history_still_has_the_tail_mean_left() -> None:
+    """Regression: with empirical ratios, spent hours beyond the largest past ratio left
+    only the minimum (2 h of a 40 h phase), so the plan took a phase that had overrun
+    further than ever before as all but done. Past the largest 5 % of ratios the tail is
+    exponential with their mean excess: memoryless for exponential history."""
+    ratios = tuple(np.random.default_rng(4).exponential(1.0, 2000).tolist())
+    history = EffortDistribution(EffortKind.EMPIRICAL, ratios=ratios)
+    beyond = 40.0 * (max(ratios) + 1.0)
+    left = remaining_effort(40.0, beyond, distribution=history)
+    assert 25.0 < left < 60.0  # about the mean of 40 h, as far as history says
+    draws = sample_remaining(40.0, beyond, 4000, np.random.default_rng(1), distribution=history)
+    assert abs(float(draws.mean()) - 40.0) < 6.0
+    assert float(np.quantile(draws, 0.95)) > 90.0  # 120 h for a fresh exponential
+    few = EffortDistribution(EffortKind.EMPIRICAL, ratios=(0.8, 1.0, 1.2, 1.5))
+    assert remaining_effort(40.0, 70.0, distribution=few) == minimum_remaining(40.0)
+
+
 @settings(max_examples=150, deadline=None)
 @given(phases_under_way(), st.floats(0.0, 6.0), st.integers(0, 2**32 - 1))
 def test_what_is_left_is_never_negative_nor_below_the_minimum(phase, share, seed) -> None:

@@ -25,7 +25,9 @@ function, ``S = 1 - F`` and ``x = spent / e``:
   spent hours pass all the distribution allows (``S(x) = 0``) it is the minimum.
 * **Sampled remaining** (``confidence``): ``T = S⁻¹(S(x) * U)`` with ``U`` uniform on
   (0, 1], i.e. an exact draw from the distribution truncated below at ``x``; empirical
-  ratios are bootstrapped from those at least ``x``.
+  ratios are bootstrapped from those at least ``x``. With :data:`TAIL_ROWS` ratios or
+  more, an empirical distribution's largest 5 % make an exponential tail (their mean
+  excess), so a phase that has run past its whole history still has work left.
 
 Approximations: the beta-PERT distribution function is tabulated on a grid of
 ``PERT_GRID`` points and interpolated; the normal quantile uses Acklam's rational
@@ -48,7 +50,7 @@ import abc
 import enum
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -334,11 +336,36 @@ class _LogNormal(_ByInverse):
 
 @dataclass(frozen=True)
 class _Empirical(RatioLaw):
-    """The ratios themselves (bootstrap), sorted."""
+    """The ratios themselves (bootstrap), sorted, with an exponential tail beyond the
+    largest ones when there are enough (:data:`TAIL_ROWS`).
+
+    Past the threshold ``u`` (the :func:`tail_size`-th largest ratio) the total is ``u``
+    plus an exponential excess whose mean is the mean excess of the ratios above ``u``.
+    Without it a phase that has run past every ratio in its history would be taken as
+    all but done (the minimum left), while work that has overrun that far usually has
+    a long way to go (for exponential efforts, as long as a fresh start).
+    """
 
     values: tuple[float, ...]
 
+    @cached_property
+    def _tail(self) -> tuple[float, float, float] | None:
+        """``(u, survival at u, mean excess)``, or ``None`` without a tail."""
+        k = tail_size(len(self.values))
+        if k == 0:
+            return None
+        top = np.asarray(self.values[-k:])
+        threshold = float(top[0])
+        excess = float((top - threshold).mean())
+        if excess <= _EPS:
+            return None
+        return threshold, k / len(self.values), excess
+
     def survival(self, x: float) -> float:
+        tail = self._tail
+        if tail is not None and x > tail[0]:
+            threshold, at, excess = tail
+            return at * math.exp(-(x - threshold) / excess)
         below = int(np.searchsorted(self.values, x - _EPS, side="left"))
         return (len(self.values) - below) / len(self.values)
 
@@ -349,13 +376,34 @@ class _Empirical(RatioLaw):
         return np.asarray(self.values[int(np.searchsorted(self.values, x - _EPS)) :])
 
     def quantile_above(self, x: float, v: float) -> float:
+        tail = self._tail
+        if tail is not None and x > tail[0]:
+            threshold, at, excess = tail
+            return max(x, threshold + excess * math.log(at / v))
         above = self._above(x)
         share = 1.0 - v / self.survival(x)  # the level among the ratios of at least x
         rank = min(len(above), max(1, math.ceil(share * len(above) - _EPS)))
         return max(x, float(above[rank - 1]))
 
     def sample_above(self, x: float, left: float, n: int, rng: np.random.Generator) -> np.ndarray:
+        tail = self._tail
+        if tail is not None and x > tail[0]:
+            return x + rng.exponential(tail[2], n)  # the exponential tail has no memory
         return rng.choice(self._above(x), n)
+
+
+TAIL_ROWS = 40
+"""The fewest ratios an empirical distribution extends with an exponential tail."""
+
+
+def tail_size(rows: int) -> int:
+    """How many of the largest of ``rows`` ratios make the empirical tail (0: none): 5 %,
+    at least 10.
+
+    >>> tail_size(39), tail_size(40), tail_size(1000)
+    (0, 10, 50)
+    """
+    return 0 if rows < TAIL_ROWS else max(10, math.ceil(0.05 * rows))
 
 
 def ratio_law(
