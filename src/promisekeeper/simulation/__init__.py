@@ -15,13 +15,13 @@ Plain Python and the engine, no Django. The pieces:
   answer is known in closed form, and a 19-person agency) and the arrival stream.
 * :mod:`~promisekeeper.simulation.policies`: how a quote is made (a standard lead time,
   pooled hours, the engine's deterministic date, the engine at P50/P80/P95).
-* :mod:`~promisekeeper.simulation.replay`: the day-by-day replay of one policy.
+* :mod:`~promisekeeper.simulation.replays`: the day-by-day replay of one policy.
 * :mod:`~promisekeeper.simulation.scoring`: what a run is scored on, and the queueing
   theory the one-person queue is checked against.
 """
 
 from promisekeeper.simulation.policies import Policy
-from promisekeeper.simulation.replay import PromiseRecord, RunResult, replay
+from promisekeeper.simulation.replays import PromiseRecord, RunResult, replay
 from promisekeeper.simulation.scenarios import Scenario, agency_scenario, queue_scenario
 from promisekeeper.simulation.scoring import PolicyScore, queue_theory, score
 

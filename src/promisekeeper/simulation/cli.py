@@ -26,7 +26,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from promisekeeper.simulation.policies import Policy
-from promisekeeper.simulation.replay import DEFAULT_SAMPLES, RunResult, replay
+from promisekeeper.simulation.replays import DEFAULT_SAMPLES, RunResult, replay
 from promisekeeper.simulation.scenarios import Scenario, agency_scenario, queue_scenario
 from promisekeeper.simulation.scoring import PolicyScore, queue_theory, score
 

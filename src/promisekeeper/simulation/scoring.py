@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from promisekeeper.simulation.policies import Policy
-from promisekeeper.simulation.replay import RunResult
+from promisekeeper.simulation.replays import RunResult
 
 
 @dataclass(frozen=True, slots=True)
