@@ -17,6 +17,7 @@ from promisekeeper.insights.selectors.effort_calibration import effort_calibrati
 from promisekeeper.insights.selectors.logged_utilisation import logged_utilisation
 from promisekeeper.insights.selectors.promise_outcomes import (
     date_calibration_bins,
+    forecast_calibration_bins,
     kept_summary,
     promise_outcomes,
     slip_buckets,
@@ -82,6 +83,39 @@ def test_date_calibration_bins_delivered_promises_by_the_confidence_of_the_date_
         ("P95", 0.95, 0, 0),
     ]
     assert [b.observed for b in bins] == [0.5, 0.5, None]
+
+
+def test_forecast_calibration_counts_every_promise_at_each_of_its_forecast_dates():
+    base = D(2026, 3, 1)
+    # (P50, P80, P95 dates as days after 1 Mar, delivered): by its P50 date once of three,
+    # by its P80 date twice, by its P95 date three times; the last one has no P95 date.
+    for p50, p80, p95, delivered in ((0, 4, 8, 2), (0, 3, 6, 7), (-2, 5, None, -3)):
+        deal = factories.DealFactory()
+        factories.PromiseFactory(  # the first promise: its forecast is not the one in force
+            deal=deal, promised_date=base, p50_date=base, p80_date=base, p95_date=base
+        )
+        factories.PromiseFactory(
+            deal=deal,
+            promised_date=base + p80 * DAY,
+            p50_date=base + p50 * DAY,
+            p80_date=base + p80 * DAY,
+            p95_date=None if p95 is None else base + p95 * DAY,
+        )
+        factories.ProjectFactory(
+            deal=deal,
+            release_date=D(2025, 6, 1),
+            promised_date=base + p80 * DAY,
+            delivered_date=base + delivered * DAY,
+            status=Project.Status.DELIVERED,
+        )
+
+    bins = forecast_calibration_bins(promise_outcomes(since=SINCE, until=UNTIL))
+
+    assert [(b.level, b.promises, b.kept) for b in bins] == [
+        ("P50", 3, 1),
+        ("P80", 3, 2),
+        ("P95", 2, 1),
+    ]
 
 
 def test_kept_against_the_first_date_counts_a_re_dated_promise_as_broken():

@@ -224,10 +224,31 @@ def gantt(rows: list[GanttRow], *, today: datetime.date) -> Figure:
     }
 
 
-def reliability(bins: list[CalibrationBin]) -> Figure:
-    """Stated confidence against the share of promises kept, one point per level sized by
-    how many promises it holds; on the diagonal, dates are as sure as they say."""
+def _kept_trace(
+    bins: list[CalibrationBin], *, name: str, colour: str, symbol: str
+) -> dict[str, Any]:
     shown = [b for b in bins if b.promises]
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": [b.stated * 100 for b in shown],
+        "y": [_pct(b.observed) for b in shown],
+        "text": [f"{b.level}: {b.kept} of {b.promises}" for b in shown],
+        "marker": {
+            "size": [min(36, 10 + 2 * b.promises) for b in shown],
+            "color": colour,
+            "symbol": symbol,
+        },
+        "line": {"color": colour},
+        "hovertemplate": "%{text} kept (%{y:.0f} %)<extra>" + name + "</extra>",
+    }
+
+
+def reliability(promised: list[CalibrationBin], forecast: list[CalibrationBin]) -> Figure:
+    """Stated confidence against the share kept, one point per level sized by how many
+    promises it holds: the dates promised at each level, and every promise's forecast dates.
+    On the diagonal, dates are as sure as they say."""
     return {
         "data": [
             {
@@ -239,27 +260,20 @@ def reliability(bins: list[CalibrationBin]) -> Figure:
                 "line": {"color": "#5b6475", "dash": "dot", "width": 1},
                 "hoverinfo": "skip",
             },
-            {
-                "type": "scatter",
-                "mode": "lines+markers+text",
-                "name": "kept",
-                "x": [b.stated * 100 for b in shown],
-                "y": [_pct(b.observed) for b in shown],
-                "text": [f"{b.level}: {b.kept} of {b.promises}" for b in shown],
-                "textposition": "top left",
-                "marker": {
-                    "size": [min(36, 10 + 2 * b.promises) for b in shown],
-                    "color": "#1f6feb",
-                },
-                "hovertemplate": "%{text} kept (%{y:.0f} %)<extra></extra>",
-            },
+            # The promised dates last, so their points stay on top where the two agree.
+            _kept_trace(
+                forecast, name="forecast dates of every promise", colour="#f59e0b", symbol="diamond"
+            ),
+            _kept_trace(
+                promised, name="dates promised at the level", colour="#1f6feb", symbol="circle"
+            ),
         ],
         "layout": {
-            "height": 340,
+            "height": 360,
             "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
             "xaxis": {"title": {"text": "stated confidence (%)"}, "range": [40, 100]},
-            "yaxis": {"title": {"text": "promises kept (%)"}, "range": [0, 105]},
-            "showlegend": False,
+            "yaxis": {"title": {"text": "delivered by that date (%)"}, "range": [0, 105]},
+            "legend": {"orientation": "h", "y": 1.12},
             "paper_bgcolor": "rgba(0,0,0,0)",
         },
     }

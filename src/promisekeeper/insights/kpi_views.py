@@ -15,6 +15,7 @@ from promisekeeper.insights.selectors.effort_calibration import effort_calibrati
 from promisekeeper.insights.selectors.logged_utilisation import logged_utilisation
 from promisekeeper.insights.selectors.promise_outcomes import (
     date_calibration_bins,
+    forecast_calibration_bins,
     kept_summary,
     promise_outcomes,
     slip_buckets,
@@ -34,13 +35,15 @@ def kpis(request: HtmxHttpRequest) -> HttpResponse:
     yesterday = today - datetime.timedelta(days=1)
     outcomes = promise_outcomes(since=since, until=today)
     bins = date_calibration_bins(outcomes)
+    forecast_bins = forecast_calibration_bins(outcomes)
     slips = slip_buckets(outcomes)
     context = {
         "since": since,
         "today": today,
         "delivery_weeks": DELIVERY_WEEKS,
         "calibration": bins,
-        "calibration_figure": charts.reliability(bins),
+        "forecast_calibration": forecast_bins,
+        "calibration_figure": charts.reliability(bins, forecast_bins),
         "without_confidence": sum(1 for o in outcomes if o.confidence is None),
         "kept": kept_summary(outcomes),
         "slips": slips,

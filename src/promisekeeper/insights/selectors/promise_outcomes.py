@@ -5,7 +5,7 @@ were kept about as often as that level says (date calibration)."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, Subquery
 
@@ -20,7 +20,8 @@ class PromiseOutcome:
     """A delivered project and the promise it was delivered against.
 
     ``confidence`` is the level the date in force at delivery was made at (None: promised
-    beyond capacity, or no promise recorded); ``original`` the first date promised.
+    beyond capacity, or no promise recorded); ``original`` the first date promised;
+    ``forecast`` that promise's P50, P80 and P95 dates (a level missing: not forecast).
     """
 
     project_pk: int
@@ -30,6 +31,7 @@ class PromiseOutcome:
     original: datetime.date
     confidence: str | None
     beyond_capacity: bool
+    forecast: dict[str, datetime.date] = field(default_factory=dict)
 
     @property
     def slip_days(self) -> int:
@@ -55,14 +57,26 @@ def promise_outcomes(*, since: datetime.date, until: datetime.date) -> list[Prom
             original=promise_original_date(),
             confidence=Subquery(latest.values("confidence")[:1]),
             beyond=Subquery(latest.values("beyond_capacity")[:1]),
+            p50=Subquery(latest.values("p50_date")[:1]),
+            p80=Subquery(latest.values("p80_date")[:1]),
+            p95=Subquery(latest.values("p95_date")[:1]),
         )
         .order_by("delivered_date", "pk")
         .values_list(
-            "pk", "name", "delivered_date", "promised_date", "original", "confidence", "beyond"
+            "pk",
+            "name",
+            "delivered_date",
+            "promised_date",
+            "original",
+            "confidence",
+            "beyond",
+            "p50",
+            "p80",
+            "p95",
         )
     )
     outcomes = []
-    for pk, name, delivered, promised, original, confidence, beyond in rows:
+    for pk, name, delivered, promised, original, confidence, beyond, *quantiles in rows:
         assert delivered is not None and promised is not None  # both filtered on above
         outcomes.append(
             PromiseOutcome(
@@ -75,6 +89,11 @@ def promise_outcomes(*, since: datetime.date, until: datetime.date) -> list[Prom
                 original=original or promised,
                 confidence=confidence,
                 beyond_capacity=bool(beyond),
+                forecast={
+                    level: day
+                    for level, day in zip(kpis.STATED_SHARE, quantiles, strict=True)
+                    if day is not None
+                },
             )
         )
     return outcomes
@@ -138,4 +157,15 @@ def date_calibration_bins(outcomes: list[PromiseOutcome]) -> list[kpis.Calibrati
         kpis.KeptPromise(o.confidence, o.current, o.delivered)
         for o in outcomes
         if o.confidence is not None
+    )
+
+
+def forecast_calibration_bins(outcomes: list[PromiseOutcome]) -> list[kpis.CalibrationBin]:
+    """Per level, the delivered promises whose forecast had a date at it (each promise stores
+    its P50, P80 and P95 dates) and how many were delivered by that date: every promise
+    counts at every level, whatever level it was made at."""
+    return kpis.date_calibration(
+        kpis.KeptPromise(level, day, o.delivered)
+        for o in outcomes
+        for level, day in o.forecast.items()
     )
