@@ -9,7 +9,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from promisekeeper.catalog.models import Offering, Product, SopPhase, SopVersion
-from promisekeeper.delivery.models import Project, ProjectPhase
+from promisekeeper.delivery.models import CheckIn, Project, ProjectPhase, TimesheetEntry
 from promisekeeper.people.models import Person, Role, Skill, Team, TimeOff
 from promisekeeper.sales.models import Customer, Deal, DealLine, Promise
 
@@ -160,3 +160,22 @@ class ProjectPhaseFactory(factory.django.DjangoModelFactory):
     kind = SopPhase.Kind.EFFORT
     role = factory.SubFactory(RoleFactory)
     effort_estimated_hours = Decimal(40)
+
+
+class TimesheetEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TimesheetEntry
+
+    person = factory.SubFactory(PersonFactory)
+    phase = factory.SubFactory(ProjectPhaseFactory)
+    day = TODAY
+    minutes = 8 * 60
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CheckIn
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = CheckIn.Kind.CUSTOMER
+    due_date = TODAY

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 
 from promisekeeper.delivery.models import ProjectForecast
 from promisekeeper.insights.alerts import risk_check
+from promisekeeper.insights.models import RiskStateChange
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.sales.models import Notification
 from tests import factories
@@ -104,6 +105,23 @@ def test_coming_back_on_track_is_a_change_too(owner, operator):
     (back,) = risk_check()
     assert (back.before, back.after) == ("late", "on_track")
     assert Notification.objects.filter(user=owner).count() == 2
+
+
+def test_every_change_of_state_is_kept_in_the_risk_history(owner, operator):
+    _, site = promised_site(owner)
+    risk_check()  # on track at the first check
+    _overrun(site)
+    risk_check()  # late
+    risk_check()  # still late: no change, nothing new
+    build_set(site, remaining_hours=Decimal(8))
+    risk_check()  # back on track
+
+    history = RiskStateChange.objects.filter(project=site).order_by("changed_at", "pk")
+    assert [(c.before, c.after) for c in history] == [
+        ("", "on_track"),
+        ("on_track", "late"),
+        ("late", "on_track"),
+    ]
 
 
 def test_little_slack_is_at_risk(owner, operator):

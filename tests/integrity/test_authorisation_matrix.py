@@ -73,6 +73,7 @@ insights:heatmap_csv          GET     -                 login   403     200     
 insights:at_risk_csv          GET     -                 login   403     200     200     200     200     login
 insights:deals                GET     -                 login   403     200     200     200     200     login
 insights:deals                GET     csv               login   403     200     200     200     200     login
+insights:kpis                 GET     -                 login   403     200     200     200     200     login
 promising:quote               GET     -                 login   403     200     200     200     200     login
 promising:deal                GET     deal_a            login   403     200     200     200     200     login
 promising:deal-commit         POST    deal_a            login   403     302     403     403     302     login

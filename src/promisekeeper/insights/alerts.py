@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from promisekeeper.delivery.models import Project, ProjectForecast
+from promisekeeper.insights.models import RiskStateChange
 from promisekeeper.insights.selectors.risk import (
     BEYOND_CAPACITY_REASON,
     beyond_capacity_project_pks,
@@ -139,6 +140,10 @@ def _record(forecast: Forecast, verdict: Verdict) -> StateChange | None:
         row.checked_at = now
         row.full_clean(exclude=["project"], validate_unique=False)
         row.save()
+        if before != verdict.state:
+            RiskStateChange.objects.create(
+                project=project, before=before or "", after=verdict.state, changed_at=now
+            )
         announce = before != verdict.state and not (
             before is None and verdict.state == State.ON_TRACK
         )

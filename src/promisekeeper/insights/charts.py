@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from promisekeeper.insights.kpis import CalibrationBin
 from promisekeeper.insights.selectors.gantt import GanttRow
 from promisekeeper.insights.selectors.heatmap import HeatRow
+from promisekeeper.insights.selectors.promise_outcomes import SlipBucket
 from promisekeeper.insights.selectors.tiles import KpiTile
 
 OVER = "#b42318"
@@ -217,6 +219,94 @@ def gantt(rows: list[GanttRow], *, today: datetime.date) -> Figure:
                     "line": {"color": "#5b6475", "dash": "dot", "width": 1},
                 }
             ],
+            "paper_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def _kept_trace(
+    bins: list[CalibrationBin], *, name: str, colour: str, symbol: str
+) -> dict[str, Any]:
+    shown = [b for b in bins if b.promises]
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "name": name,
+        "x": [b.stated * 100 for b in shown],
+        "y": [_pct(b.observed) for b in shown],
+        "text": [f"{b.level}: {b.kept} of {b.promises}" for b in shown],
+        "marker": {
+            "size": [min(36, 10 + 2 * b.promises) for b in shown],
+            "color": colour,
+            "symbol": symbol,
+        },
+        "line": {"color": colour},
+        "hovertemplate": "%{text} kept (%{y:.0f} %)<extra>" + name + "</extra>",
+    }
+
+
+def reliability(promised: list[CalibrationBin], forecast: list[CalibrationBin]) -> Figure:
+    """Stated confidence against the share kept, one point per level sized by how many
+    promises it holds: the dates promised at each level, and every promise's forecast dates.
+    On the diagonal, dates are as sure as they say."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": "honest dates",
+                "x": [0, 100],
+                "y": [0, 100],
+                "line": {"color": "#5b6475", "dash": "dot", "width": 1},
+                "hoverinfo": "skip",
+            },
+            # The promised dates last, so their points stay on top where the two agree.
+            _kept_trace(
+                forecast, name="forecast dates of every promise", colour="#f59e0b", symbol="diamond"
+            ),
+            _kept_trace(
+                promised, name="dates promised at the level", colour="#1f6feb", symbol="circle"
+            ),
+        ],
+        "layout": {
+            "height": 360,
+            "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
+            "xaxis": {"title": {"text": "stated confidence (%)"}, "range": [40, 100]},
+            "yaxis": {"title": {"text": "delivered by that date (%)"}, "range": [0, 105]},
+            "legend": {"orientation": "h", "y": 1.12},
+            "paper_bgcolor": "rgba(0,0,0,0)",
+        },
+    }
+
+
+def slip_histogram(buckets: list[SlipBucket]) -> Figure:
+    """Deliveries per slip bucket, against the date in force at delivery and the first date."""
+    labels = [b.label for b in buckets]
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "name": "against the date at delivery",
+                "x": labels,
+                "y": [b.current for b in buckets],
+                "marker": {"color": "#1f6feb"},
+                "hovertemplate": "%{x}: %{y} deliveries<extra>date at delivery</extra>",
+            },
+            {
+                "type": "bar",
+                "name": "against the first date promised",
+                "x": labels,
+                "y": [b.original for b in buckets],
+                "marker": {"color": "#f59e0b"},
+                "hovertemplate": "%{x}: %{y} deliveries<extra>first date</extra>",
+            },
+        ],
+        "layout": {
+            "barmode": "group",
+            "height": 320,
+            "margin": {"l": 50, "r": 20, "t": 20, "b": 90},
+            "yaxis": {"title": {"text": "deliveries"}, "rangemode": "tozero"},
+            "legend": {"orientation": "h", "y": 1.1},
             "paper_bgcolor": "rgba(0,0,0,0)",
         },
     }

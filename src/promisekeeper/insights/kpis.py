@@ -115,3 +115,134 @@ def rolling_series(
         start = end - datetime.timedelta(weeks=window_weeks)
         series.append(measure([row for row in rows if start <= when(row) < end]))
     return series
+
+
+# --------------------------------------------------------------------------- calibration
+
+STATED_SHARE = {"P50": 0.5, "P80": 0.8, "P95": 0.95}
+"""The share of promises made at a confidence level that should be kept, if dates are honest."""
+
+
+@dataclass(frozen=True)
+class KeptPromise:
+    """A delivered promise: the confidence it was made at, its date and the delivery date."""
+
+    confidence: str
+    promised: datetime.date
+    delivered: datetime.date
+
+    @property
+    def kept(self) -> bool:
+        return self.delivered <= self.promised
+
+
+@dataclass(frozen=True)
+class CalibrationBin:
+    """Promises made at one confidence level: how many should be kept and how many were."""
+
+    level: str
+    stated: float
+    promises: int
+    kept: int
+
+    @property
+    def observed(self) -> float | None:
+        return ratio(self.kept, self.promises)
+
+
+def date_calibration(promises: Iterable[KeptPromise]) -> list[CalibrationBin]:
+    """One bin per confidence level (P50, P80, P95): promises made at it and those kept.
+
+    Honest dates keep about the stated share: 80 % of P80 promises delivered on time.
+    """
+    rows = list(promises)
+    return [
+        CalibrationBin(
+            level,
+            stated,
+            sum(1 for p in rows if p.confidence == level),
+            sum(1 for p in rows if p.confidence == level and p.kept),
+        )
+        for level, stated in STATED_SHARE.items()
+    ]
+
+
+SLIP_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("more than a week early", -(10**6), -8),
+    ("1–7 days early", -7, -1),
+    ("on the day", 0, 0),
+    ("1–3 days late", 1, 3),
+    ("4–7 days late", 4, 7),
+    ("8–14 days late", 8, 14),
+    ("15–30 days late", 15, 30),
+    ("more than 30 days late", 31, 10**6),
+)
+"""Slip buckets in calendar days (delivered − promised), both ends included."""
+
+
+def slip_distribution(slips: Iterable[int]) -> list[tuple[str, int]]:
+    """How many deliveries fall in each slip bucket, early to late (every bucket listed)."""
+    values = list(slips)
+    return [
+        (label, sum(1 for s in values if low <= s <= high)) for label, low, high in SLIP_BUCKETS
+    ]
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile with linear interpolation between the sorted values (None if empty).
+
+    >>> quantile([1.0, 2.0, 3.0, 4.0], 0.5)
+    2.5
+    """
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def triangular_quantile(*, low: float, likely: float, high: float, q: float) -> float:
+    """The ``q`` quantile of the triangular (low, likely, high) hours the planner samples.
+
+    >>> triangular_quantile(low=10, likely=10, high=20, q=0.75)
+    15.0
+    """
+    if high <= low:
+        return likely
+    split = (likely - low) / (high - low)
+    if q <= split:
+        return low + ((high - low) * (likely - low) * q) ** 0.5
+    return high - ((high - low) * (high - likely) * (1 - q)) ** 0.5
+
+
+@dataclass(frozen=True)
+class EffortOutcome:
+    """A finished phase: its estimate, the estimate's P80 and the hours it really took."""
+
+    estimated_hours: float
+    p80_hours: float
+    actual_hours: float
+
+
+@dataclass(frozen=True)
+class EffortCalibration:
+    """actual ÷ estimate over a group of finished phases."""
+
+    phases: int
+    median_ratio: float | None
+    p80_ratio: float | None
+    within_p80: float | None
+
+
+def effort_calibration(outcomes: Iterable[EffortOutcome]) -> EffortCalibration:
+    """Median and P80 of actual ÷ estimated hours, and the share of phases whose actual hours
+    stayed within the estimate's P80 (honest estimates: about 80 %). Phases without an
+    estimate or without logged hours say nothing about the estimate and are left out."""
+    rows = [o for o in outcomes if o.estimated_hours > 0 and o.actual_hours > 0]
+    ratios = [o.actual_hours / o.estimated_hours for o in rows]
+    within = sum(1 for o in rows if o.actual_hours <= o.p80_hours)
+    return EffortCalibration(
+        len(rows), quantile(ratios, 0.5), quantile(ratios, 0.8), ratio(within, len(rows))
+    )

@@ -1,11 +1,15 @@
-"""Insights' one table: the secret behind each user's calendar feed links."""
+"""Insights' tables: the secret behind each user's calendar feed links, and the history of
+each promised project's forecast state."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+
+from promisekeeper.delivery.models import Project, ProjectForecast
 
 
 class CalendarFeedToken(models.Model):
@@ -32,3 +36,32 @@ class CalendarFeedToken(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed token of {self.user}"
+
+
+class RiskStateChange(models.Model):
+    """One change of a promised project's forecast state (on track, at risk, late), kept so
+    that "was this promise ever at risk?" has an answer after the state moved on.
+
+    Written only by ``insights.alerts`` with the state it stores on ``ProjectForecast``;
+    ``before`` is blank at a project's first check.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="risk_state_changes"
+    )
+    before = models.CharField(max_length=8, choices=ProjectForecast.State.choices, blank=True)
+    after = models.CharField(max_length=8, choices=ProjectForecast.State.choices)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(after__in=["on_track", "at_risk", "late"]),
+                name="risk_state_change_after_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "after"], name="risk_change_project_after")]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.before or 'first check'} → {self.after}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from promisekeeper.insights import views
+from promisekeeper.insights import kpi_views, views
 
 app_name = "insights"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("insights/heatmap.csv", views.heatmap_csv, name="heatmap_csv"),
     path("insights/at-risk.csv", views.at_risk_csv, name="at_risk_csv"),
     path("insights/deals/", views.deals, name="deals"),
+    path("insights/kpis/", kpi_views.kpis, name="kpis"),
 ]

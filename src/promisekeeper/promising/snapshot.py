@@ -136,9 +136,12 @@ def snapshot_build(*, today: datetime.date, ledger_version: int) -> Snapshot:
     )
 
 
-def calendar_build(*, org: OrganisationSettings | None, today: datetime.date) -> Calendar:
-    """The planning calendar from today: working weekdays, public holidays and closures."""
-    horizon = org.planning_horizon_days if org else 548
+def calendar_build(
+    *, org: OrganisationSettings | None, today: datetime.date, horizon_days: int | None = None
+) -> Calendar:
+    """The planning calendar from today: working weekdays, public holidays and closures, over
+    the organisation's planning horizon or ``horizon_days`` (a period looked back on)."""
+    horizon = horizon_days or (org.planning_horizon_days if org else 548)
     weekdays = set(org.working_weekdays) if org else {0, 1, 2, 3, 4}
     end = today + datetime.timedelta(days=horizon)
     closed: set[int] = set()

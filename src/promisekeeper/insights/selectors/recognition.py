@@ -1,5 +1,5 @@
 """Credit where it is due: projects delivered on time and who did them, promises kept per
-salesperson, and thank-you notes."""
+salesperson, thank-you notes, and the people who kept promises that were at risk."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from django.db.models import F
 
-from promisekeeper.delivery.models import Project, ProjectAssignment, ThankYouNote
+from promisekeeper.delivery.models import (
+    Project,
+    ProjectAssignment,
+    ProjectForecast,
+    ThankYouNote,
+    TimesheetEntry,
+)
+from promisekeeper.insights.models import RiskStateChange
 from promisekeeper.insights.selectors.history import DeliveredRow, delivered_rows
 
 
@@ -93,3 +100,54 @@ def thank_you_feed(*, limit: int = 10) -> list[ThankYouNote]:
             :limit
         ]
     )
+
+
+@dataclass(frozen=True)
+class RescuedPromise:
+    """A promise that was at risk (or late) at some point and was delivered on time anyway,
+    with the people who logged hours on it."""
+
+    project_pk: int
+    project_name: str
+    delivered: datetime.date
+    promised: datetime.date
+    people: list[str]
+
+
+def _ever_at_risk(project_pks: list[int]) -> set[int]:
+    """Projects whose forecast was at risk or late at some check: a recorded change to that
+    state, or a stored forecast still saying so (checks from before changes were recorded)."""
+    troubled = (ProjectForecast.State.AT_RISK, ProjectForecast.State.LATE)
+    changed = RiskStateChange.objects.filter(project_id__in=project_pks, after__in=troubled)
+    stored = ProjectForecast.objects.filter(project_id__in=project_pks, state__in=troubled)
+    return set(changed.values_list("project_id", flat=True)) | set(
+        stored.values_list("project_id", flat=True)
+    )
+
+
+def rescued_promises(*, since: datetime.date, until: datetime.date) -> list[RescuedPromise]:
+    """Projects delivered on time from ``since`` to ``until`` that were at risk at some point,
+    newest first, each with everyone who logged hours on its phases."""
+    projects = list(
+        Project.objects.filter(
+            status=Project.Status.DELIVERED,
+            promised_date__isnull=False,
+            delivered_date__gte=since,
+            delivered_date__lte=until,
+        )
+        .filter(delivered_date__lte=F("promised_date"))
+        .order_by("-delivered_date", "-pk")
+        .values_list("pk", "name", "delivered_date", "promised_date")
+    )
+    rescued = _ever_at_risk([pk for pk, *_ in projects])
+    people: dict[int, set[str]] = defaultdict(set)
+    for project_id, name in TimesheetEntry.objects.filter(
+        phase__project_id__in=rescued
+    ).values_list("phase__project_id", "person__name"):
+        people[project_id].add(name)
+    rows = []
+    for pk, name, delivered, promised in projects:
+        assert delivered is not None and promised is not None  # both filtered on above
+        if pk in rescued:
+            rows.append(RescuedPromise(pk, name, delivered, promised, sorted(people[pk])))
+    return rows
