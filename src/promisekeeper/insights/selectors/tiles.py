@@ -153,10 +153,11 @@ def _slip_tile(history: _History) -> KpiTile:
 def _forecast_tile(history: _History) -> KpiTile:
     return KpiTile(
         "forecast",
-        "Forecast accuracy",
+        "Estimate accuracy (hours)",
         _pct(_accuracy(history.recent)),
         "1 − Σ|actual − estimated hours| ÷ Σ actual hours over the phases of projects delivered "
-        f"in the last {HISTORY_WINDOW_WEEKS} weeks (100 % = every estimate exact).",
+        f"in the last {HISTORY_WINDOW_WEEKS} weeks (100 % = every estimate exact). Whether "
+        "dates were kept as often as their confidence said is on the KPIs page.",
         _percent(history.series(_accuracy)),
         history.labels,
         _HISTORY_CAPTION,
