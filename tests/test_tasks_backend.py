@@ -64,9 +64,9 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
 
     call_command("scheduler", "--once")
     assert capsys.readouterr().out == (
-        "Enqueued checkins-schedule, holds-expire, holds-warn-expiring, risk-check.\n"
+        "Enqueued checkins-schedule, digests-send, holds-expire, holds-warn-expiring, risk-check.\n"
     )
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 4
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 5
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
@@ -83,6 +83,7 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
     }
     assert results == {
         "checkins_schedule_task": (TaskResultStatus.SUCCESSFUL, 0),
+        "digests_send_task": (TaskResultStatus.SUCCESSFUL, 0),
         "holds_expire_task": (TaskResultStatus.SUCCESSFUL, 1),
         "holds_warn_expiring_task": (TaskResultStatus.SUCCESSFUL, 1),
         "risk_check_task": (TaskResultStatus.SUCCESSFUL, 0),

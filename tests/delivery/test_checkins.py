@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -266,3 +267,74 @@ def test_the_project_page_links_to_its_checkins_and_the_list_filters_by_project(
     assert url in page
     listed = client.get(url).content.decode()
     assert ">Shown</a>" in listed and ">Hidden</a>" not in listed
+
+
+def test_sales_and_operations_meet_on_their_own_cadence_when_the_sop_sets_one():
+    working = WorkingDays(weekdays=frozenset(range(5)), closed=frozenset())
+    # MONDAY is a Monday: customers every 14 days, sales and operations every 7.
+    slots = checkin_slots(
+        start=MONDAY,
+        end=MONDAY + 28 * DAY,
+        cadence_days=14,
+        working=working,
+        internal_cadence_days=7,
+    )
+    customer = [s.due_date for s in slots if s.kind == CheckIn.Kind.CUSTOMER]
+    internal = [s.due_date for s in slots if s.kind == CheckIn.Kind.INTERNAL]
+    assert customer == [MONDAY + 14 * DAY, MONDAY + 28 * DAY]
+    assert internal == [MONDAY + 7 * DAY, MONDAY + 14 * DAY, MONDAY + 21 * DAY, MONDAY + 28 * DAY]
+
+
+def test_an_internal_cadence_day_on_a_weekend_moves_to_the_next_working_day():
+    working = WorkingDays(weekdays=frozenset(range(5)), closed=frozenset({MONDAY + 7 * DAY}))
+    slots = checkin_slots(
+        start=MONDAY,
+        end=MONDAY + 20 * DAY,
+        cadence_days=0,  # no customer check-ins at all
+        working=working,
+        internal_cadence_days=5,  # Saturday, then a closed Monday...
+    )
+    assert [(s.kind, s.due_date) for s in slots] == [
+        (CheckIn.Kind.INTERNAL, MONDAY + 8 * DAY),  # Sat 5 -> Mon 7 closed -> Tue 8
+        (CheckIn.Kind.INTERNAL, MONDAY + 10 * DAY),
+        (CheckIn.Kind.INTERNAL, MONDAY + 15 * DAY),
+        (CheckIn.Kind.INTERNAL, MONDAY + 18 * DAY),  # Sat 20 is the last day: back to Fri 18
+    ]
+
+
+@pytest.mark.django_db
+def test_scheduled_internal_checkins_follow_the_sops_cadence_and_the_sales_owner_owns_them():
+    owner = UserFactory(username="owner")
+    project = ProjectFactory(
+        sop_version=SopVersionFactory(checkin_cadence_days=14, internal_checkin_cadence_days=7),
+        release_date=MONDAY,
+        promised_date=MONDAY + 28 * DAY,
+        sales_owner=owner,
+    )
+    checkins_schedule(project=project, today=MONDAY)
+    internal = project.checkins.filter(kind=CheckIn.Kind.INTERNAL)
+    assert list(internal.values_list("due_date", flat=True)) == [
+        MONDAY + k * DAY for k in (7, 14, 21, 28)
+    ]
+    assert {c.owner_id for c in internal} == {owner.pk}
+
+
+@pytest.mark.django_db
+def test_the_project_page_shows_the_coming_checkins_with_who_and_the_set_time(client, ops_user):
+    OrganisationSettings.objects.create(
+        name="Org", country="", internal_checkin_time=datetime.time(14, 30)
+    )
+    today = timezone.localdate()
+    project = ProjectFactory(
+        name="Harbour",
+        sop_version=SopVersionFactory(checkin_cadence_days=7),
+        release_date=today,
+        promised_date=today + 28 * DAY,
+        sales_owner=UserFactory(username="sam", first_name="Sam", last_name="Seller"),
+    )
+    checkins_schedule(project=project, today=today)
+    client.force_login(ops_user)
+    page = client.get(reverse("delivery:project_detail", args=[project.pk])).content.decode()
+    assert "Sales–operations check-in" in page
+    assert "14:30–15:00" in page
+    assert "Sam Seller (sales) with operations" in page

@@ -15,6 +15,7 @@ from django.urls import reverse
 from promisekeeper.delivery.checkins import checkins_schedule
 from promisekeeper.insights.feeds import feed_token_issue, feed_token_revoke
 from promisekeeper.insights.models import CalendarFeedToken
+from promisekeeper.organisation.models import OrganisationSettings
 from promisekeeper.people.models import TimeOff
 from tests import factories
 from tests.insights.conftest import fresh_snapshot, world  # noqa: F401
@@ -138,3 +139,24 @@ def test_the_database_refuses_a_digest_of_the_wrong_length_or_twice(sales_user, 
     CalendarFeedToken.objects.create(user=sales_user, digest="a" * 64)
     with pytest.raises(IntegrityError, match="(?i)unique"), transaction.atomic():
         CalendarFeedToken.objects.create(user=ops_user, digest="a" * 64)
+
+
+def test_operations_feeds_hold_every_sales_operations_checkin_at_the_set_time(
+    world, ops_user, sales_user
+):
+    world.easy.sales_owner = sales_user
+    world.easy.save()
+    OrganisationSettings.objects.update(
+        internal_checkin_time=datetime.time(15, 0), internal_checkin_minutes=45
+    )
+    checkins_schedule(project=world.easy, today=world.today)
+    events = _events(Client().get(reverse("feeds:person", args=[feed_token_issue(user=ops_user)])))
+    meeting = events["Sales–operations check-in: Easy"]
+    start, end = meeting["DTSTART"].dt, meeting["DTEND"].dt
+    assert isinstance(start, datetime.datetime)
+    assert (start.hour, start.minute) == (15, 0)
+    assert end - start == datetime.timedelta(minutes=45)
+    assert "with operations" in str(meeting["DESCRIPTION"])
+    assert "seller (sales) with operations" in str(meeting["DESCRIPTION"])
+    # The customer check-ins stay with their owner: operations did not take them.
+    assert "Check-in with Beta Ltd: Easy" not in events

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -36,6 +37,13 @@ class SopVersion(models.Model):
     notes = models.TextField(blank=True)
     checkin_cadence_days = models.PositiveIntegerField(default=7)
     checkin_channels = models.CharField(max_length=200, blank=True, help_text="e.g. email, call")
+    internal_checkin_cadence_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Days between the sales–operations check-ins of a project; blank: one on "
+        "the working day before each customer check-in.",
+    )
     deliverables = models.TextField(blank=True)
     handoff = models.TextField(blank=True)
     communication_channels = models.CharField(max_length=200, blank=True)

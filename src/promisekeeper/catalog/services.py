@@ -51,6 +51,7 @@ def sop_version_create(
             name: getattr(copy_from, name)
             for name in (
                 "checkin_cadence_days",
+                "internal_checkin_cadence_days",
                 "checkin_channels",
                 "deliverables",
                 "handoff",

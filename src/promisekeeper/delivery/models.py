@@ -95,6 +95,11 @@ class ProjectPhase(models.Model):
         blank=True,
         help_text="Hours still to do, as the person doing it estimates them (blank: unknown).",
     )
+    logged_minutes_consumed = models.PositiveIntegerField(
+        default=0,
+        help_text="The logged minutes already taken off this phase's reservation; set to the "
+        "minutes logged whenever its work is booked again (that booking places the work left).",
+    )
 
     class Meta:
         ordering = ["project", "order"]

@@ -289,6 +289,18 @@ def _hours_logged(project_ids: list[int]) -> None:
         callback(project_ids)
 
 
+_phases_logged_handlers: list[Callable[[User, list[int]], object]] = []
+
+
+def phases_logged_handle(handler: Callable[[User, list[int]], object]) -> None:
+    """Call ``handler`` with the user and the phases' primary keys inside every save that
+    changed logged hours on them, under the ledger lock and before the commit, so what it
+    writes (the reservation the hours consume) commits or rolls back with the hours. An app
+    above delivery installs it; installing the same handler again changes nothing."""
+    if handler not in _phases_logged_handlers:
+        _phases_logged_handlers.append(handler)
+
+
 def timesheet_save(
     *,
     user: User,
@@ -308,8 +320,11 @@ def timesheet_save(
             raise TimesheetInvalid(verdicts)
         written = [v for v in verdicts if v.fate in (Fate.NEW, Fate.UPDATE)]
         _write(written, user)
-        phase_actuals_refresh(phase_ids={v.change.phase.pk for v in written})
+        phase_ids = sorted({v.change.phase.pk for v in written})
+        phase_actuals_refresh(phase_ids=phase_ids)
         if written:
+            for handler in _phases_logged_handlers:
+                handler(user, phase_ids)
             projects = sorted({v.change.phase.project_id for v in written})
             transaction.on_commit(lambda: _hours_logged(projects))
     return verdicts

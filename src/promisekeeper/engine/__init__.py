@@ -32,6 +32,7 @@ from promisekeeper.engine.edits import (
     pinned_result,
     plan_without,
     replace_displaced,
+    replace_projects,
     schedule_after,
     schedule_pinned,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "Displaced",
     "pin_projects",
     "replace_displaced",
+    "replace_projects",
     "pinned_result",
     "plan_without",
     "schedule_after",

@@ -440,7 +440,49 @@ def replace_displaced(
         alloc.project[on_over].tolist(), alloc.hours[on_over].tolist(), strict=True
     ):
         lost[k] = lost.get(k, 0.0) + hours
-    order = sorted(lost, key=lambda k: (_promised(plan.instance.projects[k]), ids[k]))
+    return replace_projects(plan, {ids[k]: hours for k, hours in lost.items()})
+
+
+def replace_projects(plan: Plan, hours: Mapping[str, float]) -> tuple[Plan, tuple[Displaced, ...]]:
+    """Place the projects ``hours`` names again, each taken out whole and placed at its
+    earliest on what everything else leaves free, the one promised first first; nothing
+    else moves.
+
+    Parameters
+    ----------
+    plan
+        The plan; it is not changed.
+    hours
+        By project id, the hours that made it move (reported as :attr:`Displaced.hours`):
+        what a capacity cut took, or work logged beyond a reservation.
+
+    Returns
+    -------
+    tuple
+        The plan with those projects pinned to their new hours (appended), and the
+        projects in the order they were placed again.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from promisekeeper.engine.model import Calendar, EffortPhase, Instance, Person, Project
+    >>> instance = Instance(
+    ...     calendar=Calendar(start=date(2027, 1, 4), horizon_days=30),
+    ...     roles=("developer",),
+    ...     people=(Person("ana", {"developer": 1.0}),),
+    ...     projects=(Project("p", (EffortPhase("build", "developer", 24.0),), promised_day=4),),
+    ... )
+    >>> booked = Allocations.from_rows([(0, 0, 0, 8.0)])  # 8 hours booked, 24 to do
+    >>> plan, moved = replace_projects(schedule_pinned(instance, {0: booked}), {"p": 16.0})
+    >>> [(d.project.id, d.hours, d.kept) for d in moved], plan.allocations.day.tolist()
+    ([('p', 16.0, True)], [0, 1, 2])
+    """
+    ids = [p.id for p in plan.instance.projects]
+    index = {pid: k for k, pid in enumerate(ids)}
+    order = sorted(
+        (index[pid] for pid in hours),
+        key=lambda k: (_promised(plan.instance.projects[k]), ids[k]),
+    )
     base = plan
     for k in order:
         base = plan_without(base, ids[k])
@@ -449,7 +491,7 @@ def replace_displaced(
         project = plan.instance.projects[k]
         answer = earliest_finish(base, project)
         base = pin_projects(base, [Booked(project, answer.allocations)])
-        moved.append(Displaced(project, lost[k], answer))
+        moved.append(Displaced(project, hours[ids[k]], answer))
     return base, tuple(moved)
 
 

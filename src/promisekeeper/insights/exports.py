@@ -14,6 +14,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from promisekeeper.delivery.checkins import InternalMeeting, checkin_attendees, internal_meeting_get
+from promisekeeper.delivery.models import CheckIn
 from promisekeeper.insights.selectors.heatmap import HeatRow
 from promisekeeper.insights.selectors.risk import AtRiskRow
 from promisekeeper.organisation.http import Table
@@ -135,23 +137,32 @@ def ical_response(calendar: Calendar, filename: str) -> HttpResponse:
     return response
 
 
-def checkin_event(*, checkin: Any, project: Any) -> Event:
-    """A check-in as an all-day event: with whom, on which project, by which channel, whose."""
+def checkin_event(*, checkin: Any, project: Any, meeting: InternalMeeting) -> Event:
+    """A check-in as an event: with whom, on which project, by which channel, who takes
+    part. A customer check-in is all day (the time is agreed with the customer); a
+    sales–operations one is at the organisation's set time (``meeting``)."""
     sop = project.sop_version
     channels = sop.checkin_channels or sop.communication_channels or "agreed channel"
-    with_whom = (
-        f"Check-in with {project.customer.name}"
-        if checkin.kind == "customer"
-        else "Sales–operations check-in"
-    )
-    owner = checkin.owner.get_username() if checkin.owner else "nobody yet"
-    return all_day_event(
-        uid=f"project-{project.pk}-checkin-{checkin.pk}",
-        summary=f"{with_whom}: {project.name}{' (done)' if checkin.done_at else ''}",
-        start=checkin.due_date,
-        end=checkin.due_date,
-        description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {owner}.",
-    )
+    done = " (done)" if checkin.done_at else ""
+    who = checkin_attendees(checkin)
+    if checkin.kind != CheckIn.Kind.INTERNAL:
+        return all_day_event(
+            uid=f"project-{project.pk}-checkin-{checkin.pk}",
+            summary=f"Check-in with {project.customer.name}: {project.name}{done}",
+            start=checkin.due_date,
+            end=checkin.due_date,
+            description=f"Every {sop.checkin_cadence_days} days by {channels}. Owner: {who}.",
+        )
+    every = sop.internal_checkin_cadence_days
+    cadence = f"Every {every} days" if every else "The working day before each customer check-in"
+    event = Event()
+    event.add("uid", f"project-{project.pk}-checkin-{checkin.pk}@promisekeeper")
+    event.add("dtstamp", timezone.now())
+    event.add("summary", f"Sales–operations check-in: {project.name}{done}")
+    event.add("dtstart", meeting.starts(checkin.due_date))
+    event.add("dtend", meeting.ends(checkin.due_date))
+    event.add("description", f"{cadence}. Owner: {who}.")
+    return event
 
 
 def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) -> Calendar:
@@ -182,8 +193,9 @@ def project_calendar(*, project: Any, plan: Any | None, today: datetime.date) ->
                     description=f"Planned. Role: {phase.role}",
                 )
             )
+    meeting = internal_meeting_get()
     for checkin in project.checkins.select_related("owner"):
-        calendar.add_component(checkin_event(checkin=checkin, project=project))
+        calendar.add_component(checkin_event(checkin=checkin, project=project, meeting=meeting))
     if project.promised_date:
         calendar.add_component(
             all_day_event(

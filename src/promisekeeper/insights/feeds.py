@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, User
 from django.db import transaction
 from icalendar import Calendar
 
-from promisekeeper.delivery.models import CheckIn
+from promisekeeper.delivery.checkins import checkins_attended, internal_meeting_get
 from promisekeeper.insights import exports
 from promisekeeper.insights.models import CalendarFeedToken
 from promisekeeper.insights.selectors.person_work import person_work_blocks
@@ -82,14 +82,15 @@ def _time_off_add(calendar: Calendar, *, user: User, person: Person, today: date
 
 
 def person_feed(*, user: User, today: datetime.date) -> Calendar:
-    """The user's own calendar: the check-ins they own (while they may read projects) and, when a person is linked to the
+    """The user's own calendar: the check-ins they own or, for operations, attend (while
+    they may read projects) and, when a person is linked to the
     account, their planned work and time off (with the reason: it is their own)."""
     calendar = exports.calendar_new(f"{user.get_username()}: Promisekeeper")
-    owned = CheckIn.objects.filter(owner=user).select_related(
-        "owner", "project__customer", "project__sop_version"
-    )
-    for checkin in owned if may_read(user, Area.PROJECTS) else ():
-        calendar.add_component(exports.checkin_event(checkin=checkin, project=checkin.project))
+    meeting = internal_meeting_get()
+    for checkin in checkins_attended(user=user) if may_read(user, Area.PROJECTS) else ():
+        calendar.add_component(
+            exports.checkin_event(checkin=checkin, project=checkin.project, meeting=meeting)
+        )
     person = Person.objects.filter(user=user).first()
     if person is not None:
         for block in person_work_blocks(person_pk=person.pk):

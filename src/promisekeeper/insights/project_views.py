@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from promisekeeper.catalog.models import Offering
+from promisekeeper.delivery.checkins import checkin_attendees, internal_meeting_get
 from promisekeeper.delivery.models import Project
 from promisekeeper.delivery.selectors import project_detail_get, project_list
 from promisekeeper.delivery.services import thank_you_note_create
@@ -83,10 +84,29 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "reason": at_risk_reason(plan, beyond_capacity=beyond) if plan and at_risk else "",
         "planned_people": people,
         "today": timezone.localdate(),
+        **_checkins_context(project),
     }
     if project.deal is not None and may_view_deal(request.user, project.deal):
         context |= changes_context(request.user, project.deal)
     return render(request, "delivery/project_detail.html", context)
+
+
+CHECKINS_SHOWN = 6
+
+
+def _checkins_context(project: Project) -> dict[str, object]:
+    """The project's next open check-ins with who takes part, and the set time of the
+    sales–operations ones."""
+    meeting = internal_meeting_get()
+    today = timezone.localdate()
+    coming = project.checkins.filter(due_date__gte=today, done_at__isnull=True).select_related(
+        "owner"
+    )
+    return {
+        "checkins": [(c, checkin_attendees(c)) for c in coming[:CHECKINS_SHOWN]],
+        "meeting": meeting,
+        "meeting_end": meeting.ends(today).time(),
+    }
 
 
 @read_required(Area.PROJECTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
 from django.core.exceptions import ValidationError
@@ -57,6 +58,16 @@ class OrganisationSettings(models.Model):
         max_length=3, choices=QuoteConfidence.choices, default=QuoteConfidence.P80
     )
     risk_slack_threshold_days = models.PositiveIntegerField(default=5)
+    internal_checkin_time = models.TimeField(
+        default=datetime.time(9, 0),
+        help_text="When sales and operations meet for a project's check-in (local time), so "
+        "the calendar feeds can book it.",
+    )
+    internal_checkin_minutes = models.PositiveIntegerField(
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(480)],
+        help_text="How long that check-in lasts, in minutes.",
+    )
 
     class Meta:
         verbose_name = "organisation settings"

@@ -35,6 +35,7 @@ from promisekeeper.promising.reservations import (
     capacity_release,
     capacity_reserve,
     clean_fields,
+    logged_minutes_consumed_reset,
     reservations_move,
 )
 from promisekeeper.promising.snapshot import Snapshot, snapshot_with_commits
@@ -270,6 +271,7 @@ def _book_redate(
         snapshot=booking.snapshot,
         overtime=booking.work.overtime,
     )
+    logged_minutes_consumed_reset(project=project)
     project.promised_date = booking.promised_date
     project.full_clean()
     project.save(update_fields=["promised_date"])

@@ -28,7 +28,7 @@ from promisekeeper.engine.edits import Displaced, replace_displaced
 from promisekeeper.engine.model import Instance
 from promisekeeper.engine.plan import Plan
 from promisekeeper.organisation.models import CompanyClosure
-from promisekeeper.organisation.permissions import is_admin, is_operations
+from promisekeeper.organisation.permissions import AnyUser, is_admin, is_operations
 from promisekeeper.organisation.selectors import ledger_version_get
 from promisekeeper.people.models import Person as DbPerson
 from promisekeeper.people.models import TimeOff as DbTimeOff
@@ -145,7 +145,7 @@ def _cut_preview(snapshot: Snapshot, firm: Instance) -> list[CutConsequence]:
     pinned = pinned_allocations(firm, snapshot.projects, snapshot.people)
     # The snapshot's own firm planning, on the changed capacity: a pure function.
     _, displaced = _displaced(snapshot, firm_plan_build(firm, pinned), pinned)
-    return [_consequence(snapshot, d) for d in displaced]
+    return [cut_consequence(snapshot, d) for d in displaced]
 
 
 def time_off_save(
@@ -231,9 +231,9 @@ def capacity_cut_apply(
         snapshot,
     )
     _loads_follow_capacity(snapshot, people)
-    consequences = [_consequence(snapshot, d) for d in displaced]
+    consequences = [cut_consequence(snapshot, d) for d in displaced]
     for consequence in consequences:
-        _record(user, consequence, cause)
+        replan_record(user, consequence, cause)
     return consequences
 
 
@@ -278,7 +278,7 @@ def _loads_follow_capacity(snapshot: Snapshot, people: Sequence[int] | None) -> 
     PersonDayLoad.objects.bulk_update(changed, ["capacity_minutes"])
 
 
-def _consequence(snapshot: Snapshot, displaced: Displaced) -> CutConsequence:
+def cut_consequence(snapshot: Snapshot, displaced: Displaced) -> CutConsequence:
     project = displaced.project
     return CutConsequence(
         project_pk=snapshot.projects[project.id].pk,
@@ -297,7 +297,7 @@ def _covered(now: Sequence[CutConsequence], previewed: Sequence[CutConsequence])
     return all(c.project_pk in seen and (c.kept or c.project_pk in broken) for c in now)
 
 
-def _record(user: User, consequence: CutConsequence, cause: str) -> None:
+def replan_record(user: AnyUser, consequence: CutConsequence, cause: str) -> None:
     """The move in the audit trail; a promise that cannot be kept told to its owner and to
     operations."""
     deal = Deal.objects.filter(project__pk=consequence.project_pk).select_related("owner").first()

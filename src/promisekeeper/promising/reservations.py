@@ -1,4 +1,5 @@
-"""Reserved time: book a checked placement in whole minutes, give a project's time back, move it.
+"""Reserved time: book a checked placement in whole minutes, give a project's time back, move it,
+take logged work off it.
 
 The PersonDayLoad rows carry the CHECK constraints that are the last word on
 over-commitment; every booking adds to them in one statement (``sql.person_day_load_add``).
@@ -14,9 +15,10 @@ from typing import Any
 
 import numpy as np
 from django.db import models
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Sum, Value, When
 
 from promisekeeper.delivery.models import Project as DeliveryProject
+from promisekeeper.delivery.models import ProjectPhase, TimesheetEntry
 from promisekeeper.engine.model import Project
 from promisekeeper.engine.plan import Allocations
 from promisekeeper.promising.plan_edits import BookedRow
@@ -151,6 +153,74 @@ def capacity_release(
     return sum(minutes for minutes, _ in per_day.values())
 
 
+def reservation_consume(*, project: DeliveryProject, phase_key: str, minutes: int) -> int:
+    """Take ``minutes`` of logged work off a phase's reservation, its earliest days first
+    (work logged is the work planned first), overtime first within a day; returns the
+    minutes taken, which is less than ``minutes`` when the reservation runs out."""
+    left = minutes
+    rows = CapacityReservation.objects.filter(project=project, phase_key=phase_key).order_by(
+        "day", "person_id"
+    )
+    for row in rows:
+        if left <= 0:
+            break
+        taken = min(row.minutes, left)
+        overtime = min(row.overtime_minutes, taken)
+        left -= taken
+        PersonDayLoad.objects.filter(person_id=row.person_id, day=row.day).update(
+            reserved_minutes=F("reserved_minutes") - taken,
+            overtime_minutes=F("overtime_minutes") - overtime,
+            overtime_allowed_minutes=Case(
+                When(overtime_minutes=overtime, then=Value(0)),
+                default=F("overtime_allowed_minutes"),
+            ),
+        )
+        if taken == row.minutes:
+            row.delete()
+        else:
+            CapacityReservation.objects.filter(pk=row.pk).update(
+                minutes=F("minutes") - taken, overtime_minutes=F("overtime_minutes") - overtime
+            )
+    return minutes - left
+
+
+def logged_minutes_consumed_reset(*, project: DeliveryProject) -> None:
+    """After the project's work is booked again (it then holds the work left): every minute
+    logged on its phases so far counts as consumed, so none is taken off twice."""
+    logged = dict(
+        TimesheetEntry.objects.filter(phase__project=project)
+        .values("phase_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("phase_id", "total")
+    )
+    for pk, consumed in ProjectPhase.objects.filter(project=project).values_list(
+        "pk", "logged_minutes_consumed"
+    ):
+        if consumed != logged.get(pk, 0):
+            ProjectPhase.objects.filter(pk=pk).update(logged_minutes_consumed=logged.get(pk, 0))
+
+
+def reservations_rebook(
+    *,
+    row: DeliveryProject,
+    promise: Promise,
+    engine_project: Project,
+    allocations: Allocations,
+    snapshot: Snapshot,
+) -> None:
+    """Give back all of a promised project's reserved time and book ``allocations`` (its
+    work left, placed again) for the same promise."""
+    capacity_release(project=row)
+    capacity_reserve(
+        promise=promise,
+        project=row,
+        phases=engine_project.phases,
+        allocations=allocations,
+        snapshot=snapshot,
+    )
+    logged_minutes_consumed_reset(project=row)
+
+
 def reservations_move(moved: dict[int, tuple[Project, Allocations]], snapshot: Snapshot) -> None:
     """Re-book promised projects a reshuffle moved: the same promise, new hours.
 
@@ -167,11 +237,10 @@ def reservations_move(moved: dict[int, tuple[Project, Allocations]], snapshot: S
         )
         if promise_id is None:
             continue
-        capacity_release(project=row)
-        capacity_reserve(
+        reservations_rebook(
+            row=row,
             promise=Promise.objects.get(pk=promise_id),
-            project=row,
-            phases=engine_project.phases,
+            engine_project=engine_project,
             allocations=allocations,
             snapshot=snapshot,
         )

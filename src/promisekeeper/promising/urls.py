@@ -17,5 +17,6 @@ urlpatterns = [
     path("exceptions/<int:pk>/decide/", exceptions.exception_decide_view, name="exception-decide"),
     path("promises/<int:pk>/sheet/", sheet.promise_sheet, name="promise-sheet"),
     path("promises/<int:pk>/sheet.pdf", sheet.promise_sheet_pdf_view, name="promise-sheet-pdf"),
+    path("notifications/", notifications.notifications_page, name="notifications"),
     path("notifications/read/", notifications.notifications_read, name="notifications-read"),
 ]

@@ -436,6 +436,20 @@ class Notification(models.Model):
         return f"{self.user}: {self.text[:40]}"
 
 
+class NotificationDigest(models.Model):
+    """A user's choice of one e-mail a day listing their unread notifications, and the last
+    day one was sent (so a job run twice on a day sends it once)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_digest"
+    )
+    daily = models.BooleanField(default=False)
+    last_sent_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'daily' if self.daily else 'no'} digest"
+
+
 class CapacityReservation(models.Model):
     """Time of one person on one day booked for a promised project's phase, in whole minutes.
 
