@@ -87,6 +87,7 @@ promising:deal-cancel         POST    promised_cancel   login   403     302     
 promising:redate-decide       POST    redate_by_a       login   403     403     403     302     302     login
 promising:notice              GET     notice            login   403     200     200     200     200     login
 promising:notice-sheet-pdf    GET     notice            login   403     200     200     200     200     login
+promising:notifications       GET     -                 login   200     200     200     200     200     login
 promising:notifications-read  POST    -                 login   302     302     302     302     302     login
 delivery:projects             GET     -                 login   403     200     200     200     200     login
 delivery:projects             GET     csv               login   403     200     200     200     200     login

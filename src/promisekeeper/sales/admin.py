@@ -11,6 +11,7 @@ from promisekeeper.sales.models import (
     ExceptionRequest,
     Hold,
     Notification,
+    NotificationDigest,
     PersonDayLoad,
     ProductAvailability,
     Promise,
@@ -143,3 +144,8 @@ class PersonDayLoadAdmin(ReadOnlyAdmin):
 class ProductAvailabilityAdmin(ReadOnlyAdmin):
     list_display = ["product", "reserved_quantity", "supply_quantity"]
     raw_id_fields = ["product"]
+
+
+@admin.register(NotificationDigest)
+class NotificationDigestAdmin(ReadOnlyAdmin):
+    """Who asked for the daily digest and when it was last sent (set on their own page)."""

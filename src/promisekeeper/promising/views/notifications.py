@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,7 +45,10 @@ def notifications_page(request: HtmxHttpRequest) -> HttpResponse:
     """The user's latest notifications, and whether they get a daily digest e-mail of the
     unread ones (a POST with ``daily`` ticked turns it on, unticked off)."""
     if request.method == "POST":
-        daily = request.POST.get("daily") == "on"
+        ticked = request.POST.get("daily")
+        if ticked not in (None, "on"):
+            return HttpResponseBadRequest("daily: tick the box or leave it empty")
+        daily = ticked == "on"
         digest_daily_set(user=request.user, daily=daily)
         messages.success(
             request,
