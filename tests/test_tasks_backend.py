@@ -81,6 +81,8 @@ def test_a_scheduler_tick_enqueues_the_hold_jobs_and_the_worker_runs_them(signal
         result.task_path.rsplit(".", 1)[1]: (result.status, result.return_value)
         for result in DBTaskResult.objects.all()
     }
+    failures = {r.task_path: r.traceback for r in DBTaskResult.objects.exclude(traceback="")}
+    assert not failures
     assert results == {
         "checkins_schedule_task": (TaskResultStatus.SUCCESSFUL, 0),
         "digests_send_task": (TaskResultStatus.SUCCESSFUL, 0),
