@@ -147,6 +147,12 @@ GET     /api/deals/{deal_id}/history                deal_a          401     403 
 GET     /api/timesheets                             -               401     200     403     403     200     401     200
 PUT     /api/timesheets                             entry           401     403     403     403     200     401     200
 PUT     /api/timesheets                             own_entry       401     200     403     403     200     401     200
+GET     /api/projects/{project_id}/phases           project_phase   401     403     200     200     200     401     200
+GET     /api/projects/{project_id}/phases           own_project_phase 401   200     200     200     200     401     200
+POST    /api/phases/{phase_id}/report               project_phase   401     403     403     403     200     401     200
+POST    /api/phases/{phase_id}/report               own_project_phase 401   200     403     403     200     401     200
+POST    /api/deals/{deal_id}/redates                promised_redate 401     403     200     403     200     401     200
+POST    /api/redates/{request_id}/decision          redate_by_a     401     403     403     403     200     401     200
 """
 
 
@@ -369,6 +375,22 @@ API_BODIES: dict[str, Callable[[World, str], tuple[dict[str, Any], dict[str, Any
     ),
     "entry": lambda w, path: ({}, _hours(w, w.person)),
     "own_entry": lambda w, path: ({}, _hours(w, w.own_person)),
+    "project_phase": lambda w, path: (
+        {"project_id": w.project.pk, "phase_id": w.timesheet_phase.pk},
+        {"state": "in_progress"},
+    ),
+    "own_project_phase": lambda w, path: (
+        {"project_id": w.project.pk, "phase_id": w.assigned_phase.pk},
+        {"state": "in_progress"},
+    ),
+    "promised_redate": lambda w, path: (
+        {"deal_id": w.promised.pk},
+        {"promised_date": str(nth_working_day(9)), "reason_code": "customer_change"},
+    ),
+    "redate_by_a": lambda w, path: (
+        {"request_id": w.redate_by_a.pk},
+        {"decision": "decline", "comment": "No."},
+    ),
 }
 
 

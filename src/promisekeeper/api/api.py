@@ -17,6 +17,8 @@ from promisekeeper.api.errors import (
     error_handlers_install,
     error_responses_document,
 )
+from promisekeeper.api.phases import router as phases_router
+from promisekeeper.api.redates import router as redates_router
 from promisekeeper.api.sales import router as sales_router
 from promisekeeper.api.timesheets import router as timesheets_router
 from promisekeeper.organisation.selectors import ledger_version_get
@@ -39,6 +41,8 @@ api = PromisekeeperApi(
 error_handlers_install(api)
 api.add_router("/", sales_router)
 api.add_router("/", timesheets_router)
+api.add_router("/", phases_router)
+api.add_router("/", redates_router)
 
 
 class HealthOut(Schema):

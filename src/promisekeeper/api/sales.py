@@ -149,7 +149,7 @@ class EventOut(Schema):
 ERRORS: dict[int, Any] = {400: ApiError, 403: ApiError, 422: ApiError}
 
 
-def _mapped(call: Callable[[], Any]) -> Any:
+def errors_mapped(call: Callable[[], Any]) -> Any:
     try:
         return call()
     except TooManyHolds as error:
@@ -162,7 +162,7 @@ def _mapped(call: Callable[[], Any]) -> Any:
         return Status(422, ApiError(field="Idempotency-Key", message=str(error)))
 
 
-def _deal(deal_id: int | None, field: str = "deal_id") -> Deal | None:
+def deal_or_error(deal_id: int | None, field: str = "deal_id") -> Deal | None:
     if deal_id is None:
         return None
     deal = Deal.objects.filter(pk=deal_id).first()
@@ -191,12 +191,12 @@ def quote_create(request: HttpRequest, body: QuoteIn) -> Any:
         return quote_check(
             user=request.user,
             customer=customer,
-            deal=_deal(body.deal_id),
+            deal=deal_or_error(body.deal_id),
             lines=_lines(body.lines),
             wanted_date=body.wanted_date,
         )
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.post("/holds", response={201: HoldOut, 429: ApiError, **ERRORS})
@@ -204,12 +204,12 @@ def hold_create(request: HttpRequest, body: HoldIn) -> Any:
     """Keep the deal's capacity for ``days`` days."""
 
     def run() -> Any:
-        deal = _deal(body.deal_id)
+        deal = deal_or_error(body.deal_id)
         assert deal is not None
         hold = hold_place(user=request.user, deal=deal, days=body.days)
         return Status(201, HoldOut(id=hold.pk, deal_id=deal.pk, expires_at=hold.expires_at))
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.post("/commits", response={200: CommitOut, 201: CommitOut, 409: CommitOut, **ERRORS})
@@ -222,7 +222,7 @@ def commit_create(
     (``earliest_date`` says the best date now), 422 the key was used for another body."""
 
     def run() -> Any:
-        deal = _deal(body.deal_id)
+        deal = deal_or_error(body.deal_id)
         assert deal is not None
         exception = _exception(body.exception_id)
         lines = _lines(body.lines)
@@ -242,7 +242,7 @@ def commit_create(
         )
         return _commit_out(result)
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 def _exception(exception_id: int | None) -> ExceptionRequest | None:
@@ -280,7 +280,7 @@ def deal_reschedule(
     """Change a committed deal's date: 201 re-promised, 200 replayed, 409 not feasible."""
 
     def run() -> Any:
-        deal = _deal(deal_id if deal_id <= MAX_ID else -1, "deal_id")
+        deal = deal_or_error(deal_id if deal_id <= MAX_ID else -1, "deal_id")
         assert deal is not None
         result = promise_reschedule(
             user=request.user,
@@ -293,7 +293,7 @@ def deal_reschedule(
         )
         return _commit_out(result)
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.post("/deals/{deal_id}/cancel", response={200: CancelOut, **ERRORS})
@@ -301,7 +301,7 @@ def deal_cancel(request: HttpRequest, deal_id: int, body: CancelIn) -> Any:
     """Cancel a promised deal and release its hours and units."""
 
     def run() -> Any:
-        deal = _deal(deal_id if deal_id <= MAX_ID else -1, "deal_id")
+        deal = deal_or_error(deal_id if deal_id <= MAX_ID else -1, "deal_id")
         assert deal is not None
         project = promise_cancel(user=request.user, deal=deal, reason=body.reason)
         return CancelOut(
@@ -310,7 +310,7 @@ def deal_cancel(request: HttpRequest, deal_id: int, body: CancelIn) -> Any:
             status=DeliveryProject.Status.CANCELLED,
         )
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.post("/exceptions", response={201: ExceptionOut, **ERRORS})
@@ -318,7 +318,7 @@ def exception_create(request: HttpRequest, body: ExceptionIn) -> Any:
     """Ask operations to allow a date the engine would not promise."""
 
     def run() -> Any:
-        deal = _deal(body.deal_id)
+        deal = deal_or_error(body.deal_id)
         assert deal is not None
         created = exception_request(
             user=request.user,
@@ -328,7 +328,7 @@ def exception_create(request: HttpRequest, body: ExceptionIn) -> Any:
         )
         return Status(201, ExceptionOut.from_orm(created))
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.post(
@@ -353,7 +353,7 @@ def exception_decision(request: HttpRequest, request_id: int, body: DecisionIn) 
             )
         )
 
-    return _mapped(run)
+    return errors_mapped(run)
 
 
 @router.get(

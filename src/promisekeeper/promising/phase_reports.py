@@ -99,6 +99,9 @@ def _apply(phase: ProjectPhase, report: PhaseReport, today: datetime.date) -> No
     if report.state == State.NOT_STARTED:
         if first is not None:
             raise ValidationError({"state": "Hours are logged on this phase: it has started."})
+        for name, day in (("actual_start", report.actual_start), ("actual_end", report.actual_end)):
+            if day is not None:
+                raise ValidationError({name: "A phase not started has no actual dates."})
         phase.actual_start = phase.actual_end = None
         phase.remaining_hours = report.remaining_hours
         return
